@@ -1,0 +1,213 @@
+//! Boundaries: reading `multipart/mixed; boundary=...`, RFC 2046 validation, and the delimiter finder.
+
+use std::fmt;
+
+use memchr::memmem;
+
+use crate::error::ContentTypeError;
+use crate::grammar::{self, Params};
+
+/// Longest boundary RFC 2046 §5.1.1 allows.
+pub const MAX_BOUNDARY_LEN: usize = 70;
+
+/// A validated multipart boundary: 1 to 70 characters from RFC 2046 `bchars`, not ending in a space.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::Boundary;
+///
+/// let b = Boundary::from_content_type("Multipart/Mixed; charset=utf-8; BOUNDARY=\"batch 1\"").unwrap();
+/// assert_eq!(b.as_str(), "batch 1");
+/// assert!(Boundary::new("x".repeat(71)).is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Boundary(Box<str>);
+
+/// RFC 2046 `bchars` (without the rule about a trailing space).
+const fn is_bchar(b: u8) -> bool {
+    matches!(b,
+        b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z'
+        | b'\'' | b'(' | b')' | b'+' | b'_' | b',' | b'-' | b'.' | b'/' | b':' | b'=' | b'?' | b' ')
+}
+
+impl Boundary {
+    /// Validates a bare boundary value.
+    ///
+    /// # Errors
+    ///
+    /// [`ContentTypeError::EmptyBoundary`], [`ContentTypeError::BoundaryTooLong`] or
+    /// [`ContentTypeError::InvalidBoundary`].
+    pub fn new(value: impl AsRef<str>) -> Result<Self, ContentTypeError> {
+        let value = value.as_ref();
+        Self::validate(value.as_bytes())?;
+        Ok(Self(value.into()))
+    }
+
+    pub(crate) fn validate(value: &[u8]) -> Result<(), ContentTypeError> {
+        if value.is_empty() {
+            return Err(ContentTypeError::EmptyBoundary);
+        }
+        if value.len() > MAX_BOUNDARY_LEN {
+            return Err(ContentTypeError::BoundaryTooLong);
+        }
+        if !value.iter().all(|&b| is_bchar(b)) || value.ends_with(b" ") {
+            return Err(ContentTypeError::InvalidBoundary);
+        }
+        Ok(())
+    }
+
+    /// Reads the boundary from a `Content-Type` value, which must be `multipart/mixed` (in any case) with
+    /// exactly one `boundary` parameter (bare or quoted, parameter name in any case). Other parameters are
+    /// ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`ContentTypeError::NotMultipartMixed`] (carrying the media type) for any other media type, and the
+    /// other variants of [`ContentTypeError`] for a malformed value or a missing, duplicated, empty,
+    /// over-long or invalid boundary.
+    pub fn from_content_type(content_type: impl AsRef<[u8]>) -> Result<Self, ContentTypeError> {
+        let (start, end) = boundary_in_content_type(content_type.as_ref())?;
+        let value = &content_type.as_ref()[start..end];
+        // Validated as bchars, hence ASCII.
+        let value = std::str::from_utf8(value).map_err(|_| ContentTypeError::InvalidBoundary)?;
+        Ok(Self(value.into()))
+    }
+
+    /// The boundary text, without quotes.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Length in bytes.
+    #[allow(clippy::len_without_is_empty)] // never empty
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl fmt::Debug for Boundary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Boundary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for Boundary {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Finds the validated boundary of a `multipart/mixed` Content-Type value and returns its byte range.
+pub(crate) fn boundary_in_content_type(value: &[u8]) -> Result<(usize, usize), ContentTypeError> {
+    let mt = grammar::media_type(value).ok_or(ContentTypeError::Malformed)?;
+    if !mt.is("multipart", "mixed") {
+        let mut media_type = String::from_utf8_lossy(mt.type_).into_owned();
+        media_type.push('/');
+        media_type.push_str(&String::from_utf8_lossy(mt.subtype));
+        media_type.make_ascii_lowercase();
+        return Err(ContentTypeError::NotMultipartMixed { media_type });
+    }
+    let mut found = None;
+    for p in Params(mt.params) {
+        let p = p.map_err(|()| ContentTypeError::Malformed)?;
+        if p.name.eq_ignore_ascii_case(b"boundary") {
+            if found.is_some() {
+                return Err(ContentTypeError::DuplicateBoundary);
+            }
+            if p.quoted && p.value.contains(&b'\\') {
+                return Err(ContentTypeError::InvalidBoundary);
+            }
+            found = Some(p.value);
+        }
+    }
+    let b = found.ok_or(ContentTypeError::MissingBoundary)?;
+    Boundary::validate(b)?;
+    let start = nom::Offset::offset(value, b);
+    Ok((start, start + b.len()))
+}
+
+/// The delimiter finder for one boundary: `memmem` on `\n--boundary`, built once.
+pub(crate) struct Delimiter {
+    finder: memmem::Finder<'static>,
+}
+
+impl Delimiter {
+    pub(crate) fn new(boundary: &[u8]) -> Self {
+        let mut needle = Vec::with_capacity(boundary.len() + 3);
+        needle.extend_from_slice(b"\n--");
+        needle.extend_from_slice(boundary);
+        Self { finder: memmem::Finder::new(&needle).into_owned() }
+    }
+
+    /// `\n--boundary`.
+    pub(crate) fn needle(&self) -> &[u8] {
+        self.finder.needle()
+    }
+
+    /// `boundary`.
+    pub(crate) fn boundary(&self) -> &[u8] {
+        &self.finder.needle()[3..]
+    }
+
+    /// `--boundary`: what a delimiter line starts with.
+    pub(crate) fn dash_boundary(&self) -> &[u8] {
+        &self.finder.needle()[1..]
+    }
+
+    /// Position of the next `\n--boundary` in `haystack`.
+    #[inline]
+    pub(crate) fn find(&self, haystack: &[u8]) -> Option<usize> {
+        self.finder.find(haystack)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types() {
+        let ok = |ct: &str, b: &str| assert_eq!(Boundary::from_content_type(ct).unwrap().as_str(), b, "{ct}");
+        ok("multipart/mixed; boundary=batch_1", "batch_1");
+        ok("multipart/mixed;boundary=batch_1", "batch_1");
+        ok("MULTIPART/MIXED; BoUnDaRy=batch_1 ", "batch_1");
+        ok("multipart/mixed; boundary=\"batch_1.2+34:2j)0?\"", "batch_1.2+34:2j)0?");
+        ok("multipart/mixed; charset=utf-8; boundary=x", "x");
+        ok("multipart/mixed; boundary=x; charset=utf-8", "x");
+        ok("multipart/mixed; boundary=\"a b\"", "a b");
+
+        let err = |ct: &str, e: ContentTypeError| assert_eq!(Boundary::from_content_type(ct), Err(e), "{ct}");
+        err("multipart/mixed", ContentTypeError::MissingBoundary);
+        err("multipart/mixed; charset=utf-8", ContentTypeError::MissingBoundary);
+        err("multipart/mixed; boundary=a; boundary=b", ContentTypeError::DuplicateBoundary);
+        err("multipart/mixed; boundary=\"\"", ContentTypeError::EmptyBoundary);
+        err("multipart/mixed; boundary=\"a \"", ContentTypeError::InvalidBoundary);
+        err("multipart/mixed; boundary=\"a@b\"", ContentTypeError::InvalidBoundary);
+        err("multipart/mixed; boundary=\"a\\b\"", ContentTypeError::InvalidBoundary);
+        err(&format!("multipart/mixed; boundary={}", "x".repeat(71)), ContentTypeError::BoundaryTooLong);
+        err("multipart/mixed; boundary=batch:1", ContentTypeError::Malformed);
+        err("multipart/mixed; boundary=", ContentTypeError::Malformed);
+        err("nonsense", ContentTypeError::Malformed);
+        err(
+            "Application/JSON; odata.metadata=minimal",
+            ContentTypeError::NotMultipartMixed { media_type: "application/json".into() },
+        );
+        assert!(Boundary::new("x".repeat(70)).is_ok());
+    }
+
+    #[test]
+    fn delimiter_needle() {
+        let d = Delimiter::new(b"abc");
+        assert_eq!(d.needle(), b"\n--abc");
+        assert_eq!(d.dash_boundary(), b"--abc");
+        assert_eq!(d.boundary(), b"abc");
+        assert_eq!(d.find(b"x\r\n--abc"), Some(2));
+    }
+}

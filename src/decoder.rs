@@ -1,0 +1,1139 @@
+//! [`BatchDecoder`]: the sans-IO streaming decoder.
+//!
+//! # Design notes for maintainers
+//!
+//! The decoder holds no input. Each call looks at the caller's buffer, consumes a prefix of it (splitting
+//! heads and bodies off as `Bytes`, or discarding preamble and delimiter lines) and returns at most one
+//! event. Whatever is left in the buffer is unconsumed input that the next call looks at again; the only
+//! bytes ever looked at twice are a held-back tail shorter than one delimiter, or a head that has not been
+//! completed yet (whose scan resumes at `HeadScan::pos`, so even a head is not rescanned).
+//!
+//! Delimiters are found with one `memmem` finder per active boundary on `\n--boundary`; a candidate is a
+//! delimiter only when what follows is `--` (close), transport padding and a line end. A candidate at the
+//! very start of the batch body or of a changeset body (no `\n` before it) is checked by a prefix test.
+//! Inside a changeset both the changeset's and the batch's boundary are searched, the batch's only up to the
+//! changeset's next candidate, so that a changeset that is never closed is reported where the batch goes on.
+//!
+//! ```text
+//! state              | looks for                              | on success                 | emits
+//! -------------------+----------------------------------------+----------------------------+----------------
+//! Preamble           | first batch delimiter (discarding)     | Head, or Epilogue (close)  | - / Finished
+//! Head               | blank line(s) ending the part head     | ChangesetPreamble | Body   | ChangesetStart / Head
+//! ChangesetPreamble  | first changeset delimiter (discarding) | Head, or ChangesetEpilogue | - / ChangesetEnd
+//! Body               | next delimiter of either boundary      | Head / ChangesetEpilogue / | Body*, End, then
+//!                    |                                        | Epilogue                   | ChangesetEnd / Finished
+//! ChangesetEpilogue  | next batch delimiter (discarding)      | Head, or Epilogue          | - / Finished
+//! Epilogue           | nothing (discards everything)          | -                          | -
+//! Failed             | nothing: returns the same error        | -                          | -
+//! ```
+
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use bytes::{Buf, Bytes, BytesMut};
+use nom::Offset;
+
+use crate::boundary::{self, Boundary, Delimiter};
+use crate::error::{ContentTypeError, DecodeError, ErrorKind, Limit};
+use crate::event::{ChangesetHead, Event, Head, Span, StartLine};
+use crate::grammar::{self, is_field_value_byte};
+use crate::leniency::Leniency;
+use crate::limits::Limits;
+
+/// Whether a batch holds requests or responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// Requests, as a client sends them.
+    Request,
+    /// Responses, as a server returns them.
+    Response,
+}
+
+/// Input the decoder can consume from: `BytesMut` for streaming, `Bytes` for a whole payload.
+pub(crate) trait Input {
+    fn chunk(&self) -> &[u8];
+    fn take(&mut self, n: usize) -> Bytes;
+    fn skip(&mut self, n: usize);
+}
+
+impl Input for BytesMut {
+    fn chunk(&self) -> &[u8] {
+        self
+    }
+    fn take(&mut self, n: usize) -> Bytes {
+        self.split_to(n).freeze()
+    }
+    fn skip(&mut self, n: usize) {
+        self.advance(n);
+    }
+}
+
+impl Input for Bytes {
+    fn chunk(&self) -> &[u8] {
+        self
+    }
+    fn take(&mut self, n: usize) -> Bytes {
+        self.split_to(n)
+    }
+    fn skip(&mut self, n: usize) {
+        self.advance(n);
+    }
+}
+
+/// Builds a [`BatchDecoder`] with non-default [`Limits`], [`Leniency`] or request validation.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::{BatchDecoder, Leniency, Limits, MessageKind};
+///
+/// let decoder = BatchDecoder::builder()
+///     .limits(Limits::server())
+///     .leniency(Leniency::strict())
+///     .message_kind(MessageKind::Request)
+///     .build_for_content_type("multipart/mixed; boundary=batch_36522ad7")
+///     .unwrap();
+/// assert!(decoder.validates_requests());
+/// ```
+#[derive(Debug, Clone)]
+pub struct BatchDecoderBuilder {
+    limits: Limits,
+    leniency: Leniency,
+    validate_requests: bool,
+    kind: Option<MessageKind>,
+}
+
+impl BatchDecoderBuilder {
+    /// Sets the limits (default [`Limits::client`]).
+    pub fn limits(&mut self, limits: Limits) -> &mut Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets what is tolerated (default [`Leniency::lenient`]).
+    pub fn leniency(&mut self, leniency: Leniency) -> &mut Self {
+        self.leniency = leniency;
+        self
+    }
+
+    /// Turns the OData request rules on or off (default on). They apply only to batches of requests:
+    ///
+    /// - no `GET` or `HEAD` inside a changeset ([`ErrorKind::MethodNotAllowedInChangeset`]);
+    /// - no `Content-ID` used twice in one changeset ([`ErrorKind::DuplicateContentId`]);
+    /// - a request target starting with `$id` (after an optional `/`) must name a `Content-ID` defined by an
+    ///   earlier operation of the batch ([`ErrorKind::UnknownContentIdReference`]). The whole id counts:
+    ///   `$10` is not `$1` followed by `0`. `$metadata`, `$batch`, `$crossjoin`, `$all`, `$entity`, `$root`
+    ///   and `$id` are system resources, not references.
+    pub fn validate_requests(&mut self, on: bool) -> &mut Self {
+        self.validate_requests = on;
+        self
+    }
+
+    /// Requires every part to be a request or every part a response ([`ErrorKind::UnexpectedMessageKind`]
+    /// otherwise). By default the first part decides and later parts must agree.
+    pub fn message_kind(&mut self, kind: MessageKind) -> &mut Self {
+        self.kind = Some(kind);
+        self
+    }
+
+    /// Builds a decoder for a bare boundary value.
+    ///
+    /// # Errors
+    ///
+    /// The boundary is empty, longer than 70 characters, or has characters outside RFC 2046 `bchars`.
+    pub fn build(&self, boundary: impl AsRef<str>) -> Result<BatchDecoder, ContentTypeError> {
+        Ok(self.build_inner(&Boundary::new(boundary)?))
+    }
+
+    /// Builds a decoder for the batch's `Content-Type` header value (`multipart/mixed; boundary=...`).
+    ///
+    /// # Errors
+    ///
+    /// See [`Boundary::from_content_type`].
+    pub fn build_for_content_type(&self, content_type: impl AsRef<[u8]>) -> Result<BatchDecoder, ContentTypeError> {
+        Ok(self.build_inner(&Boundary::from_content_type(content_type)?))
+    }
+
+    fn build_inner(&self, boundary: &Boundary) -> BatchDecoder {
+        let mut limits = self.limits;
+        // Head offsets are stored as u32.
+        limits.max_head_bytes = limits.max_head_bytes.min(u32::MAX as usize - 1);
+        BatchDecoder {
+            outer: Delimiter::new(boundary.as_str().as_bytes()),
+            inner: None,
+            spare_inner: None,
+            limits,
+            leniency: self.leniency,
+            validate: self.validate_requests,
+            fixed_kind: self.kind,
+            kind: self.kind,
+            state: State::Preamble,
+            line_start: true,
+            consumed: 0,
+            queue: [None, None],
+            head: HeadScan::default(),
+            operations: 0,
+            changeset_operations: 0,
+            body_bytes: 0,
+            ids: ContentIds::default(),
+        }
+    }
+}
+
+impl Default for BatchDecoderBuilder {
+    fn default() -> Self {
+        Self { limits: Limits::default(), leniency: Leniency::default(), validate_requests: true, kind: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Preamble,
+    Head,
+    ChangesetPreamble,
+    Body,
+    ChangesetEpilogue,
+    Epilogue,
+    Failed(DecodeError),
+}
+
+/// Events that follow a delimiter without consuming input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queued {
+    End,
+    ChangesetEnd,
+    Finished,
+}
+
+impl From<Queued> for Event {
+    fn from(q: Queued) -> Self {
+        match q {
+            Queued::End => Self::End,
+            Queued::ChangesetEnd => Self::ChangesetEnd,
+            Queued::Finished => Self::Finished,
+        }
+    }
+}
+
+/// A delimiter line that was found and checked.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    /// Where the line break before the delimiter starts: the end of the preceding content.
+    at: usize,
+    /// Just after the delimiter line's line break.
+    line_end: usize,
+    close: bool,
+    /// The batch's boundary (else the changeset's).
+    outer: bool,
+}
+
+enum Search {
+    Found(Found),
+    /// No delimiter yet; everything before `safe` can never become part of one.
+    NeedMore { safe: usize },
+}
+
+enum Verify {
+    Delimiter { close: bool, line_end: usize },
+    NotDelimiter,
+    Incomplete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Phase {
+    #[default]
+    PartHeaders,
+    StartLine,
+    Headers,
+}
+
+/// Progress through the head of the current part; offsets relative to the buffer front.
+#[derive(Debug, Clone, Copy, Default)]
+struct HeadScan {
+    pos: usize,
+    phase: Phase,
+    /// Header lines in the current block.
+    count: usize,
+    /// A header line precedes (obsolete folding may continue it).
+    in_header: bool,
+    part_headers_end: usize,
+    content_type: Option<Span>,
+    transfer_encoding: Option<Span>,
+    part_content_id: Option<Span>,
+    start_line: Option<StartLine>,
+    start_line_at: usize,
+    headers_start: usize,
+    /// End of the content of the last header line (before its line break).
+    last_line_end: usize,
+    content_id: Option<Span>,
+    content_length: Option<Span>,
+    /// Which tracked header the last header line was, for obsolete folding.
+    last_slot: Slot,
+}
+
+/// The headers the decoder tracks while scanning a head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Slot {
+    #[default]
+    Other,
+    ContentType,
+    TransferEncoding,
+    PartContentId,
+    ContentId,
+    ContentLength,
+}
+
+impl HeadScan {
+    fn slot_mut(&mut self, slot: Slot) -> Option<&mut Option<Span>> {
+        match slot {
+            Slot::Other => None,
+            Slot::ContentType => Some(&mut self.content_type),
+            Slot::TransferEncoding => Some(&mut self.transfer_encoding),
+            Slot::PartContentId => Some(&mut self.part_content_id),
+            Slot::ContentId => Some(&mut self.content_id),
+            Slot::ContentLength => Some(&mut self.content_length),
+        }
+    }
+}
+
+/// Content-IDs defined so far, for request validation: one arena, no allocation per id beyond amortised growth.
+#[derive(Debug, Default)]
+struct ContentIds {
+    hasher: RandomState,
+    arena: Vec<u8>,
+    ranges: Vec<(u32, u32)>,
+    latest: HashMap<u64, u32>,
+    changeset_start: usize,
+    collided: bool,
+}
+
+impl ContentIds {
+    fn get(&self, id: &[u8]) -> Option<usize> {
+        let hash = self.hasher.hash_one(id);
+        if let Some(&i) = self.latest.get(&hash) {
+            if self.id(i as usize) == id {
+                return Some(i as usize);
+            }
+        }
+        if self.collided {
+            return (0..self.ranges.len()).rev().find(|&i| self.id(i) == id);
+        }
+        None
+    }
+
+    fn id(&self, i: usize) -> &[u8] {
+        let (s, e) = self.ranges[i];
+        &self.arena[s as usize..e as usize]
+    }
+
+    fn insert(&mut self, id: &[u8]) {
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(id);
+        let index = self.ranges.len() as u32;
+        self.ranges.push((start, self.arena.len() as u32));
+        let hash = self.hasher.hash_one(id);
+        if let Some(prev) = self.latest.insert(hash, index) {
+            if self.id(prev as usize) != id {
+                self.collided = true;
+            }
+        }
+    }
+
+    fn defined_in_changeset(&self, id: &[u8]) -> bool {
+        self.get(id).is_some_and(|i| i >= self.changeset_start)
+    }
+}
+
+/// The streaming decoder: bytes in, [`Event`]s out. Sans-IO: it never reads a socket, never blocks and keeps
+/// no input of its own; it gives the same events whether the input arrives at once or a byte at a time.
+///
+/// # Example
+///
+/// ```
+/// use bytes::BytesMut;
+/// use odata_batch::{BatchDecoder, Event};
+///
+/// let mut decoder = BatchDecoder::from_content_type("multipart/mixed; boundary=batchresponse_1").unwrap();
+/// let mut buf = BytesMut::new();
+/// let mut statuses = Vec::new();
+/// let wire: &[&[u8]] = &[
+///     b"--batchresponse_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n",
+///     b"HTTP/1.1 204 No Content\r\nOData-EntityId: https://x/api/data/v9.2/accounts(1)\r\n\r\n\r\n",
+///     b"--batchresponse_1--\r\n",
+/// ];
+/// for chunk in wire {
+///     buf.extend_from_slice(chunk);
+///     while let Some(event) = decoder.decode(&mut buf).unwrap() {
+///         if let Event::Head(head) = event {
+///             statuses.push(head.response().unwrap().status);
+///         }
+///     }
+/// }
+/// assert_eq!(decoder.decode_eof(&mut buf).unwrap(), None); // Finished was returned by `decode`
+/// assert_eq!(statuses, [204]);
+/// ```
+#[derive(Debug)]
+pub struct BatchDecoder {
+    outer: Delimiter,
+    inner: Option<Delimiter>,
+    /// The last changeset's finder, kept for reuse when the next changeset has the same boundary.
+    spare_inner: Option<Delimiter>,
+    limits: Limits,
+    leniency: Leniency,
+    validate: bool,
+    fixed_kind: Option<MessageKind>,
+    kind: Option<MessageKind>,
+    state: State,
+    /// The buffer front is at the start of a line at the start of a (batch or changeset) body.
+    line_start: bool,
+    consumed: u64,
+    queue: [Option<Queued>; 2],
+    head: HeadScan,
+    operations: usize,
+    changeset_operations: usize,
+    body_bytes: u64,
+    ids: ContentIds,
+}
+
+impl std::fmt::Debug for Delimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Delimiter({:?})", String::from_utf8_lossy(self.boundary()))
+    }
+}
+
+impl BatchDecoder {
+    /// A decoder with default limits, lenient reading and request validation, for a bare boundary.
+    ///
+    /// # Errors
+    ///
+    /// The boundary is not valid per RFC 2046.
+    pub fn new(boundary: impl AsRef<str>) -> Result<Self, ContentTypeError> {
+        Self::builder().build(boundary)
+    }
+
+    /// A decoder with defaults, for a `Content-Type` header value such as
+    /// `multipart/mixed; boundary=batch_36522ad7`.
+    ///
+    /// # Errors
+    ///
+    /// See [`Boundary::from_content_type`].
+    pub fn from_content_type(content_type: impl AsRef<[u8]>) -> Result<Self, ContentTypeError> {
+        Self::builder().build_for_content_type(content_type)
+    }
+
+    /// A builder for non-default settings.
+    pub fn builder() -> BatchDecoderBuilder {
+        BatchDecoderBuilder::default()
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The tolerances in force.
+    pub fn leniency(&self) -> &Leniency {
+        &self.leniency
+    }
+
+    /// Whether the OData request rules are checked (see [`BatchDecoderBuilder::validate_requests`]).
+    pub fn validates_requests(&self) -> bool {
+        self.validate
+    }
+
+    /// Requests or responses, once the first part has been read (or when fixed by the builder).
+    pub fn message_kind(&self) -> Option<MessageKind> {
+        self.kind
+    }
+
+    /// Total bytes consumed from the input so far: the offset of the buffer front in the stream.
+    pub fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
+    /// Whether the close delimiter of the batch has been read.
+    pub fn is_finished(&self) -> bool {
+        self.state == State::Epilogue
+    }
+
+    /// Decodes the next event from `buf`, consuming what it decoded.
+    ///
+    /// `Ok(None)` means more input is needed: append to `buf` and call again. Calling with an empty or
+    /// unchanged buffer is harmless. Body bytes are returned as soon as they cannot be the start of a
+    /// delimiter, so `buf` never holds more than one head plus one delimiter line of undecoded input.
+    ///
+    /// # Errors
+    ///
+    /// Malformed input, a violated request rule or an exceeded limit, with the byte offset in the stream.
+    /// After an error the decoder stays failed: every later call returns the same error.
+    ///
+    /// # End of input
+    ///
+    /// `decode` never decides that the input has ended. When the source is exhausted, call
+    /// [`decode_eof`](Self::decode_eof), which reports a batch that stops before its close delimiter as
+    /// [`ErrorKind::Truncated`].
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Event>, DecodeError> {
+        self.step(buf, false)
+    }
+
+    /// Like [`decode`](Self::decode), for when no more input will come: what is in `buf` is the rest of the
+    /// payload. Returns the remaining events one call at a time, then `Ok(None)` once
+    /// [`Event::Finished`] has been returned.
+    ///
+    /// # Errors
+    ///
+    /// As for `decode`, and [`ErrorKind::Truncated`] (or [`ErrorKind::BoundaryNotFound`] /
+    /// [`ErrorKind::EmptyPayload`]) when the batch is not closed: a cut-off payload never looks complete.
+    pub fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Event>, DecodeError> {
+        self.step(buf, true)
+    }
+
+    /// Decodes the next event from a whole payload held in `Bytes` (what remains of it). Same as
+    /// [`decode_eof`](Self::decode_eof), without converting to `BytesMut`; heads and bodies are split off
+    /// `input` without copying.
+    ///
+    /// # Errors
+    ///
+    /// As for `decode_eof`.
+    pub fn decode_complete(&mut self, input: &mut Bytes) -> Result<Option<Event>, DecodeError> {
+        self.step(input, true)
+    }
+
+    fn step<I: Input>(&mut self, input: &mut I, eof: bool) -> Result<Option<Event>, DecodeError> {
+        if let State::Failed(err) = &self.state {
+            return Err(err.clone());
+        }
+        let result = self.run(input, eof);
+        if let Err(err) = &result {
+            self.state = State::Failed(err.clone());
+        }
+        result
+    }
+
+    fn err(&self, kind: ErrorKind, at: usize) -> DecodeError {
+        DecodeError::new(kind, self.consumed + at as u64)
+    }
+
+    fn limit(&self, limit: Limit, max: u64, at: usize) -> DecodeError {
+        self.err(ErrorKind::LimitExceeded { limit, max }, at)
+    }
+
+    fn take<I: Input>(&mut self, input: &mut I, n: usize) -> Bytes {
+        self.consumed += n as u64;
+        input.take(n)
+    }
+
+    fn skip<I: Input>(&mut self, input: &mut I, n: usize) {
+        if n > 0 {
+            self.consumed += n as u64;
+            self.line_start = false;
+            input.skip(n);
+        }
+    }
+
+    fn run<I: Input>(&mut self, input: &mut I, eof: bool) -> Result<Option<Event>, DecodeError> {
+        loop {
+            if let Some(q) = self.queue[0].take() {
+                self.queue = [self.queue[1].take(), None];
+                return Ok(Some(q.into()));
+            }
+            match self.state {
+                State::Failed(_) => unreachable!("checked in step"),
+                State::Epilogue => {
+                    let rest = input.chunk();
+                    if !self.leniency.preamble_epilogue {
+                        if let Some(i) = rest.iter().position(|&b| !matches!(b, b'\r' | b'\n')) {
+                            return Err(self.err(ErrorKind::UnexpectedEpilogue, i));
+                        }
+                    }
+                    let n = rest.len();
+                    self.skip(input, n);
+                    return Ok(None);
+                }
+                State::Preamble | State::ChangesetPreamble | State::ChangesetEpilogue => {
+                    let inner = self.state == State::ChangesetPreamble;
+                    let search = self.search(input.chunk(), inner, eof)?;
+                    let (skip_to, found) = match search {
+                        Search::Found(found) => (found.at, Some(found)),
+                        Search::NeedMore { safe } => (safe, None),
+                    };
+                    let kind = match self.state {
+                        State::ChangesetEpilogue => ErrorKind::UnexpectedEpilogue,
+                        _ => ErrorKind::UnexpectedPreamble,
+                    };
+                    self.check_ignored_text(&input.chunk()[..skip_to], kind)?;
+                    let Some(found) = found else {
+                        self.skip(input, skip_to);
+                        if eof {
+                            return Err(self.at_eof_error(input.chunk().len()));
+                        }
+                        return Ok(None);
+                    };
+                    if inner && found.outer {
+                        return Err(self.err(ErrorKind::UnclosedChangeset, found.at));
+                    }
+                    self.skip(input, found.line_end);
+                    self.after_delimiter(found, false);
+                }
+                State::Head => {
+                    if let Some(event) = self.scan_head(input, eof)? {
+                        return Ok(Some(event));
+                    }
+                    return Ok(None);
+                }
+                State::Body => {
+                    let in_changeset = self.inner.is_some();
+                    let search = self.search(input.chunk(), in_changeset, eof)?;
+                    let (body_len, found) = match search {
+                        Search::Found(found) => (found.at, Some(found)),
+                        Search::NeedMore { safe } => (safe, None),
+                    };
+                    if body_len > 0 {
+                        let total = self.body_bytes + body_len as u64;
+                        if let Some(max) = self.limits.max_body_bytes {
+                            if total > max {
+                                return Err(self.limit(Limit::BodyBytes, max, (max - self.body_bytes) as usize));
+                            }
+                        }
+                        self.body_bytes = total;
+                        return Ok(Some(Event::Body(self.take(input, body_len))));
+                    }
+                    let Some(found) = found else {
+                        if eof {
+                            return Err(self.err(ErrorKind::Truncated, input.chunk().len()));
+                        }
+                        return Ok(None);
+                    };
+                    if in_changeset && found.outer {
+                        return Err(self.err(ErrorKind::UnclosedChangeset, found.at));
+                    }
+                    self.skip(input, found.line_end);
+                    self.after_delimiter(found, true);
+                }
+            }
+        }
+    }
+
+    /// The error for input that ends in a discarding state.
+    fn at_eof_error(&self, remaining: usize) -> DecodeError {
+        match self.state {
+            State::Preamble if self.consumed == 0 && remaining == 0 => self.err(ErrorKind::EmptyPayload, 0),
+            State::Preamble => self.err(ErrorKind::BoundaryNotFound, remaining),
+            _ => self.err(ErrorKind::Truncated, remaining),
+        }
+    }
+
+    /// Preamble and epilogue text: discarded when tolerated, else only line breaks may stand there.
+    fn check_ignored_text(&self, text: &[u8], kind: ErrorKind) -> Result<(), DecodeError> {
+        if self.leniency.preamble_epilogue {
+            return Ok(());
+        }
+        match text.iter().position(|&b| !matches!(b, b'\r' | b'\n')) {
+            Some(i) => Err(self.err(kind, i)),
+            None => Ok(()),
+        }
+    }
+
+    /// Moves on after a delimiter line has been consumed.
+    fn after_delimiter(&mut self, found: Found, ends_operation: bool) {
+        let mut queue = [None, None];
+        let mut n = 0;
+        if ends_operation {
+            queue[0] = Some(Queued::End);
+            n = 1;
+        }
+        self.state = match (found.outer, found.close) {
+            (false, false) | (true, false) => State::Head,
+            (false, true) => {
+                queue[n] = Some(Queued::ChangesetEnd);
+                self.spare_inner = self.inner.take();
+                State::ChangesetEpilogue
+            }
+            (true, true) => {
+                queue[n] = Some(Queued::Finished);
+                State::Epilogue
+            }
+        };
+        if self.state == State::Head {
+            self.head = HeadScan::default();
+        }
+        self.queue = queue;
+        self.line_start = false;
+    }
+
+    /// Finds the next delimiter in `buf`: the changeset's (when `inner`) or the batch's.
+    fn search(&self, buf: &[u8], inner: bool, eof: bool) -> Result<Search, DecodeError> {
+        let inner_delim = if inner { self.inner.as_ref() } else { None };
+        // The batch's delimiter is always searched: in a changeset too, to catch one that is never closed.
+        let outer_delim = Some(&self.outer);
+        // A delimiter at the very start of a body has no line break before it.
+        if self.line_start {
+            for (delim, outer) in [(inner_delim, false), (outer_delim, true)] {
+                let Some(delim) = delim else { continue };
+                let dash = delim.dash_boundary();
+                if buf.len() < dash.len() {
+                    if dash.starts_with(buf) && !eof {
+                        return Ok(Search::NeedMore { safe: 0 });
+                    }
+                } else if buf.starts_with(dash) {
+                    match self.verify(buf, dash.len(), eof)? {
+                        Verify::Delimiter { close, line_end } => {
+                            return Ok(Search::Found(Found { at: 0, line_end, close, outer }));
+                        }
+                        Verify::Incomplete => return Ok(Search::NeedMore { safe: 0 }),
+                        Verify::NotDelimiter => {}
+                    }
+                }
+            }
+        }
+        let mut pos = 0;
+        loop {
+            let ci = inner_delim.and_then(|d| d.find(&buf[pos..]).map(|i| pos + i));
+            let co = outer_delim.and_then(|d| {
+                let end = ci.map_or(buf.len(), |c| (c + d.needle().len()).min(buf.len()));
+                d.find(&buf[pos..end]).map(|i| pos + i)
+            });
+            // The earliest candidate; at the same position the changeset's is tried first.
+            let candidates = match (ci, co) {
+                (None, None) => return Ok(Search::NeedMore { safe: self.holdback(buf, inner_delim, eof) }),
+                (Some(i), None) => [Some((i, inner_delim, false)), None],
+                (None, Some(o)) => [Some((o, outer_delim, true)), None],
+                (Some(i), Some(o)) if i < o => [Some((i, inner_delim, false)), None],
+                (Some(i), Some(o)) if o < i => [Some((o, outer_delim, true)), None],
+                (Some(i), Some(_)) => [Some((i, inner_delim, false)), Some((i, outer_delim, true))],
+            };
+            for (p, delim, outer) in candidates.into_iter().flatten() {
+                let Some(delim) = delim else { continue };
+                let at = if p > 0 && buf[p - 1] == b'\r' { p - 1 } else { p };
+                match self.verify(buf, p + delim.needle().len(), eof)? {
+                    Verify::Delimiter { close, line_end } => {
+                        if at == p && !self.leniency.bare_lf {
+                            return Err(self.err(ErrorKind::BareLineFeed, p));
+                        }
+                        return Ok(Search::Found(Found { at, line_end, close, outer }));
+                    }
+                    Verify::Incomplete => return Ok(Search::NeedMore { safe: at }),
+                    Verify::NotDelimiter => {}
+                }
+            }
+            pos = ci.into_iter().chain(co).min().map_or(buf.len(), |p| p + 1);
+        }
+    }
+
+    /// Where the tail of `buf` that could still begin a delimiter starts.
+    fn holdback(&self, buf: &[u8], inner: Option<&Delimiter>, eof: bool) -> usize {
+        if eof {
+            return buf.len();
+        }
+        let longest = self.outer.needle().len().max(inner.map_or(0, |d| d.needle().len()));
+        let window = buf.len().saturating_sub(longest);
+        if let Some(q) = memchr::memrchr(b'\n', &buf[window..]).map(|q| q + window) {
+            let tail = &buf[q..];
+            let could_start =
+                self.outer.needle().starts_with(tail) || inner.is_some_and(|d| d.needle().starts_with(tail));
+            if could_start {
+                return if q > 0 && buf[q - 1] == b'\r' { q - 1 } else { q };
+            }
+        }
+        if buf.last() == Some(&b'\r') {
+            buf.len() - 1
+        } else {
+            buf.len()
+        }
+    }
+
+    /// Checks what follows `--boundary` (at `s`): `--` for a close delimiter, transport padding, a line end.
+    fn verify(&self, buf: &[u8], s: usize, eof: bool) -> Result<Verify, DecodeError> {
+        let rest = &buf[s..];
+        let (close, pad_start) = match rest {
+            [b'-', b'-', ..] => (true, 2),
+            [] | [b'-'] if !eof => return Ok(Verify::Incomplete),
+            _ => (false, 0),
+        };
+        let mut i = pad_start;
+        while i < rest.len() && matches!(rest[i], b' ' | b'\t') {
+            i += 1;
+        }
+        if i > self.limits.max_head_bytes {
+            return Err(self.limit(Limit::HeadBytes, self.limits.max_head_bytes as u64, s));
+        }
+        let padded = i > pad_start;
+        let line_end = match rest.get(i) {
+            None if !eof => return Ok(Verify::Incomplete),
+            None if close && self.leniency.close_without_line_end => buf.len(),
+            None => return Ok(Verify::NotDelimiter),
+            Some(b'\r') => match rest.get(i + 1) {
+                None if !eof => return Ok(Verify::Incomplete),
+                Some(b'\n') => s + i + 2,
+                _ => return Ok(Verify::NotDelimiter),
+            },
+            Some(b'\n') if self.leniency.bare_lf => s + i + 1,
+            Some(b'\n') => return Err(self.err(ErrorKind::BareLineFeed, s + i)),
+            Some(_) => return Ok(Verify::NotDelimiter),
+        };
+        if padded && !self.leniency.transport_padding {
+            return Err(self.err(ErrorKind::InvalidDelimiterLine, s + pad_start));
+        }
+        Ok(Verify::Delimiter { close, line_end })
+    }
+
+    /// Whether a complete line (without its line break) is a delimiter line of an active boundary.
+    fn is_delimiter_line(&self, line: &[u8]) -> bool {
+        let check = |d: &Delimiter| {
+            line.strip_prefix(d.dash_boundary()).is_some_and(|rest| {
+                let rest = rest.strip_prefix(b"--").unwrap_or(rest);
+                rest.iter().all(|&b| b == b' ' || b == b'\t')
+            })
+        };
+        check(&self.outer) || self.inner.as_ref().is_some_and(check)
+    }
+
+    /// Scans the head of the current part line by line, resuming where the last call stopped.
+    fn scan_head<I: Input>(&mut self, input: &mut I, eof: bool) -> Result<Option<Event>, DecodeError> {
+        let max = self.limits.max_head_bytes;
+        loop {
+            let buf = input.chunk();
+            let pos = self.head.pos;
+            let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) else {
+                if buf.len() > max {
+                    return Err(self.limit(Limit::HeadBytes, max as u64, max));
+                }
+                if eof {
+                    return Err(self.err(ErrorKind::Truncated, buf.len()));
+                }
+                return Ok(None);
+            };
+            let line_end = pos + nl + 1;
+            if line_end > max {
+                return Err(self.limit(Limit::HeadBytes, max as u64, max));
+            }
+            let content_end = if nl > 0 && buf[pos + nl - 1] == b'\r' {
+                pos + nl - 1
+            } else if self.leniency.bare_lf {
+                pos + nl
+            } else {
+                return Err(self.err(ErrorKind::BareLineFeed, pos + nl));
+            };
+            let line = &buf[pos..content_end];
+            if line.starts_with(b"--") && self.is_delimiter_line(line) {
+                return match self.head.phase {
+                    Phase::PartHeaders => Err(self.err(ErrorKind::MissingBlankLine, pos)),
+                    Phase::StartLine => Err(self.err(ErrorKind::EmptyPart, pos)),
+                    Phase::Headers if self.leniency.unterminated_head => {
+                        // The line break before this delimiter belongs to it: the head ends before it.
+                        let end = self.head.last_line_end;
+                        self.finish_head(input, end).map(Some)
+                    }
+                    Phase::Headers => Err(self.err(ErrorKind::MissingHeadTerminator, pos)),
+                };
+            }
+            match self.head.phase {
+                Phase::PartHeaders if line.is_empty() => {
+                    self.head.part_headers_end = pos;
+                    self.head.pos = line_end;
+                    if let Some(event) = self.end_part_headers(input, line_end)? {
+                        return Ok(Some(event));
+                    }
+                    continue;
+                }
+                Phase::PartHeaders | Phase::Headers if !line.is_empty() => {
+                    self.header_line(buf, pos, content_end)?;
+                    self.head.last_line_end = content_end;
+                }
+                Phase::Headers => {
+                    // The blank line. If a delimiter follows at once, that line break was the delimiter's.
+                    let rest = &buf[line_end..];
+                    match self.delimiter_at_start(rest, eof)? {
+                        None => return Ok(None),
+                        Some(true) if self.leniency.unterminated_head => {
+                            return self.finish_head(input, pos).map(Some);
+                        }
+                        Some(true) => return Err(self.err(ErrorKind::MissingHeadTerminator, line_end)),
+                        Some(false) => return self.finish_head(input, line_end).map(Some),
+                    }
+                }
+                Phase::StartLine => {
+                    self.start_line(line, pos)?;
+                    self.head.phase = Phase::Headers;
+                    self.head.headers_start = line_end;
+                    self.head.last_line_end = content_end;
+                    self.head.count = 0;
+                    self.head.in_header = false;
+                }
+                Phase::PartHeaders => unreachable!("empty part header line handled above"),
+            }
+            self.head.pos = line_end;
+        }
+    }
+
+    /// `Some(true)` when `rest` starts with a delimiter line, `Some(false)` when it cannot, `None` when more
+    /// input is needed to tell.
+    fn delimiter_at_start(&self, rest: &[u8], eof: bool) -> Result<Option<bool>, DecodeError> {
+        for delim in [Some(&self.outer), self.inner.as_ref()].into_iter().flatten() {
+            let dash = delim.dash_boundary();
+            if rest.len() < dash.len() {
+                if dash.starts_with(rest) && !eof {
+                    return Ok(None);
+                }
+                continue;
+            }
+            if rest.starts_with(dash) {
+                match self.verify(rest, dash.len(), eof)? {
+                    Verify::Delimiter { .. } => return Ok(Some(true)),
+                    Verify::Incomplete => return Ok(None),
+                    Verify::NotDelimiter => {}
+                }
+            }
+        }
+        Ok(Some(false))
+    }
+
+    /// One header line (or obsolete folding continuation) of the current block, at `pos..end`.
+    fn header_line(&mut self, buf: &[u8], pos: usize, end: usize) -> Result<(), DecodeError> {
+        let line = &buf[pos..end];
+        if matches!(line[0], b' ' | b'\t') {
+            if !self.head.in_header {
+                return Err(self.err(ErrorKind::InvalidHeaderLine, pos));
+            }
+            if !self.leniency.obs_fold {
+                return Err(self.err(ErrorKind::ObsoleteLineFolding, pos));
+            }
+            if !line.iter().all(|&b| is_field_value_byte(b)) {
+                return Err(self.err(ErrorKind::InvalidHeaderLine, pos));
+            }
+            // A folded value that we track grows to the end of this line.
+            let new_end = (pos + trim_end_len(line)) as u32;
+            if let Some(Some(span)) = self.head.slot_mut(self.head.last_slot) {
+                span.end = new_end;
+            }
+            return Ok(());
+        }
+        let Some((name, value)) = grammar::header_line(line) else {
+            return Err(self.err(ErrorKind::InvalidHeaderLine, pos));
+        };
+        self.head.count += 1;
+        if self.head.count > self.limits.max_headers {
+            return Err(self.limit(Limit::Headers, self.limits.max_headers as u64, pos));
+        }
+        self.head.in_header = true;
+        let start = buf.offset(value);
+        let span = Some(Span::new(start, start + value.len()));
+        let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
+        let slot = match self.head.phase {
+            Phase::PartHeaders if is("content-type") => Slot::ContentType,
+            Phase::PartHeaders if is("content-transfer-encoding") => Slot::TransferEncoding,
+            Phase::PartHeaders if is("content-id") => Slot::PartContentId,
+            Phase::Headers if is("content-id") => Slot::ContentId,
+            Phase::Headers if is("content-length") => Slot::ContentLength,
+            _ => Slot::Other,
+        };
+        self.head.last_slot = Slot::Other;
+        // The first occurrence of each counts.
+        if let Some(target) = self.head.slot_mut(slot) {
+            if target.is_none() {
+                *target = span;
+                self.head.last_slot = slot;
+            }
+        }
+        Ok(())
+    }
+
+    /// After the blank line that ends the MIME part headers: a changeset starts, or the embedded head follows.
+    fn end_part_headers<I: Input>(&mut self, input: &mut I, blank_end: usize) -> Result<Option<Event>, DecodeError> {
+        let buf = input.chunk();
+        let Some(ct) = self.head.content_type else {
+            return Err(self.err(ErrorKind::MissingContentType, 0));
+        };
+        let ct_value = &buf[ct.start as usize..ct.end as usize];
+        let Some(media_type) = grammar::media_type(ct_value) else {
+            return Err(self.err(ErrorKind::UnsupportedContentType, ct.start as usize));
+        };
+        if media_type.is("multipart", "mixed") {
+            if self.inner.is_some() {
+                return Err(self.err(ErrorKind::NestedChangeset, ct.start as usize));
+            }
+            let (b_start, b_end) = boundary::boundary_in_content_type(ct_value)
+                .map_err(|_| self.err(ErrorKind::InvalidChangesetBoundary, ct.start as usize))?;
+            let boundary = &ct_value[b_start..b_end];
+            if boundary == self.outer.boundary() {
+                return Err(self.err(ErrorKind::ChangesetBoundaryReused, ct.start as usize + b_start));
+            }
+            let delim = match self.spare_inner.take() {
+                Some(d) if d.boundary() == boundary => d,
+                _ => Delimiter::new(boundary),
+            };
+            self.inner = Some(delim);
+            self.changeset_operations = 0;
+            self.ids.changeset_start = self.ids.ranges.len();
+            let head = &self.head;
+            let boundary_span = Span::new(ct.start as usize + b_start, ct.start as usize + b_end);
+            let part_headers = Span::new(0, head.part_headers_end);
+            let content_id = head.part_content_id;
+            let raw = self.take(input, blank_end);
+            self.state = State::ChangesetPreamble;
+            self.line_start = true;
+            return Ok(Some(Event::ChangesetStart(ChangesetHead {
+                raw,
+                part_headers,
+                boundary: boundary_span,
+                content_id,
+            })));
+        }
+        if !media_type.is("application", "http") {
+            return Err(self.err(ErrorKind::UnsupportedContentType, ct.start as usize));
+        }
+        match self.head.transfer_encoding {
+            None if !self.leniency.missing_transfer_encoding => {
+                return Err(self.err(ErrorKind::MissingTransferEncoding, 0));
+            }
+            Some(cte) if !buf[cte.start as usize..cte.end as usize].eq_ignore_ascii_case(b"binary") => {
+                return Err(self.err(ErrorKind::UnsupportedTransferEncoding, cte.start as usize));
+            }
+            _ => {}
+        }
+        self.operations += 1;
+        if self.operations > self.limits.max_operations {
+            return Err(self.limit(Limit::Operations, self.limits.max_operations as u64, 0));
+        }
+        if self.inner.is_some() {
+            self.changeset_operations += 1;
+            if self.changeset_operations > self.limits.max_changeset_operations {
+                return Err(self.limit(Limit::ChangesetOperations, self.limits.max_changeset_operations as u64, 0));
+            }
+        }
+        self.head.phase = Phase::StartLine;
+        self.head.count = 0;
+        self.head.in_header = false;
+        Ok(None)
+    }
+
+    /// The embedded request or status line at `pos`.
+    fn start_line(&mut self, line: &[u8], pos: usize) -> Result<(), DecodeError> {
+        let base = pos;
+        let span = |s: &[u8]| {
+            let start = base + line.offset(s);
+            Span::new(start, start + s.len())
+        };
+        let is_response = line.starts_with(b"HTTP/")
+            || (line.is_empty() && self.kind == Some(MessageKind::Response));
+        let kind = if is_response { MessageKind::Response } else { MessageKind::Request };
+        match self.kind {
+            Some(k) if k != kind => {
+                let err = if self.fixed_kind.is_some() {
+                    ErrorKind::UnexpectedMessageKind
+                } else {
+                    ErrorKind::MixedRequestResponse
+                };
+                return Err(self.err(err, pos));
+            }
+            _ => self.kind = Some(kind),
+        }
+        let start_line = if is_response {
+            let s = grammar::status_line(line).ok_or_else(|| self.err(ErrorKind::InvalidStatusLine, pos))?;
+            StartLine::Response { version: span(s.version), status: s.status, reason: span(s.reason) }
+        } else {
+            let r = grammar::request_line(line, self.leniency.spaces_in_target)
+                .ok_or_else(|| self.err(ErrorKind::InvalidRequestLine, pos))?;
+            StartLine::Request { method: span(r.method), target: span(r.target), version: r.version.map(span) }
+        };
+        self.head.start_line = Some(start_line);
+        self.head.start_line_at = pos;
+        Ok(())
+    }
+
+    /// The head is complete at `end`: validate, split it off and emit it.
+    fn finish_head<I: Input>(&mut self, input: &mut I, end: usize) -> Result<Event, DecodeError> {
+        let buf = input.chunk();
+        let h = self.head;
+        let start_line = h.start_line.ok_or_else(|| self.err(ErrorKind::EmptyPart, end))?;
+        if let Some(cl) = h.content_length {
+            let value = &buf[cl.start as usize..cl.end as usize];
+            if !self.leniency.invalid_content_length && (value.is_empty() || !value.iter().all(u8::is_ascii_digit)) {
+                return Err(self.err(ErrorKind::InvalidContentLength, cl.start as usize));
+            }
+        }
+        let content_id = h.part_content_id.or(h.content_id);
+        if let (true, StartLine::Request { method, target, .. }) = (self.validate, start_line) {
+            let method_bytes = &buf[method.start as usize..method.end as usize];
+            let in_changeset = self.inner.is_some();
+            if in_changeset
+                && (method_bytes.eq_ignore_ascii_case(b"GET") || method_bytes.eq_ignore_ascii_case(b"HEAD"))
+            {
+                return Err(self.err(ErrorKind::MethodNotAllowedInChangeset, method.start as usize));
+            }
+            let target_bytes = &buf[target.start as usize..target.end as usize];
+            if let Some(id) = content_id_reference(target_bytes) {
+                if self.ids.get(id).is_none() {
+                    return Err(self.err(ErrorKind::UnknownContentIdReference, target.start as usize));
+                }
+            }
+            if let Some(cid) = content_id {
+                let id = &buf[cid.start as usize..cid.end as usize];
+                if in_changeset && self.ids.defined_in_changeset(id) {
+                    return Err(self.err(ErrorKind::DuplicateContentId, cid.start as usize));
+                }
+                self.ids.insert(id);
+            }
+        }
+        let headers_end = if h.last_line_end > h.headers_start { h.last_line_end } else { h.headers_start };
+        let raw = self.take(input, end);
+        self.state = State::Body;
+        self.body_bytes = 0;
+        Ok(Event::Head(Head {
+            raw,
+            part_headers: Span::new(0, h.part_headers_end),
+            start_line,
+            headers: Span::new(h.headers_start.min(headers_end), headers_end),
+            content_id,
+        }))
+    }
+}
+
+/// Number of bytes in `line` once trailing spaces and tabs are removed.
+fn trim_end_len(line: &[u8]) -> usize {
+    line.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(0, |i| i + 1)
+}
+
+/// Names after `$` at the start of a target that are system resources, not Content-ID references.
+const SYSTEM_RESOURCES: [&[u8]; 7] = [b"metadata", b"batch", b"crossjoin", b"all", b"entity", b"root", b"id"];
+
+/// The Content-ID a request target refers to: `$id` or `/$id` as its first segment.
+pub(crate) fn content_id_reference(target: &[u8]) -> Option<&[u8]> {
+    let t = target.strip_prefix(b"/").unwrap_or(target);
+    let t = t.strip_prefix(b"$")?;
+    let end = t.iter().position(|b| matches!(b, b'/' | b'?' | b'(' | b'#')).unwrap_or(t.len());
+    let id = &t[..end];
+    if id.is_empty() || SYSTEM_RESOURCES.iter().any(|s| s.eq_ignore_ascii_case(id)) {
+        return None;
+    }
+    Some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references() {
+        assert_eq!(content_id_reference(b"$1"), Some(&b"1"[..]));
+        assert_eq!(content_id_reference(b"$10/Orders"), Some(&b"10"[..]));
+        assert_eq!(content_id_reference(b"/$new?$select=a"), Some(&b"new"[..]));
+        assert_eq!(content_id_reference(b"$metadata"), None);
+        assert_eq!(content_id_reference(b"$crossjoin(A,B)"), None);
+        assert_eq!(content_id_reference(b"$Batch"), None);
+        assert_eq!(content_id_reference(b"People"), None);
+        assert_eq!(content_id_reference(b"$"), None);
+    }
+
+    #[test]
+    fn content_ids_track_changesets() {
+        let mut ids = ContentIds::default();
+        ids.insert(b"1");
+        ids.changeset_start = ids.ranges.len();
+        assert!(!ids.defined_in_changeset(b"1"));
+        ids.insert(b"1");
+        assert!(ids.defined_in_changeset(b"1"));
+        assert!(ids.get(b"2").is_none());
+    }
+}

@@ -1,0 +1,258 @@
+//! Error types: [`DecodeError`] with its [`ErrorKind`], and [`ContentTypeError`].
+//!
+//! Decoder errors are small, `Clone + PartialEq`, and never allocate: a kind plus the absolute byte offset
+//! into the stream where the problem was found. The `Display` text is for people and may change between
+//! releases; match on [`ErrorKind`] instead.
+
+use std::fmt;
+
+/// Which bound of [`Limits`](crate::Limits) was exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// [`Limits::max_head_bytes`](crate::Limits::max_head_bytes): the MIME part headers plus the embedded HTTP
+    /// head of one part, or one delimiter line.
+    HeadBytes,
+    /// [`Limits::max_headers`](crate::Limits::max_headers): header lines in one header block.
+    Headers,
+    /// [`Limits::max_operations`](crate::Limits::max_operations): operations in the whole batch.
+    Operations,
+    /// [`Limits::max_changeset_operations`](crate::Limits::max_changeset_operations): operations in one
+    /// changeset.
+    ChangesetOperations,
+    /// [`Limits::max_body_bytes`](crate::Limits::max_body_bytes): bytes in one operation's body.
+    BodyBytes,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::HeadBytes => "head size",
+            Self::Headers => "header count",
+            Self::Operations => "operations per batch",
+            Self::ChangesetOperations => "operations per changeset",
+            Self::BodyBytes => "body size",
+        })
+    }
+}
+
+/// What went wrong while decoding a batch. The construct that failed is in the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The payload holds no bytes at all.
+    EmptyPayload,
+    /// The declared boundary never appears as a delimiter line.
+    BoundaryNotFound,
+    /// The input ended before the close delimiter of the batch (or of an open changeset, head or body).
+    Truncated,
+    /// A delimiter line that starts like one but is malformed in a way that would otherwise be read as body
+    /// text, such as transport padding when it is not allowed.
+    InvalidDelimiterLine,
+    /// A line ends in a bare LF where CRLF is required (strict reading only).
+    BareLineFeed,
+    /// Text before the first delimiter (strict reading only).
+    UnexpectedPreamble,
+    /// Text after a close delimiter (strict reading only).
+    UnexpectedEpilogue,
+    /// A header line without a colon, with an empty or invalid name, or with a control character in its value.
+    InvalidHeaderLine,
+    /// A header line continued with obsolete line folding (strict reading only).
+    ObsoleteLineFolding,
+    /// A part's MIME headers are not followed by a blank line before the next delimiter.
+    MissingBlankLine,
+    /// A part without a `Content-Type` header.
+    MissingContentType,
+    /// A part whose `Content-Type` is neither `application/http` nor `multipart/mixed`.
+    UnsupportedContentType,
+    /// An `application/http` part without `Content-Transfer-Encoding` (strict reading only).
+    MissingTransferEncoding,
+    /// A `Content-Transfer-Encoding` other than `binary`.
+    UnsupportedTransferEncoding,
+    /// A changeset whose `Content-Type` has no usable `boundary` parameter.
+    InvalidChangesetBoundary,
+    /// A changeset that declares the same boundary as the batch that encloses it.
+    ChangesetBoundaryReused,
+    /// A `multipart/mixed` part inside a changeset: OData nests one level only.
+    NestedChangeset,
+    /// The batch continues (its delimiter appears) before the open changeset was closed.
+    UnclosedChangeset,
+    /// An `application/http` part with no embedded HTTP message.
+    EmptyPart,
+    /// An embedded request line without a method, a target, or with a malformed HTTP version.
+    InvalidRequestLine,
+    /// An embedded status line without a valid HTTP version or three-digit status code.
+    InvalidStatusLine,
+    /// An embedded HTTP head that runs into the next delimiter without its blank line (strict reading only).
+    MissingHeadTerminator,
+    /// An embedded `Content-Length` that is not a decimal number (strict reading only; bodies are always
+    /// framed by delimiters).
+    InvalidContentLength,
+    /// Requests and responses in one batch.
+    MixedRequestResponse,
+    /// A request where the decoder was told to expect responses, or the other way round.
+    UnexpectedMessageKind,
+    /// `GET` or `HEAD` inside a changeset (request validation).
+    MethodNotAllowedInChangeset,
+    /// A `Content-ID` used twice in one changeset (request validation).
+    DuplicateContentId,
+    /// A `$n` reference to a `Content-ID` not defined earlier in the batch (request validation).
+    UnknownContentIdReference,
+    /// A bound of [`Limits`](crate::Limits) was exceeded.
+    LimitExceeded {
+        /// Which bound.
+        limit: Limit,
+        /// Its configured value.
+        max: u64,
+    },
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            Self::EmptyPayload => "empty payload",
+            Self::BoundaryNotFound => "boundary delimiter not found",
+            Self::Truncated => "input ends before the close delimiter",
+            Self::InvalidDelimiterLine => "invalid delimiter line",
+            Self::BareLineFeed => "bare LF line ending",
+            Self::UnexpectedPreamble => "text before the first delimiter",
+            Self::UnexpectedEpilogue => "text after the close delimiter",
+            Self::InvalidHeaderLine => "invalid header line",
+            Self::ObsoleteLineFolding => "obsolete header line folding",
+            Self::MissingBlankLine => "missing blank line after part headers",
+            Self::MissingContentType => "part without Content-Type",
+            Self::UnsupportedContentType => "part Content-Type is neither application/http nor multipart/mixed",
+            Self::MissingTransferEncoding => "part without Content-Transfer-Encoding",
+            Self::UnsupportedTransferEncoding => "Content-Transfer-Encoding is not binary",
+            Self::InvalidChangesetBoundary => "changeset Content-Type lacks a valid boundary",
+            Self::ChangesetBoundaryReused => "changeset reuses the enclosing boundary",
+            Self::NestedChangeset => "changeset inside a changeset",
+            Self::UnclosedChangeset => "changeset not closed before the next batch delimiter",
+            Self::EmptyPart => "empty application/http part",
+            Self::InvalidRequestLine => "invalid request line",
+            Self::InvalidStatusLine => "invalid status line",
+            Self::MissingHeadTerminator => "embedded HTTP head without a blank line",
+            Self::InvalidContentLength => "invalid Content-Length",
+            Self::MixedRequestResponse => "requests and responses mixed in one batch",
+            Self::UnexpectedMessageKind => "request where a response was expected, or the other way round",
+            Self::MethodNotAllowedInChangeset => "GET or HEAD inside a changeset",
+            Self::DuplicateContentId => "Content-ID used twice in one changeset",
+            Self::UnknownContentIdReference => "reference to a Content-ID not defined earlier",
+            Self::LimitExceeded { limit, max } => return write!(f, "{limit} limit of {max} exceeded"),
+        };
+        f.write_str(text)
+    }
+}
+
+/// A decoding failure: what went wrong and the absolute byte offset in the stream where it was found.
+///
+/// The streaming decoder cannot count lines without scanning every body byte, so it reports offsets only;
+/// the one-call decoders ([`BatchResponse::decode`](crate::BatchResponse::decode) and friends) also fill in
+/// the 1-based line number, which `Display` then shows: `invalid status line at byte 812 (line 31)`.
+/// [`DecodeError::with_line_from`] does the same for a caller that kept the input.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::{BatchResponse, ErrorKind};
+///
+/// let body = "--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 OK\r\n\r\n--b--\r\n";
+/// let err = BatchResponse::decode("multipart/mixed; boundary=b", body).unwrap_err();
+/// let err = err.decode_error().unwrap();
+/// assert_eq!(err.kind(), ErrorKind::InvalidStatusLine);
+/// assert_eq!(err.offset(), 39);
+/// assert_eq!(err.to_string(), "invalid status line at byte 39 (line 4)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    kind: ErrorKind,
+    offset: u64,
+    line: Option<u64>,
+}
+
+impl DecodeError {
+    pub(crate) fn new(kind: ErrorKind, offset: u64) -> Self {
+        Self { kind, offset, line: None }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// Absolute byte offset from the start of the payload where the problem was found.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The 1-based line number of [`offset`](Self::offset), when known.
+    pub fn line(&self) -> Option<u64> {
+        self.line
+    }
+
+    /// Fills in the line number by counting line feeds in `input` (the whole payload, from its first byte)
+    /// before the error's offset.
+    #[must_use]
+    pub fn with_line_from(mut self, input: &[u8]) -> Self {
+        let end = usize::try_from(self.offset).unwrap_or(usize::MAX).min(input.len());
+        let lines = input[..end].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.line = Some(lines + 1);
+        self
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.kind, self.offset)?;
+        if let Some(line) = self.line {
+            write!(f, " (line {line})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A `Content-Type` value that does not describe a usable `multipart/mixed` batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContentTypeError {
+    /// The value does not parse as `type/subtype *(; name=value)`.
+    Malformed,
+    /// A valid media type, but not `multipart/mixed`. Carries the media type (`type/subtype`, lower-cased), so
+    /// that a client can read the body as what it is, typically an OData JSON error.
+    NotMultipartMixed {
+        /// The media type that was found, lower-cased, without parameters.
+        media_type: String,
+    },
+    /// No `boundary` parameter.
+    MissingBoundary,
+    /// More than one `boundary` parameter.
+    DuplicateBoundary,
+    /// `boundary=""`.
+    EmptyBoundary,
+    /// More than 70 characters (RFC 2046 §5.1.1).
+    BoundaryTooLong,
+    /// A character outside RFC 2046 `bchars`, or a space at the end.
+    InvalidBoundary,
+}
+
+impl fmt::Display for ContentTypeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed => f.write_str("malformed Content-Type"),
+            Self::NotMultipartMixed { media_type } => {
+                write!(f, "Content-Type is {media_type}, not multipart/mixed")
+            }
+            Self::MissingBoundary => f.write_str("Content-Type has no boundary parameter"),
+            Self::DuplicateBoundary => f.write_str("Content-Type has more than one boundary parameter"),
+            Self::EmptyBoundary => f.write_str("boundary is empty"),
+            Self::BoundaryTooLong => f.write_str("boundary is longer than 70 characters"),
+            Self::InvalidBoundary => {
+                f.write_str("boundary has a character outside RFC 2046 bchars or ends in a space")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ContentTypeError {}

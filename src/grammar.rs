@@ -1,0 +1,289 @@
+//! nom *complete* parsers over one already-framed line or header value.
+//!
+//! The decoder finds line ends with memchr first (with a length cap) and only then hands the line to these
+//! parsers, so no parser here ever sees partial input. Results are sub-slices of the input; callers turn
+//! them into offsets with [`nom::Offset`].
+
+use nom::bytes::complete::{tag, take_while, take_while1, take_while_m_n};
+use nom::character::complete::{char, satisfy};
+use nom::combinator::{all_consuming, opt, recognize};
+use nom::{IResult, Parser};
+
+/// RFC 9110 `tchar`.
+pub(crate) const fn is_tchar(b: u8) -> bool {
+    matches!(b,
+        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+        | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+}
+
+/// Header field value bytes: visible ASCII, space, tab and obs-text; no other control characters.
+pub(crate) fn is_field_value_byte(b: u8) -> bool {
+    b == b'\t' || (b >= 0x20 && b != 0x7f)
+}
+
+fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// Trims spaces and tabs at both ends.
+pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s {
+        if !is_ows(*first) {
+            break;
+        }
+        s = rest;
+    }
+    while let [rest @ .., last] = s {
+        if !is_ows(*last) {
+            break;
+        }
+        s = rest;
+    }
+    s
+}
+
+/// `name ":" OWS value OWS` → (name, value). The name must be a token, with no space before the colon.
+pub(crate) fn header_line(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let parsed: IResult<&[u8], &[u8]> = (take_while1(is_tchar), char(':')).map(|(name, _)| name).parse(line);
+    let (value, name) = parsed.ok()?;
+    if !value.iter().all(|&b| is_field_value_byte(b)) {
+        return None;
+    }
+    Some((name, trim_ows(value)))
+}
+
+/// `"HTTP/" DIGIT "." DIGIT`
+fn http_version(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    recognize((
+        tag(&b"HTTP/"[..]),
+        satisfy(|c| c.is_ascii_digit()),
+        char('.'),
+        satisfy(|c| c.is_ascii_digit()),
+    ))
+    .parse(i)
+}
+
+/// A parsed request line: sub-slices of the line.
+pub(crate) struct RequestLine<'a> {
+    pub(crate) method: &'a [u8],
+    pub(crate) target: &'a [u8],
+    pub(crate) version: Option<&'a [u8]>,
+}
+
+/// `method SP target [SP HTTP-version]`.
+///
+/// The version is optional (OData 4.01 Part 1 example 104 omits it). When `spaces_in_target` is set and the
+/// line ends in `SP HTTP-version`, the target is everything between the first space and that version, spaces
+/// included; otherwise the target is one run of non-space bytes.
+pub(crate) fn request_line(line: &[u8], spaces_in_target: bool) -> Option<RequestLine<'_>> {
+    let parsed: IResult<&[u8], &[u8]> = (take_while1(is_tchar), char(' ')).map(|(m, _)| m).parse(line);
+    let (rest, method) = parsed.ok()?;
+    let target_ok = |t: &[u8], spaces: bool| {
+        !t.is_empty() && t.iter().all(|&b| b > 0x20 && b != 0x7f || (spaces && b == b' '))
+    };
+    // Split off a trailing " HTTP/x.y" if there is one.
+    if let Some(sp) = memchr::memrchr(b' ', rest) {
+        let (target, version) = (&rest[..sp], &rest[sp + 1..]);
+        if all_consuming(http_version).parse(version).is_ok() {
+            let spaces = spaces_in_target && target.first() != Some(&b' ');
+            return target_ok(target, spaces).then_some(RequestLine { method, target, version: Some(version) });
+        }
+        // A space but no valid version at the end: a malformed version, or spaces without a version.
+        return None;
+    }
+    target_ok(rest, false).then_some(RequestLine { method, target: rest, version: None })
+}
+
+/// A parsed status line: sub-slices of the line and the code.
+pub(crate) struct StatusLine<'a> {
+    pub(crate) version: &'a [u8],
+    pub(crate) status: u16,
+    pub(crate) reason: &'a [u8],
+}
+
+/// `HTTP-version SP 3DIGIT [SP reason-phrase]`; the reason may be empty or missing.
+pub(crate) fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
+    let parsed: IResult<&[u8], (&[u8], &[u8])> = (
+        http_version,
+        char(' '),
+        take_while_m_n(3, 3, |c: u8| c.is_ascii_digit()),
+    )
+        .map(|(v, _, code)| (v, code))
+        .parse(line);
+    let (rest, (version, code)) = parsed.ok()?;
+    let reason = match rest {
+        [] => rest,
+        [b' ', reason @ ..] => reason,
+        _ => return None,
+    };
+    if !reason.iter().all(|&b| is_field_value_byte(b)) {
+        return None;
+    }
+    let status = code.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+    (100..=999).contains(&status).then_some(StatusLine { version, status, reason })
+}
+
+/// A media type: `type "/" subtype` and the raw parameter text after it.
+pub(crate) struct MediaType<'a> {
+    pub(crate) type_: &'a [u8],
+    pub(crate) subtype: &'a [u8],
+    pub(crate) params: &'a [u8],
+}
+
+impl MediaType<'_> {
+    pub(crate) fn is(&self, type_: &str, subtype: &str) -> bool {
+        self.type_.eq_ignore_ascii_case(type_.as_bytes()) && self.subtype.eq_ignore_ascii_case(subtype.as_bytes())
+    }
+}
+
+/// `OWS type "/" subtype OWS` followed by the parameter list (checked by [`params`]).
+pub(crate) fn media_type(value: &[u8]) -> Option<MediaType<'_>> {
+    let parsed: IResult<&[u8], (&[u8], &[u8])> = (
+        take_while(is_ows),
+        take_while1(is_tchar),
+        char('/'),
+        take_while1(is_tchar),
+        take_while(is_ows),
+    )
+        .map(|(_, t, _, s, _)| (t, s))
+        .parse(value);
+    let (params, (type_, subtype)) = parsed.ok()?;
+    let mt = MediaType { type_, subtype, params };
+    // Validate the whole parameter list once here.
+    for p in Params(params) {
+        p.ok()?;
+    }
+    Some(mt)
+}
+
+/// A parameter value: a token, or the inside of a quoted string (escapes not undone).
+pub(crate) struct Param<'a> {
+    pub(crate) name: &'a [u8],
+    pub(crate) value: &'a [u8],
+    pub(crate) quoted: bool,
+}
+
+fn quoted_string(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    let (i, _) = char('"').parse(i)?;
+    let mut n = 0;
+    while n < i.len() {
+        match i[n] {
+            b'"' => return Ok((&i[n + 1..], &i[..n])),
+            b'\\' if n + 1 < i.len() => n += 2,
+            b if is_field_value_byte(b) => n += 1,
+            _ => break,
+        }
+    }
+    Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Char)))
+}
+
+fn param(i: &[u8]) -> IResult<&[u8], Option<Param<'_>>> {
+    let (i, _) = (take_while(is_ows), char(';'), take_while(is_ows)).parse(i)?;
+    // `;` followed by nothing (or another `;`) is tolerated: odata.net writes `application/json;`.
+    let (i, found) = opt((take_while1(is_tchar), char('='))).parse(i)?;
+    let Some((name, _)) = found else { return Ok((i, None)) };
+    if let Ok((i, value)) = quoted_string(i) {
+        let (i, _) = take_while(is_ows).parse(i)?;
+        return Ok((i, Some(Param { name, value, quoted: true })));
+    }
+    let (i, value) = take_while1(is_tchar).parse(i)?;
+    let (i, _) = take_while(is_ows).parse(i)?;
+    Ok((i, Some(Param { name, value, quoted: false })))
+}
+
+/// Iterator over `;`-separated parameters; yields `Err(())` once on malformed text, then stops.
+pub(crate) struct Params<'a>(pub(crate) &'a [u8]);
+
+impl<'a> Iterator for Params<'a> {
+    type Item = Result<Param<'a>, ()>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if trim_ows(self.0).is_empty() {
+                return None;
+            }
+            match param(self.0) {
+                Ok((rest, p)) => {
+                    self.0 = rest;
+                    if let Some(p) = p {
+                        return Some(Ok(p));
+                    }
+                }
+                Err(_) => {
+                    self.0 = &[];
+                    return Some(Err(()));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! request_lines {
+        ($($line:expr, $spaces:expr => $expect:expr;)*) => {$(
+            let got = request_line($line, $spaces).map(|r| (r.method, r.target, r.version));
+            assert_eq!(got, $expect, "{:?}", String::from_utf8_lossy($line));
+        )*};
+    }
+
+    #[test]
+    fn request_line_forms() {
+        let v: Option<&[u8]> = Some(b"HTTP/1.1");
+        request_lines! {
+            b"GET People HTTP/1.1", false => Some((&b"GET"[..], &b"People"[..], v));
+            b"GET People", false => Some((&b"GET"[..], &b"People"[..], None));
+            b"GET a?$filter=x eq 1 HTTP/1.1", true => Some((&b"GET"[..], &b"a?$filter=x eq 1"[..], v));
+            b"GET a?$filter=x eq 1 HTTP/1.1", false => None;
+            b"GET a b", true => None;
+            b"GET url SMTP:3.1", true => None;
+            b"GET  HTTP/1.1", true => None;
+            b"GET", true => None;
+            b" GET x HTTP/1.1", true => None;
+            b"", true => None;
+            b"GET HTTP/1.1", true => Some((&b"GET"[..], &b"HTTP/1.1"[..], None));
+        }
+    }
+
+    #[test]
+    fn status_line_forms() {
+        let s = status_line(b"HTTP/1.1 204 No Content").unwrap();
+        assert_eq!((s.version, s.status, s.reason), (&b"HTTP/1.1"[..], 204, &b"No Content"[..]));
+        let s = status_line(b"HTTP/1.1 200").unwrap();
+        assert_eq!((s.status, s.reason), (200, &b""[..]));
+        let s = status_line(b"HTTP/1.1 200 ").unwrap();
+        assert_eq!((s.status, s.reason), (200, &b""[..]));
+        assert!(status_line(b"HTTP/1.1 No Content").is_none());
+        assert!(status_line(b"HTTP/1.1 20 OK").is_none());
+        assert!(status_line(b"HTTP/1.1 2000 OK").is_none());
+        assert!(status_line(b"HTTP/1 200 OK").is_none());
+        assert!(status_line(b"HTTP/1.1 099 x").is_none());
+    }
+
+    #[test]
+    fn header_lines() {
+        assert_eq!(header_line(b"Content-ID: 1"), Some((&b"Content-ID"[..], &b"1"[..])));
+        assert_eq!(header_line(b"a:b"), Some((&b"a"[..], &b"b"[..])));
+        assert_eq!(header_line(b"a:  \t"), Some((&b"a"[..], &b""[..])));
+        assert_eq!(header_line(b"no colon"), None);
+        assert_eq!(header_line(b"Name : x"), None);
+        assert_eq!(header_line(b": x"), None);
+        assert_eq!(header_line(b"a: x\ry"), None);
+    }
+
+    #[test]
+    fn media_types() {
+        let m = media_type(b"multipart/mixed; boundary=\"a b\"; charset=utf-8").unwrap();
+        assert!(m.is("Multipart", "MIXED"));
+        let ps: Vec<_> = Params(m.params).map(|p| p.unwrap()).map(|p| (p.name, p.value, p.quoted)).collect();
+        assert_eq!(ps, vec![(&b"boundary"[..], &b"a b"[..], true), (&b"charset"[..], &b"utf-8"[..], false)]);
+        assert!(media_type(b"application/json;").is_some());
+        assert!(media_type(b"application/json; ;odata.metadata=minimal").is_some());
+        assert!(media_type(b"application").is_none());
+        assert!(media_type(b"a/b; x").is_none());
+        assert!(media_type(b"a/b; x=\"unterminated").is_none());
+        assert!(media_type(b"a/b x").is_none());
+    }
+}

@@ -1,0 +1,124 @@
+//! [`Leniency`]: the deviations from RFC 2046 and OData that the decoder tolerates, one setting each.
+
+/// What the decoder tolerates when reading. Every setting is on by default, because a client cannot fix
+/// the server it talks to; [`Leniency::strict`] turns them all off, for a server validating untrusted
+/// requests. Writing is always strict.
+///
+/// Not settings, because they are not deviations: header names and media types in any case (RFC 2045 §5.1,
+/// RFC 9110 §5.1), a close delimiter at the very end of the input without a line break, unless
+/// [`close_without_line_end`](Self::close_without_line_end) is off; a changeset response that a server sends
+/// unwrapped (SharePoint) or as one failed part in place of the changeset (OData 4.0 §11.7.7.3), since the
+/// decoder reads what is there and pairing responses with requests is the caller's step.
+///
+/// Never tolerated, because it would lose or invent data: truncated input, a changeset inside a changeset, a
+/// start line or header line that does not parse, a part without the blank line after its MIME headers, a
+/// limit exceeded.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::{BatchDecoder, Leniency};
+///
+/// let mut leniency = Leniency::strict();
+/// leniency.bare_lf = true; // accept LF-only payloads, refuse every other deviation
+/// let decoder = BatchDecoder::builder().leniency(leniency).build("batch_1").unwrap();
+/// assert!(!decoder.leniency().transport_padding);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Leniency {
+    /// Accept LF as a line ending, alone or mixed with CRLF, in delimiter lines and heads.
+    ///
+    /// # Background
+    /// RFC 2046 §5.1.1 and RFC 9112 §2.2 require CRLF. Olingo V4 test payloads, Go's `mime/multipart` and SAP
+    /// SDK mocks send LF only.
+    pub bare_lf: bool,
+    /// Accept spaces and tabs after a delimiter (`--batch_1  \r\n`).
+    ///
+    /// # Background
+    /// RFC 2046 §5.1.1 calls this transport padding and says readers must accept it; the OData V2 batch
+    /// example has it. It is a setting because a validating server may want payloads in the one form
+    /// OData writers produce.
+    pub transport_padding: bool,
+    /// Accept text before the first delimiter (preamble) and after a close delimiter (epilogue), and
+    /// discard it. A line break alone is never counted as text.
+    ///
+    /// # Background
+    /// RFC 2046 §5.1.1 allows both and says they are to be ignored; OData 4.01 Part 1 §11.7.7 shows neither.
+    pub preamble_epilogue: bool,
+    /// Accept a close delimiter at the end of the input without a line break after it.
+    ///
+    /// # Background
+    /// RFC 2046 §5.1.1 makes the final CRLF optional, but OData examples always write it.
+    pub close_without_line_end: bool,
+    /// Accept obsolete line folding (a header line continued on the next line that starts with a space or tab).
+    /// The folded value is reported with its line breaks; [`Header::value`](crate::Header::value) shows it raw.
+    ///
+    /// # Background
+    /// RFC 9112 §5.2 deprecates it; RFC 2045 headers allow it.
+    pub obs_fold: bool,
+    /// Accept an `application/http` part without `Content-Transfer-Encoding`.
+    ///
+    /// # Background
+    /// OData 4.0 Part 1 §11.7.2 requires `Content-Transfer-Encoding: binary`; OData V4 servers, SAPUI5 and
+    /// Olingo V4 omit it.
+    pub missing_transfer_encoding: bool,
+    /// Accept an embedded HTTP head that ends at the next delimiter without its own blank line (a bodiless
+    /// `GET` followed by one CRLF instead of two).
+    ///
+    /// # Background
+    /// RFC 9112 §2.1 ends a head with an empty line. Olingo's non-strict mode accepts the short form.
+    pub unterminated_head: bool,
+    /// Accept unencoded spaces in a request target when the request line ends in an HTTP version
+    /// (`GET Products?$filter=Name eq 'x' HTTP/1.1`): the target is everything between the method and the
+    /// version.
+    ///
+    /// # Background
+    /// RFC 9112 §3.2 forbids spaces in a target; SAPUI5 sends them.
+    pub spaces_in_target: bool,
+    /// Ignore an embedded `Content-Length` that is not a decimal number. Bodies are framed by delimiters
+    /// either way; strict reading rejects the malformed header.
+    ///
+    /// # Background
+    /// RFC 9110 §8.6 defines `Content-Length` as digits. SAP Gateway sends values such as `71,`.
+    pub invalid_content_length: bool,
+}
+
+impl Leniency {
+    /// Everything tolerated: the default, for clients.
+    pub const fn lenient() -> Self {
+        Self {
+            bare_lf: true,
+            transport_padding: true,
+            preamble_epilogue: true,
+            close_without_line_end: true,
+            obs_fold: true,
+            missing_transfer_encoding: true,
+            unterminated_head: true,
+            spaces_in_target: true,
+            invalid_content_length: true,
+        }
+    }
+
+    /// Nothing tolerated, for servers validating untrusted requests.
+    pub const fn strict() -> Self {
+        Self {
+            bare_lf: false,
+            transport_padding: false,
+            preamble_epilogue: false,
+            close_without_line_end: false,
+            obs_fold: false,
+            missing_transfer_encoding: false,
+            unterminated_head: false,
+            spaces_in_target: false,
+            invalid_content_length: false,
+        }
+    }
+}
+
+impl Default for Leniency {
+    /// Same as [`Leniency::lenient`].
+    fn default() -> Self {
+        Self::lenient()
+    }
+}

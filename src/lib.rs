@@ -1,0 +1,21 @@
+//! Streaming, zero-copy reader for OData `$batch` payloads.
+//!
+//! Crate docs are completed in the crate README; see [`BatchDecoder`].
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+
+mod boundary;
+mod decoder;
+mod error;
+mod event;
+mod grammar;
+mod leniency;
+mod limits;
+
+pub use boundary::{Boundary, MAX_BOUNDARY_LEN};
+pub use decoder::{BatchDecoder, BatchDecoderBuilder, MessageKind};
+pub use error::{ContentTypeError, DecodeError, ErrorKind, Limit};
+pub use event::{ChangesetHead, Event, Head, Header, Headers, RequestLine, StatusLine};
+pub use leniency::Leniency;
+pub use limits::Limits;
