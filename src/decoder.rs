@@ -659,7 +659,9 @@ impl BatchDecoder {
             self.head = HeadScan::default();
         }
         self.queue = queue;
-        self.line_start = false;
+        // Just after a delimiter line: the next delimiter needs no line break of its own before it (a
+        // changeset's close delimiter directly followed by the batch's next delimiter).
+        self.line_start = true;
     }
 
     /// Finds the next delimiter in `buf`: the changeset's (when `inner`) or the batch's.
@@ -1010,6 +1012,7 @@ impl BatchDecoder {
 
     /// The embedded request or status line at `pos`.
     fn start_line(&mut self, line: &[u8], pos: usize) -> Result<(), DecodeError> {
+        let line = if self.leniency.trailing_whitespace { &line[..trim_end_len(line)] } else { line };
         let base = pos;
         let span = |s: &[u8]| {
             let start = base + line.offset(s);

@@ -82,6 +82,11 @@ pub struct Leniency {
     /// # Background
     /// RFC 9110 §8.6 defines `Content-Length` as digits. SAP Gateway sends values such as `71,`.
     pub invalid_content_length: bool,
+    /// Accept spaces or tabs at the end of an embedded request or status line (`POST /Customers HTTP/1.1 `).
+    ///
+    /// # Background
+    /// RFC 9112 §3 and §4 allow none; the OData V2 specification's batch example has them.
+    pub trailing_whitespace: bool,
 }
 
 impl Leniency {
@@ -97,6 +102,7 @@ impl Leniency {
             unterminated_head: true,
             spaces_in_target: true,
             invalid_content_length: true,
+            trailing_whitespace: true,
         }
     }
 
@@ -112,6 +118,7 @@ impl Leniency {
             unterminated_head: false,
             spaces_in_target: false,
             invalid_content_length: false,
+            trailing_whitespace: false,
         }
     }
 }

@@ -12,6 +12,7 @@ mod event;
 mod grammar;
 mod leniency;
 mod limits;
+mod model;
 
 pub use boundary::{Boundary, MAX_BOUNDARY_LEN};
 pub use decoder::{BatchDecoder, BatchDecoderBuilder, MessageKind};
@@ -19,3 +20,4 @@ pub use error::{ContentTypeError, DecodeError, ErrorKind, Limit};
 pub use event::{ChangesetHead, Event, Head, Header, Headers, RequestLine, StatusLine};
 pub use leniency::Leniency;
 pub use limits::Limits;
+pub use model::{BatchError, BatchRequest, BatchResponse, RequestItem, ResponseItem};

@@ -1,0 +1,401 @@
+//! The owned model: [`BatchRequest`] and [`BatchResponse`], decoded in one call, with `http` conversions.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::{Bytes, BytesMut};
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method, StatusCode, Version};
+
+use crate::decoder::{BatchDecoder, BatchDecoderBuilder, MessageKind};
+use crate::error::{ContentTypeError, DecodeError};
+use crate::event::{Event, Head, Headers};
+
+/// Why a whole batch could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// The `Content-Type` is not a usable `multipart/mixed` batch. For a client, the most common case is
+    /// [`ContentTypeError::NotMultipartMixed`]: the server answered the whole batch with an error, typically
+    /// `application/json` carrying an OData error, which the caller can read from the body it holds.
+    ContentType(ContentTypeError),
+    /// The body is not a well-formed batch.
+    Decode(DecodeError),
+}
+
+impl BatchError {
+    /// The decoding error, if that is what this is.
+    pub fn decode_error(&self) -> Option<&DecodeError> {
+        match self {
+            Self::Decode(e) => Some(e),
+            Self::ContentType(_) => None,
+        }
+    }
+
+    /// The media type of a response that is not a multipart batch (for example `application/json`).
+    pub fn non_batch_media_type(&self) -> Option<&str> {
+        match self {
+            Self::ContentType(ContentTypeError::NotMultipartMixed { media_type }) => Some(media_type),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for BatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ContentType(e) => e.fmt(f),
+            Self::Decode(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for BatchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::ContentType(e) => Some(e),
+            Self::Decode(e) => Some(e),
+        }
+    }
+}
+
+impl From<ContentTypeError> for BatchError {
+    fn from(e: ContentTypeError) -> Self {
+        Self::ContentType(e)
+    }
+}
+
+impl From<DecodeError> for BatchError {
+    fn from(e: DecodeError) -> Self {
+        Self::Decode(e)
+    }
+}
+
+/// One request of a batch, owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestItem {
+    /// Index of the changeset this request belongs to (0 for the batch's first changeset), or `None` outside
+    /// changesets.
+    pub changeset: Option<usize>,
+    /// The `Content-ID` (from the MIME part headers, else from the embedded headers).
+    pub content_id: Option<String>,
+    /// The method.
+    pub method: Method,
+    /// The request target as written (relative, absolute path, absolute URL, or a `$n` reference). Bytes
+    /// that are not UTF-8 are percent-encoded.
+    pub url: String,
+    /// The HTTP version of the request line; `None` when the line had none.
+    pub version: Option<Version>,
+    /// The embedded HTTP headers (MIME part headers are framing and are not kept).
+    pub headers: HeaderMap,
+    /// The body, sharing memory with the decoded payload.
+    pub body: Bytes,
+}
+
+/// One response of a batch, owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseItem {
+    /// Index of the changeset this response belongs to, or `None` outside changesets.
+    pub changeset: Option<usize>,
+    /// The `Content-ID` (from the MIME part headers, else from the embedded headers).
+    pub content_id: Option<String>,
+    /// The status code.
+    pub status: StatusCode,
+    /// The reason phrase as written; may be empty.
+    pub reason: String,
+    /// The HTTP version of the status line.
+    pub version: Version,
+    /// The embedded HTTP headers.
+    pub headers: HeaderMap,
+    /// The body, sharing memory with the decoded payload.
+    pub body: Bytes,
+}
+
+/// A decoded batch of requests, for servers and tests.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::BatchRequest;
+///
+/// let body = "--batch_1\r\n\
+///     Content-Type: multipart/mixed; boundary=changeset_1\r\n\r\n\
+///     --changeset_1\r\n\
+///     Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n\
+///     POST Customers HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"Name\":\"A\"}\r\n\
+///     --changeset_1\r\n\
+///     Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 2\r\n\r\n\
+///     POST $1/Orders HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{}\r\n\
+///     --changeset_1--\r\n\
+///     --batch_1--\r\n";
+/// let batch = BatchRequest::decode("multipart/mixed; boundary=batch_1", body).unwrap();
+/// assert_eq!(batch.items.len(), 2);
+/// assert_eq!(batch.items[1].url, "$1/Orders");
+/// assert_eq!(batch.items[1].changeset, Some(0));
+/// assert_eq!(&batch.items[0].body[..], br#"{"Name":"A"}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct BatchRequest {
+    /// The requests in order.
+    pub items: Vec<RequestItem>,
+    /// Number of changesets (including empty ones).
+    pub changesets: usize,
+}
+
+/// A decoded batch of responses, for clients.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::BatchResponse;
+///
+/// let body = "--batchresponse_1\r\n\
+///     Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n\
+///     HTTP/1.1 204 No Content\r\nOData-EntityId: https://org/api/data/v9.2/accounts(1)\r\n\r\n\r\n\
+///     --batchresponse_1--\r\n";
+/// let batch = BatchResponse::decode("multipart/mixed; boundary=batchresponse_1", body).unwrap();
+/// assert_eq!(batch.items[0].status, 204);
+/// assert_eq!(batch.items[0].headers["odata-entityid"], "https://org/api/data/v9.2/accounts(1)");
+///
+/// // A whole-batch failure is a typed error that names the media type.
+/// let err = BatchResponse::decode("application/json", r#"{"error":{}}"#).unwrap_err();
+/// assert_eq!(err.non_batch_media_type(), Some("application/json"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct BatchResponse {
+    /// The responses in order.
+    pub items: Vec<ResponseItem>,
+    /// Number of changesets (including empty ones).
+    pub changesets: usize,
+}
+
+/// What a decoded part becomes in the model.
+trait Item: Sized {
+    const KIND: MessageKind;
+    fn from_head(head: &Head, changeset: Option<usize>, body: Bytes) -> Self;
+}
+
+impl Item for RequestItem {
+    const KIND: MessageKind = MessageKind::Request;
+
+    fn from_head(head: &Head, changeset: Option<usize>, body: Bytes) -> Self {
+        let line = head.request().expect("decoder enforces requests");
+        Self {
+            changeset,
+            content_id: head.content_id().map(text),
+            method: Method::from_bytes(line.method.as_bytes()).expect("validated token"),
+            url: url_text(line.target),
+            version: line.version.map(version),
+            headers: header_map(head, head.headers()),
+            body,
+        }
+    }
+}
+
+impl Item for ResponseItem {
+    const KIND: MessageKind = MessageKind::Response;
+
+    fn from_head(head: &Head, changeset: Option<usize>, body: Bytes) -> Self {
+        let line = head.response().expect("decoder enforces responses");
+        Self {
+            changeset,
+            content_id: head.content_id().map(text),
+            status: StatusCode::from_u16(line.status).expect("three digits from 100"),
+            reason: text(line.reason),
+            version: version(line.version),
+            headers: header_map(head, head.headers()),
+            body,
+        }
+    }
+}
+
+fn version(v: &str) -> Version {
+    match v {
+        "HTTP/1.0" => Version::HTTP_10,
+        "HTTP/2.0" => Version::HTTP_2,
+        "HTTP/0.9" => Version::HTTP_09,
+        _ => Version::HTTP_11,
+    }
+}
+
+/// Header text: UTF-8 when it is, else each byte as the ISO-8859-1 character (obs-text's historic charset).
+pub(crate) fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
+/// A request target as text: UTF-8 when it is, else with the non-ASCII bytes percent-encoded.
+fn url_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => {
+            let mut out = String::with_capacity(bytes.len() * 2);
+            for &b in bytes {
+                if b.is_ascii() {
+                    out.push(char::from(b));
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            out
+        }
+    }
+}
+
+fn header_map(head: &Head, headers: Headers<'_>) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for h in headers {
+        // The decoder validated names as tokens and values as field-value bytes, which `http` accepts.
+        let Ok(name) = HeaderName::from_bytes(h.name().as_bytes()) else { continue };
+        let value = match h.value_unfolded() {
+            Cow::Borrowed(v) => HeaderValue::from_maybe_shared(head.slice_ref(v)),
+            Cow::Owned(v) => HeaderValue::from_bytes(&v),
+        };
+        if let Ok(value) = value {
+            map.append(name, value);
+        }
+    }
+    map
+}
+
+/// Runs the decoder over a whole payload and builds the items.
+fn decode_items<T: Item>(
+    builder: &BatchDecoderBuilder,
+    content_type: &[u8],
+    body: Bytes,
+) -> Result<(Vec<T>, usize), BatchError> {
+    let mut builder = builder.clone();
+    builder.message_kind(T::KIND);
+    let mut decoder = builder.build_for_content_type(content_type)?;
+    let original = body.clone();
+    let mut input = body;
+    let mut items = Vec::new();
+    let mut changesets = 0;
+    let mut changeset = None;
+    let mut head: Option<Head> = None;
+    let mut body_parts: Vec<Bytes> = Vec::new();
+    loop {
+        let event = decoder.decode_complete(&mut input).map_err(|e| e.with_line_from(&original))?;
+        match event {
+            Some(Event::ChangesetStart(_)) => {
+                changeset = Some(changesets);
+                changesets += 1;
+            }
+            Some(Event::ChangesetEnd) => changeset = None,
+            Some(Event::Head(h)) => head = Some(h),
+            Some(Event::Body(b)) => body_parts.push(b),
+            Some(Event::End) => {
+                let h = head.take().expect("End follows Head");
+                let body = match body_parts.len() {
+                    0 => Bytes::new(),
+                    1 => body_parts.pop().expect("one part"),
+                    _ => {
+                        let mut all = BytesMut::new();
+                        body_parts.drain(..).for_each(|b| all.extend_from_slice(&b));
+                        all.freeze()
+                    }
+                };
+                items.push(T::from_head(&h, changeset, body));
+            }
+            Some(Event::Finished) | None => return Ok((items, changesets)),
+        }
+    }
+}
+
+impl BatchRequest {
+    /// Decodes a whole batch request body with default settings (lenient reading, request validation on).
+    ///
+    /// # Errors
+    ///
+    /// [`BatchError::ContentType`] when `content_type` is not `multipart/mixed` with a valid boundary;
+    /// [`BatchError::Decode`] (with the line number filled in) when the body is malformed or breaks a
+    /// request rule.
+    pub fn decode(content_type: impl AsRef<[u8]>, body: impl Into<Bytes>) -> Result<Self, BatchError> {
+        Self::decode_with(&BatchDecoder::builder(), content_type, body)
+    }
+
+    /// Like [`decode`](Self::decode), with the settings of `builder`.
+    ///
+    /// # Errors
+    ///
+    /// As for `decode`.
+    pub fn decode_with(
+        builder: &BatchDecoderBuilder,
+        content_type: impl AsRef<[u8]>,
+        body: impl Into<Bytes>,
+    ) -> Result<Self, BatchError> {
+        let (items, changesets) = decode_items(builder, content_type.as_ref(), body.into())?;
+        Ok(Self { items, changesets })
+    }
+}
+
+impl BatchResponse {
+    /// Decodes a whole batch response body with default settings (lenient reading).
+    ///
+    /// # Errors
+    ///
+    /// [`BatchError::ContentType`] when `content_type` is not `multipart/mixed` with a valid boundary (see
+    /// [`BatchError::non_batch_media_type`]); [`BatchError::Decode`] (with the line number filled in) when
+    /// the body is malformed.
+    pub fn decode(content_type: impl AsRef<[u8]>, body: impl Into<Bytes>) -> Result<Self, BatchError> {
+        Self::decode_with(&BatchDecoder::builder(), content_type, body)
+    }
+
+    /// Like [`decode`](Self::decode), with the settings of `builder`.
+    ///
+    /// # Errors
+    ///
+    /// As for `decode`.
+    pub fn decode_with(
+        builder: &BatchDecoderBuilder,
+        content_type: impl AsRef<[u8]>,
+        body: impl Into<Bytes>,
+    ) -> Result<Self, BatchError> {
+        let (items, changesets) = decode_items(builder, content_type.as_ref(), body.into())?;
+        Ok(Self { items, changesets })
+    }
+}
+
+impl RequestItem {
+    /// Converts into an `http::Request`. Spaces in the target (which lenient reading accepts) are
+    /// percent-encoded, since `http::Uri` does not allow them.
+    ///
+    /// # Errors
+    ///
+    /// The target is not a valid URI reference even then.
+    pub fn into_http(self) -> Result<http::Request<Bytes>, http::Error> {
+        let uri = if self.url.contains(' ') { self.url.replace(' ', "%20") } else { self.url };
+        let mut builder = http::Request::builder().method(self.method).uri(uri);
+        if let Some(v) = self.version {
+            builder = builder.version(v);
+        }
+        let mut request = builder.body(self.body)?;
+        *request.headers_mut() = self.headers;
+        Ok(request)
+    }
+}
+
+impl TryFrom<RequestItem> for http::Request<Bytes> {
+    type Error = http::Error;
+
+    fn try_from(item: RequestItem) -> Result<Self, http::Error> {
+        item.into_http()
+    }
+}
+
+impl From<ResponseItem> for http::Response<Bytes> {
+    /// The reason phrase is dropped: `http::Response` has none of its own.
+    fn from(item: ResponseItem) -> Self {
+        let mut response = Self::new(item.body);
+        *response.status_mut() = item.status;
+        *response.version_mut() = item.version;
+        *response.headers_mut() = item.headers;
+        response
+    }
+}
