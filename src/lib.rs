@@ -6,15 +6,23 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod boundary;
+#[cfg(feature = "tokio")]
+mod codec;
 mod decoder;
 mod error;
 mod event;
 mod grammar;
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+pub mod json;
 mod leniency;
 mod limits;
 mod model;
 
 pub use boundary::{Boundary, MAX_BOUNDARY_LEN};
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use codec::{BatchCodec, CodecError};
 pub use decoder::{BatchDecoder, BatchDecoderBuilder, MessageKind};
 pub use error::{ContentTypeError, DecodeError, ErrorKind, Limit};
 pub use event::{ChangesetHead, Event, Head, Header, Headers, RequestLine, StatusLine};

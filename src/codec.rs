@@ -1,0 +1,120 @@
+//! `tokio_util::codec::Decoder` over [`BatchDecoder`] (feature `tokio`).
+
+use std::{fmt, io};
+
+use bytes::BytesMut;
+use tokio_util::codec::Decoder;
+
+use crate::decoder::BatchDecoder;
+use crate::error::DecodeError;
+use crate::event::Event;
+
+/// A [`BatchDecoder`] as a `tokio_util` codec, for `FramedRead` over any `AsyncRead` (a response body
+/// stream, a socket, a file).
+///
+/// Once it has returned an error, the codec stays failed and returns the same error (the decoder's contract);
+/// `FramedRead` then ends the stream.
+///
+/// # Example
+///
+/// ```
+/// use futures_util::StreamExt;
+/// use odata_batch::{BatchCodec, Event};
+/// use tokio_util::codec::FramedRead;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let body: &[u8] = b"--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\n\r\nhi\r\n--b--\r\n";
+/// let codec = BatchCodec::from_content_type("multipart/mixed; boundary=b").unwrap();
+/// let events: Vec<Event> = FramedRead::new(body, codec).map(|e| e.unwrap()).collect().await;
+/// assert!(matches!(events.last(), Some(Event::Finished)));
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct BatchCodec {
+    decoder: BatchDecoder,
+}
+
+impl BatchCodec {
+    /// Wraps a configured decoder.
+    pub fn new(decoder: BatchDecoder) -> Self {
+        Self { decoder }
+    }
+
+    /// A codec with default settings for a `Content-Type` value.
+    ///
+    /// # Errors
+    ///
+    /// See [`Boundary::from_content_type`](crate::Boundary::from_content_type).
+    pub fn from_content_type(content_type: impl AsRef<[u8]>) -> Result<Self, crate::ContentTypeError> {
+        BatchDecoder::from_content_type(content_type).map(Self::new)
+    }
+
+    /// The decoder inside.
+    pub fn decoder(&self) -> &BatchDecoder {
+        &self.decoder
+    }
+
+    /// Unwraps the decoder.
+    pub fn into_decoder(self) -> BatchDecoder {
+        self.decoder
+    }
+}
+
+impl From<BatchDecoder> for BatchCodec {
+    fn from(decoder: BatchDecoder) -> Self {
+        Self::new(decoder)
+    }
+}
+
+/// An error from [`BatchCodec`]: the payload is malformed, or reading it failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CodecError {
+    /// The payload is malformed.
+    Decode(DecodeError),
+    /// The underlying reader failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for CodecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Decode(e) => e.fmt(f),
+            Self::Io(e) => write!(f, "reading the batch failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CodecError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Decode(e) => Some(e),
+            Self::Io(e) => Some(e),
+        }
+    }
+}
+
+impl From<io::Error> for CodecError {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+impl From<DecodeError> for CodecError {
+    fn from(e: DecodeError) -> Self {
+        Self::Decode(e)
+    }
+}
+
+impl Decoder for BatchCodec {
+    type Item = Event;
+    type Error = CodecError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Event>, CodecError> {
+        Ok(self.decoder.decode(src)?)
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Event>, CodecError> {
+        Ok(self.decoder.decode_eof(src)?)
+    }
+}

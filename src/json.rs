@@ -1,0 +1,260 @@
+//! The OData 4.01 JSON batch view of decoded batches (feature `json`).
+//!
+//! [`BatchRequest`] and [`BatchResponse`] implement `serde::Serialize` as the JSON batch format of OData 4.01
+//! Part 1 §11.7.7 (`{"requests":[...]}` / `{"responses":[...]}`):
+//!
+//! - `id` is the Content-ID, absent when there is none;
+//! - `atomicityGroup` is present exactly for the items of one changeset, and shared by them (`changeset1`,
+//!   `changeset2`, ... in order, made unique against the ids);
+//! - `dependsOn` (requests) names the item a `$id` URL refers to, or its atomicity group when that item is in
+//!   another group, as the format requires;
+//! - `headers` are the embedded HTTP headers only, names in lower case; repeated headers are joined with
+//!   `", "`;
+//! - `body` is the JSON value itself for `application/json` and `*/*+json` (kept byte for byte, not
+//!   re-serialised), a string for text (`text/*`, XML, form data) that is valid UTF-8, and base64url without
+//!   padding otherwise; absent when the body is empty.
+//!
+//! # Example
+//!
+//! ```
+//! use odata_batch::BatchResponse;
+//!
+//! let body = "--b\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\n\
+//!     HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n\r\n{\"ID\":7}\r\n--b--\r\n";
+//! let batch = BatchResponse::decode("multipart/mixed; boundary=b", body).unwrap();
+//! assert_eq!(
+//!     serde_json::to_string(&batch).unwrap(),
+//!     r#"{"responses":[{"id":"1","status":201,"headers":{"content-type":"application/json"},"body":{"ID":7}}]}"#
+//! );
+//! ```
+
+use base64::Engine as _;
+use http::HeaderMap;
+use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use crate::decoder::content_id_reference;
+use crate::grammar;
+use crate::model::{text, BatchRequest, BatchResponse};
+
+/// How a body is written in JSON.
+enum JsonBody {
+    Json(Box<RawValue>),
+    Text(String),
+    Base64(String),
+}
+
+impl Serialize for JsonBody {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Json(raw) => raw.serialize(s),
+            Self::Text(t) | Self::Base64(t) => s.serialize_str(t),
+        }
+    }
+}
+
+/// Whether a media type is written as a JSON value.
+pub(crate) fn is_json_media_type(type_: &[u8], subtype: &[u8]) -> bool {
+    type_.eq_ignore_ascii_case(b"application")
+        && (subtype.eq_ignore_ascii_case(b"json") || ends_with_ignore_case(subtype, b"+json"))
+}
+
+fn ends_with_ignore_case(s: &[u8], suffix: &[u8]) -> bool {
+    s.len() >= suffix.len() && s[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
+/// Whether a media type is text, written as a string when it is UTF-8.
+pub(crate) fn is_text_media_type(type_: &[u8], subtype: &[u8]) -> bool {
+    type_.eq_ignore_ascii_case(b"text")
+        || subtype.eq_ignore_ascii_case(b"xml")
+        || ends_with_ignore_case(subtype, b"+xml")
+        || subtype.eq_ignore_ascii_case(b"x-www-form-urlencoded")
+}
+
+fn json_body(headers: &HeaderMap, body: &[u8]) -> Option<JsonBody> {
+    if body.is_empty() {
+        return None;
+    }
+    let media_type = headers.get(http::header::CONTENT_TYPE).map(|v| v.as_bytes());
+    let parsed = media_type.and_then(grammar::media_type);
+    let (json, text_type) = match &parsed {
+        Some(m) => (is_json_media_type(m.type_, m.subtype), is_text_media_type(m.type_, m.subtype)),
+        None => (false, false),
+    };
+    if let Ok(utf8) = std::str::from_utf8(body) {
+        if json {
+            if let Ok(raw) = RawValue::from_string(utf8.to_owned()) {
+                return Some(JsonBody::Json(raw));
+            }
+        }
+        if json || text_type {
+            return Some(JsonBody::Text(utf8.to_owned()));
+        }
+    }
+    Some(JsonBody::Base64(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body)))
+}
+
+/// Headers as a JSON object: lower-case names, repeated ones joined with ", ".
+struct JsonHeaders<'a>(&'a HeaderMap);
+
+impl Serialize for JsonHeaders<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.keys_len()))?;
+        for name in self.0.keys() {
+            let joined = self.0.get_all(name).iter().map(|v| text(v.as_bytes())).collect::<Vec<_>>().join(", ");
+            map.serialize_entry(name.as_str(), &joined)?;
+        }
+        map.end()
+    }
+}
+
+/// Atomicity group names for changeset indexes, unique against the ids.
+fn group_names(count: usize, ids: &[Option<&str>]) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            let mut name = format!("changeset{}", i + 1);
+            while ids.iter().any(|id| *id == Some(name.as_str())) {
+                name.push('_');
+            }
+            name
+        })
+        .collect()
+}
+
+struct ResponseList<'a, T> {
+    list: &'a [T],
+    groups: &'a [String],
+}
+
+impl Serialize for ResponseList<'_, crate::model::ResponseItem> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.list.len()))?;
+        for r in self.list {
+            seq.serialize_element(&ResponseJson { item: r, group: r.changeset.map(|c| self.groups[c].as_str()) })?;
+        }
+        seq.end()
+    }
+}
+
+struct ResponseJson<'a> {
+    item: &'a crate::model::ResponseItem,
+    group: Option<&'a str>,
+}
+
+impl Serialize for ResponseJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.item;
+        let mut st = s.serialize_struct("response", 5)?;
+        if let Some(id) = &r.content_id {
+            st.serialize_field("id", id)?;
+        }
+        if let Some(g) = self.group {
+            st.serialize_field("atomicityGroup", g)?;
+        }
+        st.serialize_field("status", &r.status.as_u16())?;
+        st.serialize_field("headers", &JsonHeaders(&r.headers))?;
+        if let Some(body) = json_body(&r.headers, &r.body) {
+            st.serialize_field("body", &body)?;
+        }
+        st.end()
+    }
+}
+
+impl Serialize for BatchResponse {
+    /// Serialises as `{"responses":[...]}` (see the [module docs](self)).
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let ids: Vec<Option<&str>> = self.items.iter().map(|i| i.content_id.as_deref()).collect();
+        let groups = group_names(self.changesets, &ids);
+        let mut st = s.serialize_struct("BatchResponse", 1)?;
+        st.serialize_field("responses", &ResponseList { list: &self.items, groups: &groups })?;
+        st.end()
+    }
+}
+
+struct RequestJson<'a> {
+    batch: &'a BatchRequest,
+    index: usize,
+    groups: &'a [String],
+}
+
+impl Serialize for RequestJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = &self.batch.items[self.index];
+        let group = r.changeset.map(|c| self.groups[c].as_str());
+        let mut st = s.serialize_struct("request", 7)?;
+        if let Some(id) = &r.content_id {
+            st.serialize_field("id", id)?;
+        }
+        if let Some(g) = group {
+            st.serialize_field("atomicityGroup", g)?;
+        }
+        // A `$id` URL depends on that earlier item, or on its group when the group is another one.
+        if let Some(reference) = content_id_reference(r.url.as_bytes()) {
+            let earlier = self.batch.items[..self.index]
+                .iter()
+                .rev()
+                .find(|e| e.content_id.as_deref().map(str::as_bytes) == Some(reference));
+            if let Some(e) = earlier {
+                let dep = match e.changeset {
+                    Some(c) if e.changeset != r.changeset => self.groups[c].as_str(),
+                    _ => e.content_id.as_deref().unwrap_or_default(),
+                };
+                st.serialize_field("dependsOn", &[dep])?;
+            }
+        }
+        st.serialize_field("method", r.method.as_str())?;
+        st.serialize_field("url", &r.url)?;
+        st.serialize_field("headers", &JsonHeaders(&r.headers))?;
+        if let Some(body) = json_body(&r.headers, &r.body) {
+            st.serialize_field("body", &body)?;
+        }
+        st.end()
+    }
+}
+
+struct Requests<'a> {
+    batch: &'a BatchRequest,
+    groups: &'a [String],
+}
+
+impl Serialize for Requests<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.batch.items.len()))?;
+        for index in 0..self.batch.items.len() {
+            seq.serialize_element(&RequestJson { batch: self.batch, index, groups: self.groups })?;
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for BatchRequest {
+    /// Serialises as `{"requests":[...]}` (see the [module docs](self)).
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let ids: Vec<Option<&str>> = self.items.iter().map(|i| i.content_id.as_deref()).collect();
+        let groups = group_names(self.changesets, &ids);
+        let mut st = s.serialize_struct("BatchRequest", 1)?;
+        st.serialize_field("requests", &Requests { batch: self, groups: &groups })?;
+        st.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_type_classes() {
+        assert!(is_json_media_type(b"application", b"json"));
+        assert!(is_json_media_type(b"Application", b"problem+JSON"));
+        assert!(!is_json_media_type(b"text", b"json"));
+        assert!(is_text_media_type(b"text", b"plain"));
+        assert!(is_text_media_type(b"application", b"atom+xml"));
+        assert!(!is_text_media_type(b"application", b"octet-stream"));
+    }
+
+    #[test]
+    fn group_names_avoid_ids() {
+        assert_eq!(group_names(2, &[Some("changeset1"), None]), vec!["changeset1_", "changeset2"]);
+    }
+}
