@@ -912,7 +912,14 @@ impl BatchDecoder {
             return Ok(());
         }
         let Some((name, value)) = grammar::header_line(line) else {
-            return Err(self.err(ErrorKind::InvalidHeaderLine, pos));
+            // A start line among the MIME part headers: the blank line between them is missing.
+            let start_line = grammar::status_line(line).is_some() || grammar::request_line(line, true).is_some();
+            let kind = if self.head.phase == Phase::PartHeaders && start_line {
+                ErrorKind::MissingBlankLine
+            } else {
+                ErrorKind::InvalidHeaderLine
+            };
+            return Err(self.err(kind, pos));
         };
         self.head.count += 1;
         if self.head.count > self.limits.max_headers {

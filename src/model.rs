@@ -363,14 +363,41 @@ impl BatchResponse {
 }
 
 impl RequestItem {
-    /// Converts into an `http::Request`. Spaces in the target (which lenient reading accepts) are
-    /// percent-encoded, since `http::Uri` does not allow them.
+    /// The target as an absolute URL: absolute URLs are kept, absolute paths are put on the service root's
+    /// scheme and authority, and relative targets (`People(1)`, `$1/Orders`) are appended to the service root.
+    /// Spaces (which lenient reading accepts) are percent-encoded.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let body = "--b\r\nContent-Type: application/http\r\n\r\nGET People(1) HTTP/1.1\r\n\r\n\r\n--b--\r\n";
+    /// # let item = odata_batch::BatchRequest::decode("multipart/mixed; boundary=b", body).unwrap().items.remove(0);
+    /// assert_eq!(item.resolve_url("https://host/service/"), "https://host/service/People(1)");
+    /// assert_eq!(item.resolve_url("https://host/service"), "https://host/service/People(1)");
+    /// ```
+    pub fn resolve_url(&self, service_root: &str) -> String {
+        let url = self.url.replace(' ', "%20");
+        if url.contains("://") {
+            return url;
+        }
+        if url.starts_with('/') {
+            let authority_end = service_root
+                .find("://")
+                .and_then(|i| service_root[i + 3..].find('/').map(|j| i + 3 + j))
+                .unwrap_or(service_root.len());
+            return format!("{}{url}", &service_root[..authority_end]);
+        }
+        format!("{}/{url}", service_root.trim_end_matches('/'))
+    }
+
+    /// Converts into an `http::Request` whose URI is [`resolve_url`](Self::resolve_url) against
+    /// `service_root` (an `http::Uri` cannot hold the relative targets batches use).
     ///
     /// # Errors
     ///
-    /// The target is not a valid URI reference even then.
-    pub fn into_http(self) -> Result<http::Request<Bytes>, http::Error> {
-        let uri = if self.url.contains(' ') { self.url.replace(' ', "%20") } else { self.url };
+    /// The resolved URL is not a valid URI.
+    pub fn into_http(self, service_root: &str) -> Result<http::Request<Bytes>, http::Error> {
+        let uri = self.resolve_url(service_root);
         let mut builder = http::Request::builder().method(self.method).uri(uri);
         if let Some(v) = self.version {
             builder = builder.version(v);
@@ -378,14 +405,6 @@ impl RequestItem {
         let mut request = builder.body(self.body)?;
         *request.headers_mut() = self.headers;
         Ok(request)
-    }
-}
-
-impl TryFrom<RequestItem> for http::Request<Bytes> {
-    type Error = http::Error;
-
-    fn try_from(item: RequestItem) -> Result<Self, http::Error> {
-        item.into_http()
     }
 }
 

@@ -162,3 +162,48 @@ pub fn strict() -> BatchDecoderBuilder {
     b.leniency(odata_batch::Leniency::strict());
     b
 }
+
+pub mod fixtures;
+
+/// A compact text form of a structure: `GET#1 [POST#2 PATCH] 204`.
+pub fn summary(parts: &[Part]) -> String {
+    let op = |o: &Op| match &o.content_id {
+        Some(c) => format!("{}#{c}", o.line),
+        None => o.line.clone(),
+    };
+    parts
+        .iter()
+        .map(|p| match p {
+            Part::Op(o) => op(o),
+            Part::Changeset(ops) => format!("[{}]", ops.iter().map(op).collect::<Vec<_>>().join(" ")),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Checks a decode result against a fixture expectation.
+pub fn check(fixture: &fixtures::Fixture, expect: fixtures::Expect, result: &Result<Vec<Event>, DecodeError>) {
+    use fixtures::{Expect, Pos};
+    match (expect, result) {
+        (Expect::Ok(s), Ok(events)) => assert_eq!(summary(&structure(events)), s, "{}", fixture.name),
+        (Expect::Err(kind, pos), Err(e)) => {
+            let offset = match pos {
+                Pos::End => fixture.bytes.len() as u64,
+                Pos::At(marker, delta) => {
+                    let at = find(fixture.bytes, marker.as_bytes())
+                        .unwrap_or_else(|| panic!("{}: marker {marker:?} not in fixture", fixture.name));
+                    (at as i64 + delta) as u64
+                }
+            };
+            assert_eq!((e.kind(), e.offset()), (kind, offset), "{}: {e}", fixture.name);
+        }
+        (expect, got) => panic!("{}: expected {expect:?}, got {got:?}", fixture.name),
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

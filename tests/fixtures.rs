@@ -1,0 +1,234 @@
+//! Hand-written fixtures (tests/common/fixtures.rs): every tolerance, every refusal with its offset, every
+//! request rule, and the Dataverse, SharePoint and Creatio shapes, decoded lenient and strict.
+
+mod common;
+
+use bytes::{Bytes, BytesMut};
+use common::fixtures::FIXTURES;
+use common::{check, decode_complete, decode_whole, lenient, strict};
+use odata_batch::{BatchDecoder, BatchResponse, ErrorKind, Event, Leniency, Limit, Limits};
+
+#[test]
+fn every_fixture_decodes_as_expected_lenient_and_strict() {
+    for f in FIXTURES {
+        check(f, f.lenient, &decode_whole(&lenient(), f.content_type, f.bytes));
+        check(f, f.lenient, &decode_complete(&lenient(), f.content_type, f.bytes));
+        check(f, f.strict, &decode_whole(&strict(), f.content_type, f.bytes));
+    }
+}
+
+#[test]
+fn request_validation_can_be_turned_off() {
+    let mut builder = lenient();
+    builder.validate_requests(false);
+    for name in ["get-in-changeset", "head-in-changeset", "duplicate-content-id-in-changeset", "reference-to-undefined-id", "reference-10-is-not-1"] {
+        let f = FIXTURES.iter().find(|f| f.name == name).unwrap();
+        assert!(decode_whole(&builder, f.content_type, f.bytes).is_ok(), "{name}");
+    }
+}
+
+fn fixture(name: &str) -> &'static common::fixtures::Fixture {
+    FIXTURES.iter().find(|f| f.name == name).unwrap()
+}
+
+#[test]
+fn bodies_are_exact_and_lookalikes_stay_in_the_body() {
+    let f = fixture("delimiter-lookalikes-stay-in-body");
+    let events = decode_whole(&lenient(), f.content_type, f.bytes).unwrap();
+    let body: Vec<u8> = events.iter().filter_map(|e| if let Event::Body(b) = e { Some(b.to_vec()) } else { None }).concat();
+    assert_eq!(body, b"mid --batch_1 line\r\n--batch_1X\r\n--batch_1-\r\n--batch_1---\r\n-batch_1\r\n--batch_");
+
+    let f = fixture("mixed-line-endings");
+    let events = decode_whole(&lenient(), f.content_type, f.bytes).unwrap();
+    assert!(events.contains(&Event::Body(Bytes::from_static(b"body"))));
+}
+
+trait Concat {
+    fn concat(self) -> Vec<u8>;
+}
+impl<I: Iterator<Item = Vec<u8>>> Concat for I {
+    fn concat(self) -> Vec<u8> {
+        self.flatten().collect()
+    }
+}
+
+#[test]
+fn heads_expose_start_lines_headers_and_content_ids() {
+    let f = fixture("creatio-request-content-id-inside");
+    let events = decode_whole(&lenient(), f.content_type, f.bytes).unwrap();
+    let heads: Vec<_> = events.iter().filter_map(|e| if let Event::Head(h) = e { Some(h) } else { None }).collect();
+    assert_eq!(heads.len(), 2);
+    assert_eq!(heads[0].content_id(), Some(&b"1"[..]));
+    assert_eq!(heads[0].part_header("content-id"), None);
+    assert_eq!(heads[0].header("prefer"), Some(&b"return=representation"[..]));
+    let r = heads[1].request().unwrap();
+    assert_eq!((r.method, r.target, r.version), ("PATCH", &b"$1"[..], Some("HTTP/1.1")));
+    assert!(heads[1].response().is_none());
+    let names: Vec<_> = heads[1].headers().map(|h| h.name()).collect();
+    assert_eq!(names, ["Content-ID", "Content-Type"]);
+    assert_eq!(heads[1].part_headers().count(), 2);
+    let Some(Event::ChangesetStart(cs)) = events.first() else { panic!() };
+    assert_eq!(cs.boundary(), "changeset_b2");
+
+    let f = fixture("obsolete-folding");
+    let events = decode_whole(&lenient(), f.content_type, f.bytes).unwrap();
+    let Some(Event::Head(h)) = events.first() else { panic!() };
+    let folded = h.headers().find(|h| h.name() == "X-Long").unwrap();
+    assert_eq!(folded.value(), b"first\r\n second");
+    assert_eq!(&*folded.value_unfolded(), b"first second");
+    let s = h.response().unwrap();
+    assert_eq!((s.version, s.status, s.reason), ("HTTP/1.1", 200, &b"OK"[..]));
+}
+
+#[test]
+fn decoder_stays_failed_after_an_error() {
+    let f = fixture("header-line-without-colon");
+    let mut d = BatchDecoder::from_content_type(f.content_type).unwrap();
+    let mut buf = BytesMut::from(f.bytes);
+    let err = loop {
+        match d.decode_eof(&mut buf) {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("no error"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(d.decode(&mut BytesMut::from(&b"--batch_1--\r\n"[..])), Err(err.clone()));
+    assert_eq!(d.decode_eof(&mut buf), Err(err));
+}
+
+#[test]
+fn empty_buffer_calls_are_harmless() {
+    let mut d = BatchDecoder::new("batch_1").unwrap();
+    let mut buf = BytesMut::new();
+    for _ in 0..3 {
+        assert_eq!(d.decode(&mut buf), Ok(None));
+    }
+    buf.extend_from_slice(b"--batch_1--\r\n");
+    assert_eq!(d.decode(&mut buf), Ok(Some(Event::Finished)));
+    assert_eq!(d.decode(&mut buf), Ok(None));
+    assert_eq!(d.decode_eof(&mut buf), Ok(None));
+    assert!(d.is_finished());
+}
+
+fn limited(limits: Limits, ct: &str, payload: &[u8]) -> Result<Vec<Event>, odata_batch::DecodeError> {
+    let mut b = BatchDecoder::builder();
+    b.limits(limits);
+    decode_whole(&b, ct, payload)
+}
+
+fn op(cid: usize) -> String {
+    format!("--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: {cid}\r\n\r\nPOST People HTTP/1.1\r\n\r\n{{}}\r\n")
+}
+
+#[test]
+fn limits_are_enforced_with_their_values() {
+    let ct = "multipart/mixed; boundary=batch_1";
+    let three = format!("{}{}{}--batch_1--\r\n", op(1), op(2), op(3));
+    let mut l = Limits::default();
+    l.max_operations = 2;
+    let e = limited(l, ct, three.as_bytes()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LimitExceeded { limit: Limit::Operations, max: 2 });
+    assert_eq!(e.offset(), three.rfind("--batch_1\r\n").unwrap() as u64 + 11);
+    l.max_operations = 3;
+    assert!(limited(l, ct, three.as_bytes()).is_ok());
+
+    let cs = "--batch_1\r\nContent-Type: multipart/mixed; boundary=cs\r\n\r\n".to_string()
+        + &op(1).replace("--batch_1", "--cs")
+        + &op(2).replace("--batch_1", "--cs")
+        + "--cs--\r\n--batch_1--\r\n";
+    let mut l = Limits::default();
+    l.max_changeset_operations = 1;
+    let e = limited(l, ct, cs.as_bytes()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LimitExceeded { limit: Limit::ChangesetOperations, max: 1 });
+
+    let mut l = Limits::default();
+    l.max_headers = 2;
+    let e = limited(l, ct, three.as_bytes()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LimitExceeded { limit: Limit::Headers, max: 2 });
+    assert_eq!(e.offset(), three.find("Content-ID").unwrap() as u64);
+
+    let mut l = Limits::default();
+    l.max_body_bytes = Some(1);
+    let e = limited(l, ct, three.as_bytes()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LimitExceeded { limit: Limit::BodyBytes, max: 1 });
+    assert_eq!(e.offset(), three.find("{}").unwrap() as u64 + 1);
+
+    let mut l = Limits::default();
+    l.max_head_bytes = 100;
+    let e = limited(l, ct, three.as_bytes()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LimitExceeded { limit: Limit::HeadBytes, max: 100 });
+}
+
+#[test]
+fn default_head_limit_admits_a_64_kib_url_and_server_preset_too() {
+    let url = format!("accounts?fetchXml={}", "a".repeat(64 * 1024));
+    let payload = format!("--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET {url} HTTP/1.1\r\n\r\n\r\n--batch_1--\r\n");
+    for limits in [Limits::client(), Limits::server()] {
+        let events = limited(limits, "multipart/mixed; boundary=batch_1", payload.as_bytes()).unwrap();
+        let Some(Event::Head(h)) = events.first() else { panic!() };
+        assert_eq!(h.request().unwrap().target, url.as_bytes());
+    }
+}
+
+#[test]
+fn strict_preset_turns_every_tolerance_off() {
+    let s = Leniency::strict();
+    let l = Leniency::lenient();
+    assert_eq!(Leniency::default(), l);
+    assert!(!s.bare_lf && !s.transport_padding && !s.preamble_epilogue && !s.close_without_line_end);
+    assert!(!s.obs_fold && !s.missing_transfer_encoding && !s.unterminated_head && !s.spaces_in_target);
+    assert!(!s.invalid_content_length && !s.trailing_whitespace);
+    assert!(l.bare_lf && l.transport_padding && l.preamble_epilogue && l.close_without_line_end);
+    assert!(l.obs_fold && l.missing_transfer_encoding && l.unterminated_head && l.spaces_in_target);
+    assert!(l.invalid_content_length && l.trailing_whitespace);
+}
+
+#[test]
+fn model_decodes_in_one_call_with_changeset_indexes_and_http_conversions() {
+    let f = fixture("dataverse-response");
+    let batch = BatchResponse::decode(f.content_type, Bytes::from_static(f.bytes)).unwrap();
+    assert_eq!(batch.changesets, 1);
+    assert_eq!(batch.items.len(), 2);
+    assert_eq!(batch.items[0].changeset, Some(0));
+    assert_eq!(batch.items[0].content_id.as_deref(), Some("1"));
+    assert_eq!(batch.items[0].headers["location"], "https://org.crm.dynamics.com/api/data/v9.2/accounts(1)");
+    assert_eq!(batch.items[1].changeset, None);
+    assert_eq!(batch.items[1].reason, "Bad Request");
+    let response: http::Response<Bytes> = batch.items[1].clone().into();
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.body(), &Bytes::from_static(b"{\"error\":{\"code\":\"0x0\",\"message\":\"bad\"}}"));
+
+    let f = fixture("spaces-in-target");
+    let batch = odata_batch::BatchRequest::decode(f.content_type, Bytes::from_static(f.bytes)).unwrap();
+    assert_eq!(batch.items[0].url, "Products?$filter=Name eq 'W'");
+    let request: http::Request<Bytes> = batch.items[0].clone().into_http("https://h/svc/").unwrap();
+    assert_eq!(request.uri(), "https://h/svc/Products?$filter=Name%20eq%20'W'");
+    assert_eq!(batch.items[0].resolve_url("https://h/svc"), "https://h/svc/Products?$filter=Name%20eq%20'W'");
+    let f2 = fixture("reference-to-earlier-changeset-and-system-resources");
+    let b2 = odata_batch::BatchRequest::decode(f2.content_type, Bytes::from_static(f2.bytes)).unwrap();
+    assert_eq!(b2.items[4].resolve_url("https://h/svc/"), "https://h/$all");
+    assert_eq!(request.method(), http::Method::GET);
+
+    // The wrong kind of batch for the call is refused.
+    let d = fixture("dataverse-response");
+    let e = odata_batch::BatchRequest::decode(d.content_type, Bytes::from_static(d.bytes)).unwrap_err();
+    assert_eq!(e.decode_error().unwrap().kind(), ErrorKind::UnexpectedMessageKind);
+    let e = BatchResponse::decode(f.content_type, Bytes::from_static(f.bytes)).unwrap_err();
+    assert_eq!(e.decode_error().unwrap().kind(), ErrorKind::UnexpectedMessageKind);
+}
+
+#[test]
+fn whole_batch_failure_is_typed_with_the_media_type() {
+    let e = BatchResponse::decode("application/json;odata.metadata=minimal", "{\"error\":{}}").unwrap_err();
+    assert_eq!(e.non_batch_media_type(), Some("application/json"));
+    assert!(e.decode_error().is_none());
+}
+
+#[test]
+fn display_has_offset_and_line() {
+    let f = fixture("status-line-without-code");
+    let e = BatchResponse::decode(f.content_type, Bytes::from_static(f.bytes)).unwrap_err();
+    let d = e.decode_error().unwrap();
+    assert_eq!(d.line(), Some(5));
+    assert_eq!(e.to_string(), format!("invalid status line at byte {} (line 5)", d.offset()));
+}
