@@ -504,7 +504,11 @@ impl BatchDecoder {
         if let State::Failed(err) = &self.state {
             return Err(err.clone());
         }
-        let result = self.run(input, eof);
+        let mut result = self.run(input, eof);
+        // At the end of input, "need more" can only mean the batch is cut off; only a finished batch ends.
+        if eof && matches!(result, Ok(None)) && self.state != State::Epilogue {
+            result = Err(self.err(ErrorKind::Truncated, input.chunk().len()));
+        }
         if let Err(err) = &result {
             self.state = State::Failed(err.clone());
         }
@@ -675,7 +679,8 @@ impl BatchDecoder {
                 let Some(delim) = delim else { continue };
                 let dash = delim.dash_boundary();
                 if buf.len() < dash.len() {
-                    if dash.starts_with(buf) && !eof {
+                    // Even at the end of input: a cut-off delimiter is truncation, not text.
+                    if dash.starts_with(buf) {
                         return Ok(Search::NeedMore { safe: 0 });
                     }
                 } else if buf.starts_with(dash) {
@@ -698,7 +703,7 @@ impl BatchDecoder {
             });
             // The earliest candidate; at the same position the changeset's is tried first.
             let candidates = match (ci, co) {
-                (None, None) => return Ok(Search::NeedMore { safe: self.holdback(buf, inner_delim, eof) }),
+                (None, None) => return Ok(Search::NeedMore { safe: self.holdback(buf, inner_delim) }),
                 (Some(i), None) => [Some((i, inner_delim, false)), None],
                 (None, Some(o)) => [Some((o, outer_delim, true)), None],
                 (Some(i), Some(o)) if i < o => [Some((i, inner_delim, false)), None],
@@ -723,11 +728,9 @@ impl BatchDecoder {
         }
     }
 
-    /// Where the tail of `buf` that could still begin a delimiter starts.
-    fn holdback(&self, buf: &[u8], inner: Option<&Delimiter>, eof: bool) -> usize {
-        if eof {
-            return buf.len();
-        }
+    /// Where the tail of `buf` that could still begin a delimiter starts. At the end of input the caller
+    /// reports that tail as truncation rather than taking it as text.
+    fn holdback(&self, buf: &[u8], inner: Option<&Delimiter>) -> usize {
         let longest = self.outer.needle().len().max(inner.map_or(0, |d| d.needle().len()));
         let window = buf.len().saturating_sub(longest);
         if let Some(q) = memchr::memrchr(b'\n', &buf[window..]).map(|q| q + window) {
@@ -748,9 +751,11 @@ impl BatchDecoder {
     /// Checks what follows `--boundary` (at `s`): `--` for a close delimiter, transport padding, a line end.
     fn verify(&self, buf: &[u8], s: usize, eof: bool) -> Result<Verify, DecodeError> {
         let rest = &buf[s..];
+        // A delimiter line cut off by the end of input stays `Incomplete`: callers at the end of input report
+        // it as truncation, never as text.
         let (close, pad_start) = match rest {
             [b'-', b'-', ..] => (true, 2),
-            [] | [b'-'] if !eof => return Ok(Verify::Incomplete),
+            [] | [b'-'] => return Ok(Verify::Incomplete),
             _ => (false, 0),
         };
         let mut i = pad_start;
@@ -762,11 +767,10 @@ impl BatchDecoder {
         }
         let padded = i > pad_start;
         let line_end = match rest.get(i) {
-            None if !eof => return Ok(Verify::Incomplete),
-            None if close && self.leniency.close_without_line_end => buf.len(),
-            None => return Ok(Verify::NotDelimiter),
+            None if eof && close && self.leniency.close_without_line_end => buf.len(),
+            None => return Ok(Verify::Incomplete),
             Some(b'\r') => match rest.get(i + 1) {
-                None if !eof => return Ok(Verify::Incomplete),
+                None => return Ok(Verify::Incomplete),
                 Some(b'\n') => s + i + 2,
                 _ => return Ok(Verify::NotDelimiter),
             },

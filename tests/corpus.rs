@@ -22,6 +22,7 @@ use serde_json::Value;
 
 /// What we do where the corpus expectation and this crate's rules differ.
 #[derive(Debug, Clone, Copy)]
+#[allow(dead_code)] // the reasons are documentation, printed on failure via Debug
 enum Override {
     /// Rejected by the default decoder (request validation or a rule that is never relaxed).
     Rejected(&'static str),
