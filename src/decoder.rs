@@ -525,6 +525,7 @@ impl BatchDecoder {
 
     fn take<I: Input>(&mut self, input: &mut I, n: usize) -> Bytes {
         self.consumed += n as u64;
+        self.line_start = false;
         input.take(n)
     }
 
@@ -557,14 +558,21 @@ impl BatchDecoder {
                 }
                 State::Preamble | State::ChangesetPreamble | State::ChangesetEpilogue => {
                     let inner = self.state == State::ChangesetPreamble;
-                    let search = self.search(input.chunk(), inner, eof)?;
-                    let (skip_to, found) = match search {
-                        Search::Found(found) => (found.at, Some(found)),
-                        Search::NeedMore { safe } => (safe, None),
-                    };
                     let kind = match self.state {
                         State::ChangesetEpilogue => ErrorKind::UnexpectedEpilogue,
                         _ => ErrorKind::UnexpectedPreamble,
+                    };
+                    let search = match self.search(input.chunk(), inner, eof) {
+                        Ok(search) => search,
+                        Err((err, at)) => {
+                            // Report problems in stream order: text before a malformed delimiter comes first.
+                            self.check_ignored_text(&input.chunk()[..at], kind)?;
+                            return Err(err);
+                        }
+                    };
+                    let (skip_to, found) = match search {
+                        Search::Found(found) => (found.at, Some(found)),
+                        Search::NeedMore { safe } => (safe, None),
                     };
                     self.check_ignored_text(&input.chunk()[..skip_to], kind)?;
                     let Some(found) = found else {
@@ -588,7 +596,7 @@ impl BatchDecoder {
                 }
                 State::Body => {
                     let in_changeset = self.inner.is_some();
-                    let search = self.search(input.chunk(), in_changeset, eof)?;
+                    let search = self.search(input.chunk(), in_changeset, eof).map_err(|(e, _)| e)?;
                     let (body_len, found) = match search {
                         Search::Found(found) => (found.at, Some(found)),
                         Search::NeedMore { safe } => (safe, None),
@@ -668,8 +676,9 @@ impl BatchDecoder {
         self.line_start = true;
     }
 
-    /// Finds the next delimiter in `buf`: the changeset's (when `inner`) or the batch's.
-    fn search(&self, buf: &[u8], inner: bool, eof: bool) -> Result<Search, DecodeError> {
+    /// Finds the next delimiter in `buf`: the changeset's (when `inner`) or the batch's. An error comes with
+    /// where the malformed delimiter starts, so that callers can report text before it first.
+    fn search(&self, buf: &[u8], inner: bool, eof: bool) -> Result<Search, (DecodeError, usize)> {
         let inner_delim = if inner { self.inner.as_ref() } else { None };
         // The batch's delimiter is always searched: in a changeset too, to catch one that is never closed.
         let outer_delim = Some(&self.outer);
@@ -684,7 +693,7 @@ impl BatchDecoder {
                         return Ok(Search::NeedMore { safe: 0 });
                     }
                 } else if buf.starts_with(dash) {
-                    match self.verify(buf, dash.len(), eof)? {
+                    match self.verify(buf, dash.len(), eof).map_err(|e| (e, 0))? {
                         Verify::Delimiter { close, line_end } => {
                             return Ok(Search::Found(Found { at: 0, line_end, close, outer }));
                         }
@@ -713,10 +722,10 @@ impl BatchDecoder {
             for (p, delim, outer) in candidates.into_iter().flatten() {
                 let Some(delim) = delim else { continue };
                 let at = if p > 0 && buf[p - 1] == b'\r' { p - 1 } else { p };
-                match self.verify(buf, p + delim.needle().len(), eof)? {
+                match self.verify(buf, p + delim.needle().len(), eof).map_err(|e| (e, at))? {
                     Verify::Delimiter { close, line_end } => {
                         if at == p && !self.leniency.bare_lf {
-                            return Err(self.err(ErrorKind::BareLineFeed, p));
+                            return Err((self.err(ErrorKind::BareLineFeed, p), at));
                         }
                         return Ok(Search::Found(Found { at, line_end, close, outer }));
                     }

@@ -1,0 +1,122 @@
+//! No allocation per operation, no copy of bodies: a counting global allocator measures decoding.
+#![allow(unsafe_code)] // a GlobalAlloc wrapper needs it; the library itself forbids unsafe code
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use bytes::{Bytes, BytesMut};
+use odata_batch::{BatchDecoder, Event};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call unchanged to the system allocator; only counts on the side.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// A response with `n` operations: 204s with Location, 200s with a JSON body, and changesets of four
+/// (all changesets share one boundary, as servers that reuse it do).
+fn response(n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if i % 10 == 0 && i + 4 <= n {
+            out.extend_from_slice(b"--batchresponse_1\r\nContent-Type: multipart/mixed; boundary=changesetresponse_1\r\n\r\n");
+            for k in 0..4 {
+                out.extend_from_slice(format!("--changesetresponse_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: {}\r\n\r\nHTTP/1.1 204 No Content\r\nLocation: https://org/api/data/v9.2/accounts({})\r\nOData-Version: 4.0\r\n\r\n\r\n", k + 1, i + k).as_bytes());
+            }
+            out.extend_from_slice(b"--changesetresponse_1--\r\n");
+            i += 4;
+        } else {
+            out.extend_from_slice(format!("--batchresponse_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{{\"value\":[{{\"id\":{i},\"name\":\"item {i}\"}}]}}\r\n").as_bytes());
+            i += 1;
+        }
+    }
+    out.extend_from_slice(b"--batchresponse_1--\r\n");
+    out
+}
+
+/// Decodes from `Bytes`; returns (allocations during decoding, operations, bodies inside the input).
+fn decode_counting(payload: Vec<u8>) -> (usize, usize, bool) {
+    let input = Bytes::from(payload);
+    let range = input.as_ptr() as usize..input.as_ptr() as usize + input.len();
+    let mut rest = input.clone();
+    let mut decoder = BatchDecoder::new("batchresponse_1").unwrap();
+    let mut ops = 0;
+    let mut inside = true;
+    let before = allocations();
+    while let Some(event) = decoder.decode_complete(&mut rest).unwrap() {
+        match &event {
+            Event::End => ops += 1,
+            Event::Body(b) => {
+                let p = b.as_ptr() as usize;
+                inside &= range.contains(&p) && p + b.len() <= range.end;
+            }
+            _ => {}
+        }
+        drop(event);
+    }
+    (allocations() - before, ops, inside)
+}
+
+#[test]
+fn decoding_allocates_a_constant_amount_whatever_the_operation_count() {
+    let (small, small_ops, small_inside) = decode_counting(response(10));
+    let (large, large_ops, large_inside) = decode_counting(response(1000));
+    assert_eq!((small_ops, large_ops), (10, 1000));
+    assert!(small_inside && large_inside, "a Body does not point into the input buffer");
+    // The constant: the finder for the batch boundary, the changeset finder built once and reused, the
+    // `Bytes` promotion to a shared buffer on the first split, and the Content-ID table is not used for
+    // responses.
+    assert_eq!(small, large, "allocations grow with the number of operations");
+    assert!(large <= 8, "{large} allocations to decode 1000 operations");
+    eprintln!("allocations to decode a 1000-operation response: {large}");
+}
+
+#[test]
+fn streaming_from_bytes_mut_allocates_a_constant_amount_too() {
+    let count = |payload: Vec<u8>| {
+        let mut decoder = BatchDecoder::new("batchresponse_1").unwrap();
+        let mut buf = BytesMut::with_capacity(payload.len());
+        let before = allocations();
+        let mut ops = 0;
+        for chunk in payload.chunks(16 * 1024) {
+            buf.extend_from_slice(chunk);
+            while let Some(e) = decoder.decode(&mut buf).unwrap() {
+                ops += usize::from(e == Event::End);
+            }
+        }
+        while let Some(e) = decoder.decode_eof(&mut buf).unwrap() {
+            ops += usize::from(e == Event::End);
+        }
+        (allocations() - before, ops)
+    };
+    let (small, n_small) = count(response(10));
+    let (large, n_large) = count(response(1000));
+    assert_eq!((n_small, n_large), (10, 1000));
+    assert_eq!(small, large, "allocations grow with the number of operations");
+}
