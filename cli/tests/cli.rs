@@ -1,0 +1,117 @@
+//! Runs the `odata-batch` binary as a user would.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_odata-batch"))
+}
+
+fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = bin().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn example() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/payloads/dataverse-response.http")
+}
+
+#[test]
+fn decodes_the_shipped_example_as_odata_json() {
+    let out = bin().arg("decode").arg(example()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let responses = json["responses"].as_array().unwrap();
+    assert_eq!(responses.len(), 4);
+    assert_eq!(responses[0]["id"], "1");
+    assert_eq!(responses[0]["atomicityGroup"], "changeset1");
+    assert_eq!(responses[1]["atomicityGroup"], "changeset1");
+    assert!(responses[2].get("atomicityGroup").is_none());
+    assert_eq!(responses[2]["status"], 200);
+    assert_eq!(responses[2]["body"]["value"][0]["name"], "Fourth Coffee");
+    assert_eq!(responses[3]["status"], 404);
+    assert!(responses[0]["headers"]["odata-entityid"].as_str().unwrap().ends_with("accounts(6e1b7c3a-0b1d-4c55-9f3c-2a1b0c9d8e7f)"));
+    assert!(responses[0].get("body").is_none());
+}
+
+#[test]
+fn decodes_a_bare_request_body_from_stdin_with_content_type() {
+    let body = b"--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nPOST People HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"a\":1}\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\nPUT $1/Photo HTTP/1.1\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--c--\r\n--b\r\nContent-Type: application/http\r\n\r\nGET $1 HTTP/1.1\r\n\r\n\r\n--b--\r\n";
+    let out = run_with_stdin(&["decode", "-", "--content-type", "multipart/mixed; boundary=b", "--compact"], body);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = json["requests"].as_array().unwrap();
+    assert_eq!(r[0]["method"], "POST");
+    assert_eq!(r[0]["body"]["a"], 1);
+    assert_eq!(r[1]["url"], "$1/Photo");
+    assert_eq!(r[1]["dependsOn"][0], "1");
+    assert_eq!(r[1]["body"], "iVBORw");
+    assert_eq!(r[2]["dependsOn"][0], "changeset1");
+    assert!(r[2].get("atomicityGroup").is_none());
+}
+
+#[test]
+fn malformed_input_exits_1_with_the_offset() {
+    let out = run_with_stdin(
+        &["decode", "--content-type", "multipart/mixed; boundary=b"],
+        b"--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 OK\r\n\r\n--b--\r\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid status line at byte 39 (line 4)"), "{err}");
+    assert!(out.stdout.is_empty());
+
+    let out = run_with_stdin(
+        &["decode", "--content-type", "multipart/mixed; boundary=b"],
+        b"--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("input ends before the close delimiter"));
+}
+
+#[test]
+fn a_whole_batch_error_response_exits_1_naming_the_media_type() {
+    let msg = b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; odata.metadata=minimal\r\n\r\n{\"error\":{\"code\":\"0x0\",\"message\":\"bad batch\"}}";
+    let out = run_with_stdin(&["decode"], msg);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("application/json"));
+}
+
+#[test]
+fn a_chunked_captured_response_is_dechunked() {
+    let body = b"--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--b--\r\n";
+    let (a, b) = body.split_at(20);
+    let mut msg = b"HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    msg.extend_from_slice(format!("{:x}\r\n", a.len()).as_bytes());
+    msg.extend_from_slice(a);
+    msg.extend_from_slice(format!("\r\n{:x}\r\n", b.len()).as_bytes());
+    msg.extend_from_slice(b);
+    msg.extend_from_slice(b"\r\n0\r\n\r\n");
+    let out = run_with_stdin(&["decode", "-"], &msg);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["responses"][0]["status"], 204);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(bin().arg("decode").arg("/nonexistent/file").output().unwrap().status.code(), Some(2));
+    assert_eq!(bin().arg("frobnicate").output().unwrap().status.code(), Some(2));
+    assert_eq!(bin().output().unwrap().status.code(), Some(2));
+}
+
+#[test]
+fn garbage_never_panics() {
+    let inputs: [&[u8]; 4] = [
+        b"",
+        b"\xff\xfe",
+        b"HTTP/1.1 200 OK\r\n\r\n",
+        b"GET / HTTP/1.1\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x",
+    ];
+    for input in inputs {
+        let out = run_with_stdin(&["decode"], input);
+        assert_eq!(out.status.code(), Some(1), "{:?}: {}", input, String::from_utf8_lossy(&out.stderr));
+    }
+}

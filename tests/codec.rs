@@ -1,0 +1,88 @@
+//! The tokio-util codec under `FramedRead`, over a reader that returns bursts of pseudo-random sizes and
+//! sometimes is not ready.
+#![cfg(feature = "tokio")]
+
+mod common;
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::BytesMut;
+use common::fixtures::{Expect, FIXTURES};
+use common::{decode_whole, lenient, normalize};
+use futures_util::StreamExt;
+use odata_batch::{BatchCodec, CodecError, Event};
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio_util::codec::{Decoder, FramedRead};
+
+/// Returns `data` in bursts whose sizes come from a small deterministic generator; every third read is
+/// `Pending` first.
+struct Bursts {
+    data: Vec<u8>,
+    pos: usize,
+    state: u64,
+    reads: u64,
+}
+
+impl Bursts {
+    fn new(data: &[u8], seed: u64) -> Self {
+        Self { data: data.to_vec(), pos: 0, state: seed | 1, reads: 0 }
+    }
+}
+
+impl AsyncRead for Bursts {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        self.reads += 1;
+        if self.reads % 3 == 0 {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        self.state = self.state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let burst = (self.state >> 33) as usize % 97 + 1;
+        let n = burst.min(buf.remaining()).min(self.data.len() - self.pos);
+        let pos = self.pos;
+        buf.put_slice(&self.data[pos..pos + n]);
+        self.pos += n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+async fn framed(data: &[u8], ct: &str, seed: u64) -> Result<Vec<Event>, String> {
+    let codec = BatchCodec::from_content_type(ct).unwrap();
+    let mut stream = FramedRead::new(Bursts::new(data, seed), codec);
+    let mut events = Vec::new();
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(e) => events.push(e),
+            Err(CodecError::Decode(e)) => return Err(e.to_string()),
+            Err(e) => return Err(format!("io: {e}")),
+        }
+    }
+    Ok(events)
+}
+
+#[tokio::test]
+async fn framed_read_over_bursts_equals_one_shot_for_every_fixture() {
+    for f in FIXTURES {
+        let whole = decode_whole(&lenient(), f.content_type, f.bytes).map(normalize).map_err(|e| e.to_string());
+        for seed in [1, 7, 42] {
+            let got = framed(f.bytes, f.content_type, seed).await.map(normalize);
+            assert_eq!(got, whole, "{} seed {seed}", f.name);
+        }
+        if let Expect::Ok(_) = f.lenient {
+            assert!(whole.is_ok());
+        }
+    }
+}
+
+#[test]
+fn codec_forwards_to_the_decoder_by_hand() {
+    let mut codec = BatchCodec::from_content_type("multipart/mixed; boundary=b").unwrap();
+    let mut buf = BytesMut::from(&b"--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\n\r\nhi"[..]);
+    assert!(matches!(codec.decode(&mut buf), Ok(Some(Event::Head(_)))));
+    assert!(matches!(codec.decode(&mut buf), Ok(Some(Event::Body(_)))));
+    assert!(matches!(codec.decode(&mut buf), Ok(None)));
+    // The input ends without a close delimiter: an error, never a silent end.
+    assert!(matches!(codec.decode_eof(&mut buf), Err(CodecError::Decode(_))));
+    assert!(codec.decoder().message_kind().is_some());
+}
