@@ -1,1 +1,228 @@
-fn main(){}
+//! Decoding throughput on 1000-operation batches, whole and streamed in 64 B and 16 KiB chunks, next to a
+//! plain `memmem` scan of the same bytes for the delimiter (the ceiling).
+//!
+//! `cargo bench --bench decode`; every measured closure asserts the operation count, so a broken decoder
+//! cannot look fast.
+
+#![allow(missing_docs)] // criterion_group! generates an undocumented function
+
+use std::hint::black_box;
+
+use bytes::{Bytes, BytesMut};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use memchr::memmem;
+use odata_batch::{BatchDecoder, Event};
+
+const B: &str = "batchresponse_5f0d2c6e-3a41-4b8e-9c77-1e2d3c4b5a69";
+const CS: &str = "changesetresponse_8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d";
+
+fn part(out: &mut String, boundary: &str, head: &str, body: &str) {
+    out.push_str("--");
+    out.push_str(boundary);
+    out.push_str("\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n");
+    out.push_str(head);
+    out.push_str("\r\n");
+    out.push_str(body);
+    out.push_str("\r\n");
+}
+
+fn json_body(n: usize, size: usize) -> String {
+    let mut s =
+        format!("{{\"@odata.context\":\"$metadata#accounts/$entity\",\"accountid\":\"{n:08}\",\"description\":\"");
+    while s.len() < size - 2 {
+        s.push_str("lorem ipsum ");
+    }
+    s.truncate(size - 2);
+    s.push_str("\"}");
+    s
+}
+
+/// 1000 responses 204 No Content with Location and OData-EntityId.
+fn responses_204() -> (Vec<u8>, usize) {
+    let mut s = String::new();
+    for i in 0..1000 {
+        let url = format!("https://org.crm.dynamics.com/api/data/v9.2/accounts(00000000-0000-0000-0000-{i:012})");
+        part(
+            &mut s,
+            B,
+            "",
+            &format!("HTTP/1.1 204 No Content\r\nOData-Version: 4.0\r\nLocation: {url}\r\nOData-EntityId: {url}\r\n"),
+        );
+    }
+    s.push_str(&format!("--{B}--\r\n"));
+    (s.into_bytes(), 1000)
+}
+
+/// 1000 responses 200 with a 1 KiB JSON body.
+fn responses_json_1k() -> (Vec<u8>, usize) {
+    let mut s = String::new();
+    for i in 0..1000 {
+        part(&mut s, B, "", &format!("HTTP/1.1 200 OK\r\nContent-Type: application/json; odata.metadata=minimal\r\nOData-Version: 4.0\r\n\r\n{}", json_body(i, 1024)));
+    }
+    s.push_str(&format!("--{B}--\r\n"));
+    (s.into_bytes(), 1000)
+}
+
+/// 100 responses with a 100 KiB body each.
+fn responses_100k() -> (Vec<u8>, usize) {
+    let mut s = String::new();
+    for i in 0..100 {
+        part(
+            &mut s,
+            B,
+            "",
+            &format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{}",
+                json_body(i, 100 * 1024)
+            ),
+        );
+    }
+    s.push_str(&format!("--{B}--\r\n"));
+    (s.into_bytes(), 100)
+}
+
+/// 1000 responses 201 in 100 changesets of 10.
+fn responses_changesets() -> (Vec<u8>, usize) {
+    let mut s = String::new();
+    for c in 0..100 {
+        s.push_str(&format!(
+            "--{B}\r\nContent-Type: multipart/mixed; boundary={CS}\r\n\r\n"
+        ));
+        for k in 0..10 {
+            part(&mut s, CS, &format!("Content-ID: {}\r\n", k + 1), &format!("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nLocation: https://x/svc/People({c}{k})\r\n\r\n{{\"ID\":{c}{k},\"Name\":\"n\"}}"));
+        }
+        s.push_str(&format!("--{CS}--\r\n"));
+    }
+    s.push_str(&format!("--{B}--\r\n"));
+    (s.into_bytes(), 1000)
+}
+
+/// 1000 responses whose 1 KiB bodies are dense with near-miss delimiters (`\r\n--` + the boundary minus its
+/// last character).
+fn responses_near_miss() -> (Vec<u8>, usize) {
+    let near = format!("\r\n--{}", &B[..B.len() - 1]);
+    let mut body = String::new();
+    while body.len() + near.len() < 1024 {
+        body.push_str(&near);
+    }
+    let mut s = String::new();
+    for _ in 0..1000 {
+        part(
+            &mut s,
+            B,
+            "",
+            &format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n{body}"),
+        );
+    }
+    s.push_str(&format!("--{B}--\r\n"));
+    (s.into_bytes(), 1000)
+}
+
+/// A 1000-operation request: 20 changesets of 25 POSTs with Content-IDs and `$n` references, then 500 GETs.
+fn request() -> (Vec<u8>, usize) {
+    let rb = "batch_3f1e2d4c-5b6a-4789-9a0b-1c2d3e4f5a6b";
+    let cs = "changeset_0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    let mut s = String::new();
+    let mut id = 0;
+    for _ in 0..20 {
+        s.push_str(&format!(
+            "--{rb}\r\nContent-Type: multipart/mixed; boundary={cs}\r\n\r\n"
+        ));
+        for k in 0..25 {
+            id += 1;
+            let target = if k == 0 {
+                "accounts".to_string()
+            } else {
+                format!("${}/contact_customer_accounts", id - k)
+            };
+            part(
+                &mut s,
+                cs,
+                &format!("Content-ID: {id}\r\n"),
+                &format!(
+                    "POST {target} HTTP/1.1\r\nContent-Type: application/json;type=entry\r\n\r\n{}",
+                    json_body(id, 256)
+                ),
+            );
+        }
+        s.push_str(&format!("--{cs}--\r\n"));
+    }
+    for i in 0..500 {
+        part(&mut s, rb, "", &format!("GET accounts(00000000-0000-0000-0000-{i:012})?$select=name,accountnumber HTTP/1.1\r\nAccept: application/json\r\n\r\n"));
+    }
+    s.push_str(&format!("--{rb}--\r\n"));
+    (s.into_bytes(), 1000)
+}
+
+fn decode_whole(boundary: &str, input: &Bytes) -> usize {
+    let mut d = BatchDecoder::new(boundary).unwrap();
+    let mut rest = input.clone();
+    let mut ops = 0;
+    while let Some(e) = d.decode_complete(&mut rest).unwrap() {
+        ops += usize::from(e == Event::End);
+        black_box(&e);
+    }
+    ops
+}
+
+fn decode_chunked(boundary: &str, input: &[u8], chunk: usize) -> usize {
+    let mut d = BatchDecoder::new(boundary).unwrap();
+    let mut buf = BytesMut::with_capacity(chunk * 2 + 64 * 1024);
+    let mut ops = 0;
+    for piece in input.chunks(chunk) {
+        buf.extend_from_slice(piece);
+        while let Some(e) = d.decode(&mut buf).unwrap() {
+            ops += usize::from(e == Event::End);
+            black_box(&e);
+        }
+    }
+    while let Some(e) = d.decode_eof(&mut buf).unwrap() {
+        ops += usize::from(e == Event::End);
+    }
+    ops
+}
+
+fn bench_group(c: &mut Criterion, name: &str, boundary: &str, (payload, ops): (Vec<u8>, usize)) {
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Bytes(payload.len() as u64));
+    let needle = format!("\n--{boundary}");
+    let finder = memmem::Finder::new(needle.as_bytes());
+    let delimiters = finder.find_iter(&payload).count();
+    g.bench_function("memmem_ceiling", |b| {
+        b.iter(|| {
+            let n = finder.find_iter(black_box(&payload)).count();
+            assert_eq!(n, delimiters);
+        })
+    });
+    let input = Bytes::from(payload.clone());
+    g.bench_function("whole", |b| {
+        b.iter(|| assert_eq!(decode_whole(boundary, black_box(&input)), ops))
+    });
+    for chunk in [64, 16 * 1024] {
+        g.bench_with_input(BenchmarkId::new("chunks", chunk), &chunk, |b, &chunk| {
+            b.iter(|| assert_eq!(decode_chunked(boundary, black_box(&payload), chunk), ops))
+        });
+    }
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    bench_group(c, "decode_204_location", B, responses_204());
+    bench_group(c, "decode_json_1k", B, responses_json_1k());
+    bench_group(c, "decode_100k_bodies", B, responses_100k());
+    bench_group(c, "decode_changesets", B, responses_changesets());
+    bench_group(c, "decode_near_miss", B, responses_near_miss());
+    bench_group(
+        c,
+        "decode_request",
+        "batch_3f1e2d4c-5b6a-4789-9a0b-1c2d3e4f5a6b",
+        request(),
+    );
+}
+
+criterion_group! {
+    name = decode;
+    config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(500)).measurement_time(std::time::Duration::from_secs(2));
+    targets = benches
+}
+criterion_main!(decode);

@@ -143,7 +143,9 @@ impl Delimiter {
         let mut needle = Vec::with_capacity(boundary.len() + 3);
         needle.extend_from_slice(b"\n--");
         needle.extend_from_slice(boundary);
-        Self { finder: memmem::Finder::new(&needle).into_owned() }
+        Self {
+            finder: memmem::Finder::new(&needle).into_owned(),
+        }
     }
 
     /// `\n--boundary`.
@@ -186,18 +188,26 @@ mod tests {
         let err = |ct: &str, e: ContentTypeError| assert_eq!(Boundary::from_content_type(ct), Err(e), "{ct}");
         err("multipart/mixed", ContentTypeError::MissingBoundary);
         err("multipart/mixed; charset=utf-8", ContentTypeError::MissingBoundary);
-        err("multipart/mixed; boundary=a; boundary=b", ContentTypeError::DuplicateBoundary);
+        err(
+            "multipart/mixed; boundary=a; boundary=b",
+            ContentTypeError::DuplicateBoundary,
+        );
         err("multipart/mixed; boundary=\"\"", ContentTypeError::EmptyBoundary);
         err("multipart/mixed; boundary=\"a \"", ContentTypeError::InvalidBoundary);
         err("multipart/mixed; boundary=\"a@b\"", ContentTypeError::InvalidBoundary);
         err("multipart/mixed; boundary=\"a\\b\"", ContentTypeError::InvalidBoundary);
-        err(&format!("multipart/mixed; boundary={}", "x".repeat(71)), ContentTypeError::BoundaryTooLong);
+        err(
+            &format!("multipart/mixed; boundary={}", "x".repeat(71)),
+            ContentTypeError::BoundaryTooLong,
+        );
         err("multipart/mixed; boundary=batch:1", ContentTypeError::Malformed);
         err("multipart/mixed; boundary=", ContentTypeError::Malformed);
         err("nonsense", ContentTypeError::Malformed);
         err(
             "Application/JSON; odata.metadata=minimal",
-            ContentTypeError::NotMultipartMixed { media_type: "application/json".into() },
+            ContentTypeError::NotMultipartMixed {
+                media_type: "application/json".into(),
+            },
         );
         assert!(Boundary::new("x".repeat(70)).is_ok());
     }

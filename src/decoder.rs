@@ -183,7 +183,12 @@ impl BatchDecoderBuilder {
 
 impl Default for BatchDecoderBuilder {
     fn default() -> Self {
-        Self { limits: Limits::default(), leniency: Leniency::default(), validate_requests: true, kind: None }
+        Self {
+            limits: Limits::default(),
+            leniency: Leniency::default(),
+            validate_requests: true,
+            kind: None,
+        }
     }
 }
 
@@ -231,7 +236,9 @@ struct Found {
 enum Search {
     Found(Found),
     /// No delimiter yet; everything before `safe` can never become part of one.
-    NeedMore { safe: usize },
+    NeedMore {
+        safe: usize,
+    },
 }
 
 enum Verify {
@@ -695,7 +702,12 @@ impl BatchDecoder {
                 } else if buf.starts_with(dash) {
                     match self.verify(buf, dash.len(), eof).map_err(|e| (e, 0))? {
                         Verify::Delimiter { close, line_end } => {
-                            return Ok(Search::Found(Found { at: 0, line_end, close, outer }));
+                            return Ok(Search::Found(Found {
+                                at: 0,
+                                line_end,
+                                close,
+                                outer,
+                            }));
                         }
                         Verify::Incomplete => return Ok(Search::NeedMore { safe: 0 }),
                         Verify::NotDelimiter => {}
@@ -712,7 +724,11 @@ impl BatchDecoder {
             });
             // The earliest candidate; at the same position the changeset's is tried first.
             let candidates = match (ci, co) {
-                (None, None) => return Ok(Search::NeedMore { safe: self.holdback(buf, inner_delim) }),
+                (None, None) => {
+                    return Ok(Search::NeedMore {
+                        safe: self.holdback(buf, inner_delim),
+                    })
+                }
                 (Some(i), None) => [Some((i, inner_delim, false)), None],
                 (None, Some(o)) => [Some((o, outer_delim, true)), None],
                 (Some(i), Some(o)) if i < o => [Some((i, inner_delim, false)), None],
@@ -727,7 +743,12 @@ impl BatchDecoder {
                         if at == p && !self.leniency.bare_lf {
                             return Err((self.err(ErrorKind::BareLineFeed, p), at));
                         }
-                        return Ok(Search::Found(Found { at, line_end, close, outer }));
+                        return Ok(Search::Found(Found {
+                            at,
+                            line_end,
+                            close,
+                            outer,
+                        }));
                     }
                     Verify::Incomplete => return Ok(Search::NeedMore { safe: at }),
                     Verify::NotDelimiter => {}
@@ -1021,7 +1042,11 @@ impl BatchDecoder {
         if self.inner.is_some() {
             self.changeset_operations += 1;
             if self.changeset_operations > self.limits.max_changeset_operations {
-                return Err(self.limit(Limit::ChangesetOperations, self.limits.max_changeset_operations as u64, 0));
+                return Err(self.limit(
+                    Limit::ChangesetOperations,
+                    self.limits.max_changeset_operations as u64,
+                    0,
+                ));
             }
         }
         self.head.phase = Phase::StartLine;
@@ -1032,15 +1057,22 @@ impl BatchDecoder {
 
     /// The embedded request or status line at `pos`.
     fn start_line(&mut self, line: &[u8], pos: usize) -> Result<(), DecodeError> {
-        let line = if self.leniency.trailing_whitespace { &line[..trim_end_len(line)] } else { line };
+        let line = if self.leniency.trailing_whitespace {
+            &line[..trim_end_len(line)]
+        } else {
+            line
+        };
         let base = pos;
         let span = |s: &[u8]| {
             let start = base + line.offset(s);
             Span::new(start, start + s.len())
         };
-        let is_response = line.starts_with(b"HTTP/")
-            || (line.is_empty() && self.kind == Some(MessageKind::Response));
-        let kind = if is_response { MessageKind::Response } else { MessageKind::Request };
+        let is_response = line.starts_with(b"HTTP/") || (line.is_empty() && self.kind == Some(MessageKind::Response));
+        let kind = if is_response {
+            MessageKind::Response
+        } else {
+            MessageKind::Request
+        };
         match self.kind {
             Some(k) if k != kind => {
                 let err = if self.fixed_kind.is_some() {
@@ -1054,11 +1086,19 @@ impl BatchDecoder {
         }
         let start_line = if is_response {
             let s = grammar::status_line(line).ok_or_else(|| self.err(ErrorKind::InvalidStatusLine, pos))?;
-            StartLine::Response { version: span(s.version), status: s.status, reason: span(s.reason) }
+            StartLine::Response {
+                version: span(s.version),
+                status: s.status,
+                reason: span(s.reason),
+            }
         } else {
             let r = grammar::request_line(line, self.leniency.spaces_in_target)
                 .ok_or_else(|| self.err(ErrorKind::InvalidRequestLine, pos))?;
-            StartLine::Request { method: span(r.method), target: span(r.target), version: r.version.map(span) }
+            StartLine::Request {
+                method: span(r.method),
+                target: span(r.target),
+                version: r.version.map(span),
+            }
         };
         self.head.start_line = Some(start_line);
         self.head.start_line_at = pos;
@@ -1080,8 +1120,7 @@ impl BatchDecoder {
         if let (true, StartLine::Request { method, target, .. }) = (self.validate, start_line) {
             let method_bytes = &buf[method.start as usize..method.end as usize];
             let in_changeset = self.inner.is_some();
-            if in_changeset
-                && (method_bytes.eq_ignore_ascii_case(b"GET") || method_bytes.eq_ignore_ascii_case(b"HEAD"))
+            if in_changeset && (method_bytes.eq_ignore_ascii_case(b"GET") || method_bytes.eq_ignore_ascii_case(b"HEAD"))
             {
                 return Err(self.err(ErrorKind::MethodNotAllowedInChangeset, method.start as usize));
             }
@@ -1099,7 +1138,11 @@ impl BatchDecoder {
                 self.ids.insert(id);
             }
         }
-        let headers_end = if h.last_line_end > h.headers_start { h.last_line_end } else { h.headers_start };
+        let headers_end = if h.last_line_end > h.headers_start {
+            h.last_line_end
+        } else {
+            h.headers_start
+        };
         let raw = self.take(input, end);
         self.state = State::Body;
         self.body_bytes = 0;
@@ -1125,7 +1168,10 @@ const SYSTEM_RESOURCES: [&[u8]; 7] = [b"metadata", b"batch", b"crossjoin", b"all
 pub(crate) fn content_id_reference(target: &[u8]) -> Option<&[u8]> {
     let t = target.strip_prefix(b"/").unwrap_or(target);
     let t = t.strip_prefix(b"$")?;
-    let end = t.iter().position(|b| matches!(b, b'/' | b'?' | b'(' | b'#')).unwrap_or(t.len());
+    let end = t
+        .iter()
+        .position(|b| matches!(b, b'/' | b'?' | b'(' | b'#'))
+        .unwrap_or(t.len());
     let id = &t[..end];
     if id.is_empty() || SYSTEM_RESOURCES.iter().any(|s| s.eq_ignore_ascii_case(id)) {
         return None;

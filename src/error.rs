@@ -172,7 +172,11 @@ pub struct DecodeError {
 
 impl DecodeError {
     pub(crate) fn new(kind: ErrorKind, offset: u64) -> Self {
-        Self { kind, offset, line: None }
+        Self {
+            kind,
+            offset,
+            line: None,
+        }
     }
 
     /// What went wrong.
@@ -248,9 +252,7 @@ impl fmt::Display for ContentTypeError {
             Self::DuplicateBoundary => f.write_str("Content-Type has more than one boundary parameter"),
             Self::EmptyBoundary => f.write_str("boundary is empty"),
             Self::BoundaryTooLong => f.write_str("boundary is longer than 70 characters"),
-            Self::InvalidBoundary => {
-                f.write_str("boundary has a character outside RFC 2046 bchars or ends in a space")
-            }
+            Self::InvalidBoundary => f.write_str("boundary has a character outside RFC 2046 bchars or ends in a space"),
         }
     }
 }

@@ -46,7 +46,10 @@ pub(crate) struct Span {
 impl Span {
     pub(crate) fn new(start: usize, end: usize) -> Self {
         // Heads are bounded by `Limits::max_head_bytes`, which the builder caps below u32::MAX.
-        Self { start: start as u32, end: end as u32 }
+        Self {
+            start: start as u32,
+            end: end as u32,
+        }
     }
 
     fn get(self, raw: &[u8]) -> &[u8] {
@@ -109,7 +112,9 @@ impl<'a> Headers<'a> {
 
     /// The first field named `name` (compared ignoring ASCII case).
     pub fn get(self, name: &str) -> Option<&'a [u8]> {
-        self.into_iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+        self.into_iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
     }
 }
 
@@ -134,7 +139,10 @@ impl<'a> Iterator for Headers<'a> {
         }
         let colon = memchr::memchr(b':', field)?;
         let name = std::str::from_utf8(&field[..colon]).ok()?;
-        Some(Header { name, value: crate::grammar::trim_ows(&field[colon + 1..]) })
+        Some(Header {
+            name,
+            value: crate::grammar::trim_ows(&field[colon + 1..]),
+        })
     }
 }
 
@@ -173,8 +181,16 @@ pub struct StatusLine<'a> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StartLine {
-    Request { method: Span, target: Span, version: Option<Span> },
-    Response { version: Span, status: u16, reason: Span },
+    Request {
+        method: Span,
+        target: Span,
+        version: Option<Span>,
+    },
+    Response {
+        version: Span,
+        status: u16,
+        reason: Span,
+    },
 }
 
 fn ascii(raw: &[u8]) -> &str {
@@ -256,7 +272,11 @@ impl Head {
     /// The request line, when this is a request.
     pub fn request(&self) -> Option<RequestLine<'_>> {
         match self.start_line {
-            StartLine::Request { method, target, version } => Some(RequestLine {
+            StartLine::Request {
+                method,
+                target,
+                version,
+            } => Some(RequestLine {
                 method: ascii(method.get(&self.raw)),
                 target: target.get(&self.raw),
                 version: version.map(|v| ascii(v.get(&self.raw))),
@@ -268,7 +288,11 @@ impl Head {
     /// The status line, when this is a response.
     pub fn response(&self) -> Option<StatusLine<'_>> {
         match self.start_line {
-            StartLine::Response { version, status, reason } => Some(StatusLine {
+            StartLine::Response {
+                version,
+                status,
+                reason,
+            } => Some(StatusLine {
                 version: ascii(version.get(&self.raw)),
                 status,
                 reason: reason.get(&self.raw),
@@ -350,7 +374,9 @@ mod tests {
     #[test]
     fn headers_iterate_with_folding() {
         let block = b"A: 1\r\nB:  two \r\n  more\r\nc:\n";
-        let got: Vec<_> = Headers::new(block).map(|h| (h.name(), h.value(), h.value_unfolded())).collect();
+        let got: Vec<_> = Headers::new(block)
+            .map(|h| (h.name(), h.value(), h.value_unfolded()))
+            .collect();
         assert_eq!(got.len(), 3);
         assert_eq!((got[0].0, got[0].1), ("A", &b"1"[..]));
         assert_eq!((got[1].0, got[1].1), ("B", &b"two \r\n  more"[..]));

@@ -78,20 +78,27 @@ pub(crate) struct RequestLine<'a> {
 pub(crate) fn request_line(line: &[u8], spaces_in_target: bool) -> Option<RequestLine<'_>> {
     let parsed: IResult<&[u8], &[u8]> = (take_while1(is_tchar), char(' ')).map(|(m, _)| m).parse(line);
     let (rest, method) = parsed.ok()?;
-    let target_ok = |t: &[u8], spaces: bool| {
-        !t.is_empty() && t.iter().all(|&b| b > 0x20 && b != 0x7f || (spaces && b == b' '))
-    };
+    let target_ok =
+        |t: &[u8], spaces: bool| !t.is_empty() && t.iter().all(|&b| b > 0x20 && b != 0x7f || (spaces && b == b' '));
     // Split off a trailing " HTTP/x.y" if there is one.
     if let Some(sp) = memchr::memrchr(b' ', rest) {
         let (target, version) = (&rest[..sp], &rest[sp + 1..]);
         if all_consuming(http_version).parse(version).is_ok() {
             let spaces = spaces_in_target && target.first() != Some(&b' ');
-            return target_ok(target, spaces).then_some(RequestLine { method, target, version: Some(version) });
+            return target_ok(target, spaces).then_some(RequestLine {
+                method,
+                target,
+                version: Some(version),
+            });
         }
         // A space but no valid version at the end: a malformed version, or spaces without a version.
         return None;
     }
-    target_ok(rest, false).then_some(RequestLine { method, target: rest, version: None })
+    target_ok(rest, false).then_some(RequestLine {
+        method,
+        target: rest,
+        version: None,
+    })
 }
 
 /// A parsed status line: sub-slices of the line and the code.
@@ -120,7 +127,11 @@ pub(crate) fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
         return None;
     }
     let status = code.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
-    (100..=999).contains(&status).then_some(StatusLine { version, status, reason })
+    (100..=999).contains(&status).then_some(StatusLine {
+        version,
+        status,
+        reason,
+    })
 }
 
 /// A media type: `type "/" subtype` and the raw parameter text after it.
@@ -184,11 +195,25 @@ fn param(i: &[u8]) -> IResult<&[u8], Option<Param<'_>>> {
     let Some((name, _)) = found else { return Ok((i, None)) };
     if let Ok((i, value)) = quoted_string(i) {
         let (i, _) = take_while(is_ows).parse(i)?;
-        return Ok((i, Some(Param { name, value, quoted: true })));
+        return Ok((
+            i,
+            Some(Param {
+                name,
+                value,
+                quoted: true,
+            }),
+        ));
     }
     let (i, value) = take_while1(is_tchar).parse(i)?;
     let (i, _) = take_while(is_ows).parse(i)?;
-    Ok((i, Some(Param { name, value, quoted: false })))
+    Ok((
+        i,
+        Some(Param {
+            name,
+            value,
+            quoted: false,
+        }),
+    ))
 }
 
 /// Iterator over `;`-separated parameters; yields `Err(())` once on malformed text, then stops.
@@ -250,7 +275,10 @@ mod tests {
     #[test]
     fn status_line_forms() {
         let s = status_line(b"HTTP/1.1 204 No Content").unwrap();
-        assert_eq!((s.version, s.status, s.reason), (&b"HTTP/1.1"[..], 204, &b"No Content"[..]));
+        assert_eq!(
+            (s.version, s.status, s.reason),
+            (&b"HTTP/1.1"[..], 204, &b"No Content"[..])
+        );
         let s = status_line(b"HTTP/1.1 200").unwrap();
         assert_eq!((s.status, s.reason), (200, &b""[..]));
         let s = status_line(b"HTTP/1.1 200 ").unwrap();
@@ -277,8 +305,17 @@ mod tests {
     fn media_types() {
         let m = media_type(b"multipart/mixed; boundary=\"a b\"; charset=utf-8").unwrap();
         assert!(m.is("Multipart", "MIXED"));
-        let ps: Vec<_> = Params(m.params).map(|p| p.unwrap()).map(|p| (p.name, p.value, p.quoted)).collect();
-        assert_eq!(ps, vec![(&b"boundary"[..], &b"a b"[..], true), (&b"charset"[..], &b"utf-8"[..], false)]);
+        let ps: Vec<_> = Params(m.params)
+            .map(|p| p.unwrap())
+            .map(|p| (p.name, p.value, p.quoted))
+            .collect();
+        assert_eq!(
+            ps,
+            vec![
+                (&b"boundary"[..], &b"a b"[..], true),
+                (&b"charset"[..], &b"utf-8"[..], false)
+            ]
+        );
         assert!(media_type(b"application/json;").is_some());
         assert!(media_type(b"application/json; ;odata.metadata=minimal").is_some());
         assert!(media_type(b"application").is_none());

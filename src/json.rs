@@ -79,7 +79,10 @@ fn json_body(headers: &HeaderMap, body: &[u8]) -> Option<JsonBody> {
     let media_type = headers.get(http::header::CONTENT_TYPE).map(|v| v.as_bytes());
     let parsed = media_type.and_then(grammar::media_type);
     let (json, text_type) = match &parsed {
-        Some(m) => (is_json_media_type(m.type_, m.subtype), is_text_media_type(m.type_, m.subtype)),
+        Some(m) => (
+            is_json_media_type(m.type_, m.subtype),
+            is_text_media_type(m.type_, m.subtype),
+        ),
         None => (false, false),
     };
     if let Ok(utf8) = std::str::from_utf8(body) {
@@ -92,7 +95,9 @@ fn json_body(headers: &HeaderMap, body: &[u8]) -> Option<JsonBody> {
             return Some(JsonBody::Text(utf8.to_owned()));
         }
     }
-    Some(JsonBody::Base64(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body)))
+    Some(JsonBody::Base64(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body),
+    ))
 }
 
 /// Headers as a JSON object: lower-case names, repeated ones joined with ", ".
@@ -102,7 +107,13 @@ impl Serialize for JsonHeaders<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.keys_len()))?;
         for name in self.0.keys() {
-            let joined = self.0.get_all(name).iter().map(|v| text(v.as_bytes())).collect::<Vec<_>>().join(", ");
+            let joined = self
+                .0
+                .get_all(name)
+                .iter()
+                .map(|v| text(v.as_bytes()))
+                .collect::<Vec<_>>()
+                .join(", ");
             map.serialize_entry(name.as_str(), &joined)?;
         }
         map.end()
@@ -114,7 +125,7 @@ fn group_names(count: usize, ids: &[Option<&str>]) -> Vec<String> {
     (0..count)
         .map(|i| {
             let mut name = format!("changeset{}", i + 1);
-            while ids.iter().any(|id| *id == Some(name.as_str())) {
+            while ids.contains(&Some(name.as_str())) {
                 name.push('_');
             }
             name
@@ -131,7 +142,10 @@ impl Serialize for ResponseList<'_, crate::model::ResponseItem> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.list.len()))?;
         for r in self.list {
-            seq.serialize_element(&ResponseJson { item: r, group: r.changeset.map(|c| self.groups[c].as_str()) })?;
+            seq.serialize_element(&ResponseJson {
+                item: r,
+                group: r.changeset.map(|c| self.groups[c].as_str()),
+            })?;
         }
         seq.end()
     }
@@ -167,7 +181,13 @@ impl Serialize for BatchResponse {
         let ids: Vec<Option<&str>> = self.items.iter().map(|i| i.content_id.as_deref()).collect();
         let groups = group_names(self.changesets, &ids);
         let mut st = s.serialize_struct("BatchResponse", 1)?;
-        st.serialize_field("responses", &ResponseList { list: &self.items, groups: &groups })?;
+        st.serialize_field(
+            "responses",
+            &ResponseList {
+                list: &self.items,
+                groups: &groups,
+            },
+        )?;
         st.end()
     }
 }
@@ -222,7 +242,11 @@ impl Serialize for Requests<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.batch.items.len()))?;
         for index in 0..self.batch.items.len() {
-            seq.serialize_element(&RequestJson { batch: self.batch, index, groups: self.groups })?;
+            seq.serialize_element(&RequestJson {
+                batch: self.batch,
+                index,
+                groups: self.groups,
+            })?;
         }
         seq.end()
     }
@@ -234,7 +258,13 @@ impl Serialize for BatchRequest {
         let ids: Vec<Option<&str>> = self.items.iter().map(|i| i.content_id.as_deref()).collect();
         let groups = group_names(self.changesets, &ids);
         let mut st = s.serialize_struct("BatchRequest", 1)?;
-        st.serialize_field("requests", &Requests { batch: self, groups: &groups })?;
+        st.serialize_field(
+            "requests",
+            &Requests {
+                batch: self,
+                groups: &groups,
+            },
+        )?;
         st.end()
     }
 }
@@ -255,6 +285,9 @@ mod tests {
 
     #[test]
     fn group_names_avoid_ids() {
-        assert_eq!(group_names(2, &[Some("changeset1"), None]), vec!["changeset1_", "changeset2"]);
+        assert_eq!(
+            group_names(2, &[Some("changeset1"), None]),
+            vec!["changeset1_", "changeset2"]
+        );
     }
 }

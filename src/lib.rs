@@ -1,6 +1,104 @@
 //! Streaming, zero-copy reader for OData `$batch` payloads.
 //!
-//! Crate docs are completed in the crate README; see [`BatchDecoder`].
+//! An OData batch is a `multipart/mixed` body: each part is an embedded HTTP message
+//! (`Content-Type: application/http`), or a *changeset*, a nested `multipart/mixed` whose operations succeed
+//! or fail together. Inside a changeset, `Content-ID: 1` names an operation and `$1` refers to what it
+//! created.
+//!
+//! ```text
+//! --batch_1                                        <- delimiter
+//! Content-Type: multipart/mixed; boundary=cs_1     <- MIME part headers of a changeset
+//!
+//! --cs_1
+//! Content-Type: application/http                   <- MIME part headers of an operation
+//! Content-Transfer-Encoding: binary
+//! Content-ID: 1
+//!
+//! POST Customers HTTP/1.1                          <- embedded request line
+//! Content-Type: application/json                   <- embedded headers
+//!
+//! {"Name":"A"}                                     <- body
+//! --cs_1--                                         <- changeset close delimiter
+//! --batch_1--                                      <- batch close delimiter
+//! ```
+//!
+//! # The sans-IO contract
+//!
+//! [`BatchDecoder`] does no IO, reads no clock and keeps no input: bytes in, [`Event`]s out, with the
+//! `tokio_util::codec::Decoder` signature. It gives the same events whether the input arrives at once or one
+//! byte at a time; heads and bodies are `Bytes` split off the caller's buffer without copying; body bytes are
+//! released as soon as they cannot be the start of a delimiter, so memory stays bounded by one head plus one
+//! delimiter whatever the body sizes; and it allocates nothing per operation. A batch that ends before its
+//! close delimiter is an error ([`ErrorKind::Truncated`]), never a silent success.
+//!
+//! # Example: decode a response in one call
+//!
+//! ```
+//! use odata_batch::BatchResponse;
+//!
+//! let body = "--batchresponse_1\r\n\
+//!     Content-Type: multipart/mixed; boundary=changesetresponse_1\r\n\r\n\
+//!     --changesetresponse_1\r\n\
+//!     Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n\
+//!     HTTP/1.1 201 Created\r\nLocation: https://host/svc/Customers(7)\r\n\r\n\r\n\
+//!     --changesetresponse_1--\r\n\
+//!     --batchresponse_1--\r\n";
+//! let batch = BatchResponse::decode("multipart/mixed; boundary=batchresponse_1", body)?;
+//! let created = &batch.items[0];
+//! assert_eq!((created.status.as_u16(), created.changeset, created.content_id.as_deref()), (201, Some(0), Some("1")));
+//! assert_eq!(created.headers["location"], "https://host/svc/Customers(7)");
+//! # Ok::<(), odata_batch::BatchError>(())
+//! ```
+//!
+//! # Example: stream events
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use odata_batch::{BatchDecoder, Event};
+//!
+//! let mut decoder = BatchDecoder::from_content_type("multipart/mixed; boundary=b")?;
+//! let mut buf = BytesMut::new();
+//! let mut body = Vec::new();
+//! for chunk in [&b"--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\n\r\nhel"[..], b"lo\r\n--b--\r\n"] {
+//!     buf.extend_from_slice(chunk); // what a socket read would append
+//!     while let Some(event) = decoder.decode(&mut buf)? {
+//!         if let Event::Body(bytes) = event {
+//!             body.extend_from_slice(&bytes);
+//!         }
+//!     }
+//! }
+//! assert!(decoder.is_finished());
+//! assert_eq!(body, b"hello");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! With the `tokio` feature, [`BatchCodec`] does the same under `tokio_util::codec::FramedRead`.
+//!
+//! # Crate features
+//!
+//! | feature | adds |
+//! | --- | --- |
+//! | `json` | `serde::Serialize` for [`BatchRequest`] and [`BatchResponse`] in the OData 4.01 JSON batch format (module [`json`]) |
+//! | `tokio` | `BatchCodec`, a `tokio_util::codec::Decoder` |
+//!
+//! # Reading is lenient, and says how
+//!
+//! By default the decoder accepts what real servers send, each deviation a named setting of [`Leniency`]
+//! that [`Leniency::strict`] turns off: LF-only and mixed line endings, transport padding, preamble and
+//! epilogue, a close delimiter without a final line break, obsolete header folding, a missing
+//! `Content-Transfer-Encoding`, an embedded head that runs into the next delimiter, unencoded spaces in
+//! request targets, malformed `Content-Length`, trailing spaces on start lines. It never accepts what would
+//! lose or invent data: see [`ErrorKind`]. Every error carries the byte offset where it was found.
+//!
+//! Decoding a batch of requests also checks the OData request rules (`GET` in a changeset, duplicate
+//! Content-IDs, `$n` references to undefined ids); see [`BatchDecoderBuilder::validate_requests`].
+//!
+//! # Limits and untrusted input
+//!
+//! Every bound is in [`Limits`], finite by default (the table is there). The defaults suit a client reading
+//! its own server. A server decoding requests from the internet should use [`Limits::server`] (or tighter)
+//! and [`Leniency::strict`]: memory per decoder is then bounded by the head limit plus one delimiter, plus the
+//! Content-ID table (at most the operation limit times the head limit).
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]

@@ -252,7 +252,9 @@ fn header_map(head: &Head, headers: Headers<'_>) -> HeaderMap {
     let mut map = HeaderMap::new();
     for h in headers {
         // The decoder validated names as tokens and values as field-value bytes, which `http` accepts.
-        let Ok(name) = HeaderName::from_bytes(h.name().as_bytes()) else { continue };
+        let Ok(name) = HeaderName::from_bytes(h.name().as_bytes()) else {
+            continue;
+        };
         let value = match h.value_unfolded() {
             Cow::Borrowed(v) => HeaderValue::from_maybe_shared(head.slice_ref(v)),
             Cow::Owned(v) => HeaderValue::from_bytes(&v),
@@ -281,7 +283,9 @@ fn decode_items<T: Item>(
     let mut head: Option<Head> = None;
     let mut body_parts: Vec<Bytes> = Vec::new();
     loop {
-        let event = decoder.decode_complete(&mut input).map_err(|e| e.with_line_from(&original))?;
+        let event = decoder
+            .decode_complete(&mut input)
+            .map_err(|e| e.with_line_from(&original))?;
         match event {
             Some(Event::ChangesetStart(_)) => {
                 changeset = Some(changesets);

@@ -45,7 +45,9 @@ fn response(n: usize) -> Vec<u8> {
     let mut i = 0;
     while i < n {
         if i % 10 == 0 && i + 4 <= n {
-            out.extend_from_slice(b"--batchresponse_1\r\nContent-Type: multipart/mixed; boundary=changesetresponse_1\r\n\r\n");
+            out.extend_from_slice(
+                b"--batchresponse_1\r\nContent-Type: multipart/mixed; boundary=changesetresponse_1\r\n\r\n",
+            );
             for k in 0..4 {
                 out.extend_from_slice(format!("--changesetresponse_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: {}\r\n\r\nHTTP/1.1 204 No Content\r\nLocation: https://org/api/data/v9.2/accounts({})\r\nOData-Version: 4.0\r\n\r\n\r\n", k + 1, i + k).as_bytes());
             }
@@ -88,7 +90,10 @@ fn decoding_allocates_a_constant_amount_whatever_the_operation_count() {
     let (small, small_ops, small_inside) = decode_counting(response(10));
     let (large, large_ops, large_inside) = decode_counting(response(1000));
     assert_eq!((small_ops, large_ops), (10, 1000));
-    assert!(small_inside && large_inside, "a Body does not point into the input buffer");
+    assert!(
+        small_inside && large_inside,
+        "a Body does not point into the input buffer"
+    );
     // The constant: the finder for the batch boundary, the changeset finder built once and reused, the
     // `Bytes` promotion to a shared buffer on the first split, and the Content-ID table is not used for
     // responses.

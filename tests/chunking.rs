@@ -11,7 +11,12 @@ use common::{decode_chunked, decode_whole, lenient, normalize, strict};
 use odata_batch::{BatchDecoderBuilder, ErrorKind, Event};
 
 /// Feeds `payload[..split]` then the rest, with `decode` in between, then `decode_eof`.
-fn two_pieces(builder: &BatchDecoderBuilder, ct: &str, payload: &[u8], split: usize) -> Result<Vec<Event>, odata_batch::DecodeError> {
+fn two_pieces(
+    builder: &BatchDecoderBuilder,
+    ct: &str,
+    payload: &[u8],
+    split: usize,
+) -> Result<Vec<Event>, odata_batch::DecodeError> {
     let mut d = builder.build_for_content_type(ct).unwrap();
     let mut buf = BytesMut::from(&payload[..split]);
     let mut out = Vec::new();
@@ -54,7 +59,9 @@ fn is_event_prefix(got: &[Event], full: &[Event]) -> bool {
     if got.len() > full.len() {
         return false;
     }
-    let Some((last, init)) = got.split_last() else { return true };
+    let Some((last, init)) = got.split_last() else {
+        return true;
+    };
     if init != &full[..init.len()] {
         return false;
     }
@@ -68,7 +75,11 @@ fn is_event_prefix(got: &[Event], full: &[Event]) -> bool {
 fn close_end(payload: &[u8], ct: &str) -> usize {
     let boundary = odata_batch::Boundary::from_content_type(ct).unwrap();
     let close = format!("--{boundary}--");
-    payload.windows(close.len()).rposition(|w| w == close.as_bytes()).unwrap() + close.len()
+    payload
+        .windows(close.len())
+        .rposition(|w| w == close.as_bytes())
+        .unwrap()
+        + close.len()
 }
 
 #[test]
@@ -107,16 +118,30 @@ fn every_proper_prefix_gives_correct_events_then_need_more_and_truncation_at_eof
                 let Err(err) = eof_result else {
                     // The one way a proper prefix is complete: it ends in a close delimiter (lenient reading
                     // accepts one without a line break), as when a body line `--boundary---` is cut short.
-                    let close = format!("--{}--", odata_batch::Boundary::from_content_type(f.content_type).unwrap());
-                    assert!(prefix.ends_with(close.as_bytes()), "{}: prefix {cut} decoded as complete", f.name);
+                    let close = format!(
+                        "--{}--",
+                        odata_batch::Boundary::from_content_type(f.content_type).unwrap()
+                    );
+                    assert!(
+                        prefix.ends_with(close.as_bytes()),
+                        "{}: prefix {cut} decoded as complete",
+                        f.name
+                    );
                     continue;
                 };
                 assert!(
-                    matches!(err.kind(), ErrorKind::Truncated | ErrorKind::BoundaryNotFound | ErrorKind::EmptyPayload),
+                    matches!(
+                        err.kind(),
+                        ErrorKind::Truncated | ErrorKind::BoundaryNotFound | ErrorKind::EmptyPayload
+                    ),
                     "{}: prefix {cut}: {err}",
                     f.name
                 );
-                assert!(err.offset() <= cut as u64, "{}: prefix {cut}: offset past the input: {err}", f.name);
+                assert!(
+                    err.offset() <= cut as u64,
+                    "{}: prefix {cut}: offset past the input: {err}",
+                    f.name
+                );
             }
         }
     }
@@ -126,7 +151,10 @@ fn every_proper_prefix_gives_correct_events_then_need_more_and_truncation_at_eof
 fn small_corpus_payloads_stream_like_one_shot_at_every_split() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     let Ok(index) = std::fs::read(dir.join("index.json")) else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "../shared/corpus must be present under CI=true");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "../shared/corpus must be present under CI=true"
+        );
         eprintln!("../shared/corpus not found: skipped");
         return;
     };

@@ -26,7 +26,12 @@ struct Bursts {
 
 impl Bursts {
     fn new(data: &[u8], seed: u64) -> Self {
-        Self { data: data.to_vec(), pos: 0, state: seed | 1, reads: 0 }
+        Self {
+            data: data.to_vec(),
+            pos: 0,
+            state: seed | 1,
+            reads: 0,
+        }
     }
 }
 
@@ -37,7 +42,10 @@ impl AsyncRead for Bursts {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        self.state = self.state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.state = self
+            .state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let burst = (self.state >> 33) as usize % 97 + 1;
         let n = burst.min(buf.remaining()).min(self.data.len() - self.pos);
         let pos = self.pos;
@@ -64,7 +72,9 @@ async fn framed(data: &[u8], ct: &str, seed: u64) -> Result<Vec<Event>, String> 
 #[tokio::test]
 async fn framed_read_over_bursts_equals_one_shot_for_every_fixture() {
     for f in FIXTURES {
-        let whole = decode_whole(&lenient(), f.content_type, f.bytes).map(normalize).map_err(|e| e.to_string());
+        let whole = decode_whole(&lenient(), f.content_type, f.bytes)
+            .map(normalize)
+            .map_err(|e| e.to_string());
         for seed in [1, 7, 42] {
             let got = framed(f.bytes, f.content_type, seed).await.map(normalize);
             assert_eq!(got, whole, "{} seed {seed}", f.name);

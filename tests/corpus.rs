@@ -63,11 +63,15 @@ const OVERRIDES: &[(&str, Override)] = &[
     ),
     (
         "olingo-odata2/fit-unknown-content-id-reference.request.http",
-        Override::AcceptedWithoutValidation("a $n reference to an undefined Content-ID is refused by request validation"),
+        Override::AcceptedWithoutValidation(
+            "a $n reference to an undefined Content-ID is refused by request validation",
+        ),
     ),
     (
         "olingo-odata4/non-strict-missing-blank-lines.request.http",
-        Override::Rejected("no blank line after a part's headers is always refused: guessing where headers end invents data"),
+        Override::Rejected(
+            "no blank line after a part's headers is always refused: guessing where headers end invents data",
+        ),
     ),
     (
         "odata-net/invalid-empty-changeset-then-headerless-part.request.http",
@@ -112,13 +116,20 @@ fn check_op(name: &str, expected: &Value, op: &Op) -> Result<(), String> {
 }
 
 fn check_structure(name: &str, meta: &Value, parts: &[Part]) -> Result<(), String> {
-    let Some(expected) = meta.get("expected_structure").filter(|v| !v.is_null()) else { return Ok(()) };
+    let Some(expected) = meta.get("expected_structure").filter(|v| !v.is_null()) else {
+        return Ok(());
+    };
     if let Some(n) = expected.get("top_level_parts").and_then(Value::as_u64) {
         if parts.len() as u64 != n {
-            return Err(format!("{name}: {} top-level parts, expected {n}: {parts:?}", parts.len()));
+            return Err(format!(
+                "{name}: {} top-level parts, expected {n}: {parts:?}",
+                parts.len()
+            ));
         }
     }
-    let Some(list) = expected.get("parts").and_then(Value::as_array) else { return Ok(()) };
+    let Some(list) = expected.get("parts").and_then(Value::as_array) else {
+        return Ok(());
+    };
     if list.len() != parts.len() {
         return Err(format!("{name}: {} parts, expected {}", parts.len(), list.len()));
     }
@@ -126,9 +137,17 @@ fn check_structure(name: &str, meta: &Value, parts: &[Part]) -> Result<(), Strin
         match (exp.get("type").and_then(Value::as_str), got) {
             (Some("operation"), Part::Op(op)) => check_op(name, exp, op)?,
             (Some("changeset"), Part::Changeset(got_ops)) => {
-                let exp_ops = exp.get("operations").and_then(Value::as_array).cloned().unwrap_or_default();
+                let exp_ops = exp
+                    .get("operations")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 if exp_ops.len() != got_ops.len() {
-                    return Err(format!("{name}: changeset has {} operations, expected {}", got_ops.len(), exp_ops.len()));
+                    return Err(format!(
+                        "{name}: changeset has {} operations, expected {}",
+                        got_ops.len(),
+                        exp_ops.len()
+                    ));
                 }
                 for (e, g) in exp_ops.iter().zip(got_ops) {
                     check_op(name, e, g)?;
@@ -158,7 +177,10 @@ fn run(builder: &BatchDecoderBuilder, ct: &str, payload: &[u8]) -> Result<Vec<Pa
 #[test]
 fn corpus_multipart_payloads_decode_as_their_meta_says() {
     let Some(dir) = corpus_dir() else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "../shared/corpus must be present under CI=true");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "../shared/corpus must be present under CI=true"
+        );
         eprintln!("../shared/corpus not found beside the checkout: corpus test skipped");
         return;
     };
@@ -172,7 +194,8 @@ fn corpus_multipart_payloads_decode_as_their_meta_says() {
             continue;
         }
         checked += 1;
-        let meta: Value = serde_json::from_slice(&std::fs::read(dir.join(entry["meta"].as_str().unwrap())).unwrap()).unwrap();
+        let meta: Value =
+            serde_json::from_slice(&std::fs::read(dir.join(entry["meta"].as_str().unwrap())).unwrap()).unwrap();
         let payload = std::fs::read(dir.join(payload_name)).unwrap();
         let ct = meta["content_type"].as_str().unwrap();
         let outcome = meta["expect"]["outcome"].as_str().unwrap();
@@ -186,19 +209,21 @@ fn corpus_multipart_payloads_decode_as_their_meta_says() {
                 Err(_) => Ok(()),
                 Ok(p) => Err(format!("accepted, but we document rejecting it: {p:?}")),
             },
-            (Some(Override::Accepted(_)), _) => lenient_result.as_ref().map(|_| ()).map_err(|e| format!("rejected: {e}")),
+            (Some(Override::Accepted(_)), _) => lenient_result
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| format!("rejected: {e}")),
             (Some(Override::AcceptedWithoutValidation(_)), _) => {
                 match (&lenient_result, run(&unvalidated, ct, &payload)) {
                     (Err(_), Ok(_)) => Ok(()),
                     (a, b) => Err(format!("validation on: {a:?}; off: {b:?}")),
                 }
             }
-            (None, "success" | "spec-example" | "not-asserted" | "success-with-in-band-error") => {
-                match &lenient_result {
-                    Ok(parts) => check_structure(payload_name, &meta, parts),
-                    Err(e) => Err(format!("rejected: {e}")),
-                }
-            }
+            (None, "success" | "spec-example" | "not-asserted" | "success-with-in-band-error") => match &lenient_result
+            {
+                Ok(parts) => check_structure(payload_name, &meta, parts),
+                Err(e) => Err(format!("rejected: {e}")),
+            },
             (None, "success-lenient-only") => match (&lenient_result, &strict_result) {
                 (Ok(_), Err(_)) => Ok(()),
                 (a, b) => Err(format!("lenient: {a:?}; strict: {b:?}")),
@@ -215,5 +240,10 @@ fn corpus_multipart_payloads_decode_as_their_meta_says() {
     }
     eprintln!("corpus: {checked} multipart payloads checked, {json} JSON payloads left to the JSON reader");
     assert!(checked > 0, "no multipart payloads found");
-    assert!(failures.is_empty(), "{} corpus payloads failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} corpus payloads failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

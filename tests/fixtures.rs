@@ -21,7 +21,13 @@ fn every_fixture_decodes_as_expected_lenient_and_strict() {
 fn request_validation_can_be_turned_off() {
     let mut builder = lenient();
     builder.validate_requests(false);
-    for name in ["get-in-changeset", "head-in-changeset", "duplicate-content-id-in-changeset", "reference-to-undefined-id", "reference-10-is-not-1"] {
+    for name in [
+        "get-in-changeset",
+        "head-in-changeset",
+        "duplicate-content-id-in-changeset",
+        "reference-to-undefined-id",
+        "reference-10-is-not-1",
+    ] {
         let f = FIXTURES.iter().find(|f| f.name == name).unwrap();
         assert!(decode_whole(&builder, f.content_type, f.bytes).is_ok(), "{name}");
     }
@@ -35,8 +41,14 @@ fn fixture(name: &str) -> &'static common::fixtures::Fixture {
 fn bodies_are_exact_and_lookalikes_stay_in_the_body() {
     let f = fixture("delimiter-lookalikes-stay-in-body");
     let events = decode_whole(&lenient(), f.content_type, f.bytes).unwrap();
-    let body: Vec<u8> = events.iter().filter_map(|e| if let Event::Body(b) = e { Some(b.to_vec()) } else { None }).concat();
-    assert_eq!(body, b"mid --batch_1 line\r\n--batch_1X\r\n--batch_1-\r\n--batch_1---\r\n-batch_1\r\n--batch_");
+    let body: Vec<u8> = events
+        .iter()
+        .filter_map(|e| if let Event::Body(b) = e { Some(b.to_vec()) } else { None })
+        .concat();
+    assert_eq!(
+        body,
+        b"mid --batch_1 line\r\n--batch_1X\r\n--batch_1-\r\n--batch_1---\r\n-batch_1\r\n--batch_"
+    );
 
     let f = fixture("mixed-line-endings");
     let events = decode_whole(&lenient(), f.content_type, f.bytes).unwrap();
@@ -56,7 +68,10 @@ impl<I: Iterator<Item = Vec<u8>>> Concat for I {
 fn heads_expose_start_lines_headers_and_content_ids() {
     let f = fixture("creatio-request-content-id-inside");
     let events = decode_whole(&lenient(), f.content_type, f.bytes).unwrap();
-    let heads: Vec<_> = events.iter().filter_map(|e| if let Event::Head(h) = e { Some(h) } else { None }).collect();
+    let heads: Vec<_> = events
+        .iter()
+        .filter_map(|e| if let Event::Head(h) = e { Some(h) } else { None })
+        .collect();
     assert_eq!(heads.len(), 2);
     assert_eq!(heads[0].content_id(), Some(&b"1"[..]));
     assert_eq!(heads[0].part_header("content-id"), None);
@@ -67,7 +82,9 @@ fn heads_expose_start_lines_headers_and_content_ids() {
     let names: Vec<_> = heads[1].headers().map(|h| h.name()).collect();
     assert_eq!(names, ["Content-ID", "Content-Type"]);
     assert_eq!(heads[1].part_headers().count(), 2);
-    let Some(Event::ChangesetStart(cs)) = events.first() else { panic!() };
+    let Some(Event::ChangesetStart(cs)) = events.first() else {
+        panic!()
+    };
     assert_eq!(cs.boundary(), "changeset_b2");
 
     let f = fixture("obsolete-folding");
@@ -127,7 +144,13 @@ fn limits_are_enforced_with_their_values() {
     let mut l = Limits::default();
     l.max_operations = 2;
     let e = limited(l, ct, three.as_bytes()).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::LimitExceeded { limit: Limit::Operations, max: 2 });
+    assert_eq!(
+        e.kind(),
+        ErrorKind::LimitExceeded {
+            limit: Limit::Operations,
+            max: 2
+        }
+    );
     assert_eq!(e.offset(), three.rfind("--batch_1\r\n").unwrap() as u64 + 11);
     l.max_operations = 3;
     assert!(limited(l, ct, three.as_bytes()).is_ok());
@@ -139,24 +162,48 @@ fn limits_are_enforced_with_their_values() {
     let mut l = Limits::default();
     l.max_changeset_operations = 1;
     let e = limited(l, ct, cs.as_bytes()).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::LimitExceeded { limit: Limit::ChangesetOperations, max: 1 });
+    assert_eq!(
+        e.kind(),
+        ErrorKind::LimitExceeded {
+            limit: Limit::ChangesetOperations,
+            max: 1
+        }
+    );
 
     let mut l = Limits::default();
     l.max_headers = 2;
     let e = limited(l, ct, three.as_bytes()).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::LimitExceeded { limit: Limit::Headers, max: 2 });
+    assert_eq!(
+        e.kind(),
+        ErrorKind::LimitExceeded {
+            limit: Limit::Headers,
+            max: 2
+        }
+    );
     assert_eq!(e.offset(), three.find("Content-ID").unwrap() as u64);
 
     let mut l = Limits::default();
     l.max_body_bytes = Some(1);
     let e = limited(l, ct, three.as_bytes()).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::LimitExceeded { limit: Limit::BodyBytes, max: 1 });
+    assert_eq!(
+        e.kind(),
+        ErrorKind::LimitExceeded {
+            limit: Limit::BodyBytes,
+            max: 1
+        }
+    );
     assert_eq!(e.offset(), three.find("{}").unwrap() as u64 + 1);
 
     let mut l = Limits::default();
     l.max_head_bytes = 100;
     let e = limited(l, ct, three.as_bytes()).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::LimitExceeded { limit: Limit::HeadBytes, max: 100 });
+    assert_eq!(
+        e.kind(),
+        ErrorKind::LimitExceeded {
+            limit: Limit::HeadBytes,
+            max: 100
+        }
+    );
 }
 
 #[test]
@@ -191,19 +238,28 @@ fn model_decodes_in_one_call_with_changeset_indexes_and_http_conversions() {
     assert_eq!(batch.items.len(), 2);
     assert_eq!(batch.items[0].changeset, Some(0));
     assert_eq!(batch.items[0].content_id.as_deref(), Some("1"));
-    assert_eq!(batch.items[0].headers["location"], "https://org.crm.dynamics.com/api/data/v9.2/accounts(1)");
+    assert_eq!(
+        batch.items[0].headers["location"],
+        "https://org.crm.dynamics.com/api/data/v9.2/accounts(1)"
+    );
     assert_eq!(batch.items[1].changeset, None);
     assert_eq!(batch.items[1].reason, "Bad Request");
     let response: http::Response<Bytes> = batch.items[1].clone().into();
     assert_eq!(response.status(), 400);
-    assert_eq!(response.body(), &Bytes::from_static(b"{\"error\":{\"code\":\"0x0\",\"message\":\"bad\"}}"));
+    assert_eq!(
+        response.body(),
+        &Bytes::from_static(b"{\"error\":{\"code\":\"0x0\",\"message\":\"bad\"}}")
+    );
 
     let f = fixture("spaces-in-target");
     let batch = odata_batch::BatchRequest::decode(f.content_type, Bytes::from_static(f.bytes)).unwrap();
     assert_eq!(batch.items[0].url, "Products?$filter=Name eq 'W'");
     let request: http::Request<Bytes> = batch.items[0].clone().into_http("https://h/svc/").unwrap();
     assert_eq!(request.uri(), "https://h/svc/Products?$filter=Name%20eq%20'W'");
-    assert_eq!(batch.items[0].resolve_url("https://h/svc"), "https://h/svc/Products?$filter=Name%20eq%20'W'");
+    assert_eq!(
+        batch.items[0].resolve_url("https://h/svc"),
+        "https://h/svc/Products?$filter=Name%20eq%20'W'"
+    );
     let f2 = fixture("reference-to-earlier-changeset-and-system-resources");
     let b2 = odata_batch::BatchRequest::decode(f2.content_type, Bytes::from_static(f2.bytes)).unwrap();
     assert_eq!(b2.items[4].resolve_url("https://h/svc/"), "https://h/$all");
@@ -230,5 +286,8 @@ fn display_has_offset_and_line() {
     let e = BatchResponse::decode(f.content_type, Bytes::from_static(f.bytes)).unwrap_err();
     let d = e.decode_error().unwrap();
     assert_eq!(d.line(), Some(5));
-    assert_eq!(e.to_string(), format!("invalid status line at byte {} (line 5)", d.offset()));
+    assert_eq!(
+        e.to_string(),
+        format!("invalid status line at byte {} (line 5)", d.offset())
+    );
 }

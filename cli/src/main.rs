@@ -46,11 +46,17 @@ struct Failure {
 
 impl Failure {
     fn malformed(message: impl Into<String>) -> Self {
-        Self { code: 1, message: message.into() }
+        Self {
+            code: 1,
+            message: message.into(),
+        }
     }
 
     fn usage(message: impl Into<String>) -> Self {
-        Self { code: 2, message: message.into() }
+        Self {
+            code: 2,
+            message: message.into(),
+        }
     }
 }
 
@@ -61,7 +67,9 @@ fn read_input(file: Option<&PathBuf>) -> Result<Vec<u8>, Failure> {
             data = std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
         }
         _ => {
-            io::stdin().read_to_end(&mut data).map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
+            io::stdin()
+                .read_to_end(&mut data)
+                .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
         }
     }
     Ok(data)
@@ -81,7 +89,10 @@ fn decode_batch(content_type: &str, body: bytes::Bytes, request_hint: Option<boo
     };
     let as_request = |body| BatchRequest::decode(content_type, body).map(Decoded::Requests);
     let as_response = |body| BatchResponse::decode(content_type, body).map(Decoded::Responses);
-    let wrong_kind = |e: &BatchError| e.decode_error().is_some_and(|d| d.kind() == ErrorKind::UnexpectedMessageKind);
+    let wrong_kind = |e: &BatchError| {
+        e.decode_error()
+            .is_some_and(|d| d.kind() == ErrorKind::UnexpectedMessageKind)
+    };
     match request_hint {
         Some(true) => as_request(body).map_err(describe),
         Some(false) => as_response(body).map_err(describe),
@@ -93,13 +104,21 @@ fn decode_batch(content_type: &str, body: bytes::Bytes, request_hint: Option<boo
 }
 
 fn to_json<T: serde::Serialize>(value: &T, compact: bool) -> Result<String, Failure> {
-    let json = if compact { serde_json::to_string(value) } else { serde_json::to_string_pretty(value) };
+    let json = if compact {
+        serde_json::to_string(value)
+    } else {
+        serde_json::to_string_pretty(value)
+    };
     json.map_err(|e| Failure::malformed(format!("cannot write JSON: {e}")))
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Decode { file, content_type, compact } => {
+        Command::Decode {
+            file,
+            content_type,
+            compact,
+        } => {
             let input = read_input(file.as_ref())?;
             let (content_type, body, hint) = match content_type {
                 Some(ct) => (ct, bytes::Bytes::from(input), None),

@@ -17,7 +17,9 @@ pub(crate) fn parse(input: &[u8]) -> Result<Message, String> {
     let mut next_line = |pos: &mut usize| -> Result<(usize, Vec<u8>), String> {
         let start = *pos;
         let Some(nl) = input[start..].iter().position(|&b| b == b'\n') else {
-            return Err(format!("captured message: no end of headers (blank line) after byte {start}"));
+            return Err(format!(
+                "captured message: no end of headers (blank line) after byte {start}"
+            ));
         };
         *pos = start + nl + 1;
         line_no += 1;
@@ -56,8 +58,16 @@ pub(crate) fn parse(input: &[u8]) -> Result<Message, String> {
             _ => {}
         }
     }
-    let body = if chunked { dechunk(input, pos)? } else { Bytes::copy_from_slice(&input[pos..]) };
-    Ok(Message { is_request, content_type, body })
+    let body = if chunked {
+        dechunk(input, pos)?
+    } else {
+        Bytes::copy_from_slice(&input[pos..])
+    };
+    Ok(Message {
+        is_request,
+        content_type,
+        body,
+    })
 }
 
 /// Decodes a `Transfer-Encoding: chunked` body starting at `pos`.
@@ -68,7 +78,13 @@ fn dechunk(input: &[u8], mut pos: usize) -> Result<Bytes, String> {
             return Err(format!("chunked body: chunk size line not terminated at byte {pos}"));
         };
         let line = String::from_utf8_lossy(&input[pos..pos + nl]);
-        let size_text = line.trim_end_matches('\r').split(';').next().unwrap_or("").trim().to_owned();
+        let size_text = line
+            .trim_end_matches('\r')
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_owned();
         let size = usize::from_str_radix(&size_text, 16)
             .map_err(|_| format!("chunked body: invalid chunk size {size_text:?} at byte {pos}"))?;
         pos += nl + 1;
@@ -86,7 +102,9 @@ fn dechunk(input: &[u8], mut pos: usize) -> Result<Bytes, String> {
         } else if input[pos..].starts_with(b"\n") {
             pos += 1;
         } else {
-            return Err(format!("chunked body: missing line break after the chunk ending at byte {pos}"));
+            return Err(format!(
+                "chunked body: missing line break after the chunk ending at byte {pos}"
+            ));
         }
     }
 }

@@ -9,7 +9,13 @@ fn bin() -> Command {
 }
 
 fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = bin().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     child.stdin.take().unwrap().write_all(stdin).unwrap();
     child.wait_with_output().unwrap()
 }
@@ -32,14 +38,26 @@ fn decodes_the_shipped_example_as_odata_json() {
     assert_eq!(responses[2]["status"], 200);
     assert_eq!(responses[2]["body"]["value"][0]["name"], "Fourth Coffee");
     assert_eq!(responses[3]["status"], 404);
-    assert!(responses[0]["headers"]["odata-entityid"].as_str().unwrap().ends_with("accounts(6e1b7c3a-0b1d-4c55-9f3c-2a1b0c9d8e7f)"));
+    assert!(responses[0]["headers"]["odata-entityid"]
+        .as_str()
+        .unwrap()
+        .ends_with("accounts(6e1b7c3a-0b1d-4c55-9f3c-2a1b0c9d8e7f)"));
     assert!(responses[0].get("body").is_none());
 }
 
 #[test]
 fn decodes_a_bare_request_body_from_stdin_with_content_type() {
     let body = b"--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nPOST People HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"a\":1}\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\nPUT $1/Photo HTTP/1.1\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--c--\r\n--b\r\nContent-Type: application/http\r\n\r\nGET $1 HTTP/1.1\r\n\r\n\r\n--b--\r\n";
-    let out = run_with_stdin(&["decode", "-", "--content-type", "multipart/mixed; boundary=b", "--compact"], body);
+    let out = run_with_stdin(
+        &[
+            "decode",
+            "-",
+            "--content-type",
+            "multipart/mixed; boundary=b",
+            "--compact",
+        ],
+        body,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let r = json["requests"].as_array().unwrap();
@@ -83,7 +101,8 @@ fn a_whole_batch_error_response_exits_1_naming_the_media_type() {
 fn a_chunked_captured_response_is_dechunked() {
     let body = b"--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--b--\r\n";
     let (a, b) = body.split_at(20);
-    let mut msg = b"HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut msg =
+        b"HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     msg.extend_from_slice(format!("{:x}\r\n", a.len()).as_bytes());
     msg.extend_from_slice(a);
     msg.extend_from_slice(format!("\r\n{:x}\r\n", b.len()).as_bytes());
@@ -97,7 +116,16 @@ fn a_chunked_captured_response_is_dechunked() {
 
 #[test]
 fn usage_errors_exit_2() {
-    assert_eq!(bin().arg("decode").arg("/nonexistent/file").output().unwrap().status.code(), Some(2));
+    assert_eq!(
+        bin()
+            .arg("decode")
+            .arg("/nonexistent/file")
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(bin().arg("frobnicate").output().unwrap().status.code(), Some(2));
     assert_eq!(bin().output().unwrap().status.code(), Some(2));
 }
@@ -112,6 +140,12 @@ fn garbage_never_panics() {
     ];
     for input in inputs {
         let out = run_with_stdin(&["decode"], input);
-        assert_eq!(out.status.code(), Some(1), "{:?}: {}", input, String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{:?}: {}",
+            input,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

@@ -121,14 +121,26 @@ pub fn structure(events: &[Event]) -> Vec<Part> {
             Event::Head(h) => {
                 assert!(current.is_none(), "Head inside an operation");
                 let (line, target) = match (h.request(), h.response()) {
-                    (Some(r), _) => (r.method.to_string(), Some(String::from_utf8_lossy(r.target).into_owned())),
+                    (Some(r), _) => (
+                        r.method.to_string(),
+                        Some(String::from_utf8_lossy(r.target).into_owned()),
+                    ),
                     (_, Some(s)) => (s.status.to_string(), None),
                     _ => unreachable!(),
                 };
                 let content_id = h.content_id().map(|c| String::from_utf8_lossy(c).into_owned());
-                current = Some(Op { line, content_id, target, body: Vec::new() });
+                current = Some(Op {
+                    line,
+                    content_id,
+                    target,
+                    body: Vec::new(),
+                });
             }
-            Event::Body(b) => current.as_mut().expect("Body outside an operation").body.extend_from_slice(b),
+            Event::Body(b) => current
+                .as_mut()
+                .expect("Body outside an operation")
+                .body
+                .extend_from_slice(b),
             Event::End => {
                 let op = current.take().expect("End without Head");
                 match changeset.as_mut() {
