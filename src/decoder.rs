@@ -269,7 +269,6 @@ struct HeadScan {
     transfer_encoding: Option<Span>,
     part_content_id: Option<Span>,
     start_line: Option<StartLine>,
-    start_line_at: usize,
     headers_start: usize,
     /// End of the content of the last header line (before its line break).
     last_line_end: usize,
@@ -277,6 +276,8 @@ struct HeadScan {
     content_length: Option<Span>,
     /// Which tracked header the last header line was, for obsolete folding.
     last_slot: Slot,
+    /// Where the search for the current line's end resumes.
+    newline_from: usize,
 }
 
 /// The headers the decoder tracks while scanning a head.
@@ -551,7 +552,7 @@ impl BatchDecoder {
                 return Ok(Some(q.into()));
             }
             match self.state {
-                State::Failed(_) => unreachable!("checked in step"),
+                State::Failed(ref err) => return Err(err.clone()),
                 State::Epilogue => {
                     let rest = input.chunk();
                     if !self.leniency.preamble_epilogue {
@@ -831,7 +832,10 @@ impl BatchDecoder {
         loop {
             let buf = input.chunk();
             let pos = self.head.pos;
-            let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) else {
+            // Bytes before `newline_from` were searched for a line end already (a long line arriving in pieces).
+            let from = self.head.newline_from.max(pos);
+            let Some(nl) = memchr::memchr(b'\n', &buf[from..]).map(|i| i + from - pos) else {
+                self.head.newline_from = buf.len();
                 if buf.len() > max {
                     return Err(self.limit(Limit::HeadBytes, max as u64, max));
                 }
@@ -864,8 +868,8 @@ impl BatchDecoder {
                     Phase::Headers => Err(self.err(ErrorKind::MissingHeadTerminator, pos)),
                 };
             }
-            match self.head.phase {
-                Phase::PartHeaders if line.is_empty() => {
+            match (self.head.phase, line.is_empty()) {
+                (Phase::PartHeaders, true) => {
                     self.head.part_headers_end = pos;
                     self.head.pos = line_end;
                     if let Some(event) = self.end_part_headers(input, line_end)? {
@@ -873,11 +877,11 @@ impl BatchDecoder {
                     }
                     continue;
                 }
-                Phase::PartHeaders | Phase::Headers if !line.is_empty() => {
+                (Phase::PartHeaders | Phase::Headers, false) => {
                     self.header_line(buf, pos, content_end)?;
                     self.head.last_line_end = content_end;
                 }
-                Phase::Headers => {
+                (Phase::Headers, true) => {
                     // The blank line. If a delimiter follows at once, that line break was the delimiter's.
                     let rest = &buf[line_end..];
                     match self.delimiter_at_start(rest, eof)? {
@@ -889,7 +893,7 @@ impl BatchDecoder {
                         Some(false) => return self.finish_head(input, line_end).map(Some),
                     }
                 }
-                Phase::StartLine => {
+                (Phase::StartLine, _) => {
                     self.start_line(line, pos)?;
                     self.head.phase = Phase::Headers;
                     self.head.headers_start = line_end;
@@ -897,7 +901,6 @@ impl BatchDecoder {
                     self.head.count = 0;
                     self.head.in_header = false;
                 }
-                Phase::PartHeaders => unreachable!("empty part header line handled above"),
             }
             self.head.pos = line_end;
         }
@@ -1101,7 +1104,6 @@ impl BatchDecoder {
             }
         };
         self.head.start_line = Some(start_line);
-        self.head.start_line_at = pos;
         Ok(())
     }
 
