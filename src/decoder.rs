@@ -27,19 +27,16 @@
 //! Failed             | nothing: returns the same error        | -                          | -
 //! ```
 
-use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
-use std::hash::BuildHasher;
-
 use bytes::{Buf, Bytes, BytesMut};
 use nom::Offset;
 
 use crate::boundary::{self, Boundary, Delimiter};
 use crate::error::{ContentTypeError, DecodeError, ErrorKind, Limit};
 use crate::event::{ChangesetHead, Event, Head, Span, StartLine};
-use crate::grammar::{self, is_field_value_byte};
+use crate::grammar;
 use crate::leniency::Leniency;
 use crate::limits::Limits;
+use crate::reference::{content_id_reference, ContentIds};
 
 /// Whether a batch holds requests or responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -302,54 +299,6 @@ impl HeadScan {
             Slot::ContentId => Some(&mut self.content_id),
             Slot::ContentLength => Some(&mut self.content_length),
         }
-    }
-}
-
-/// Content-IDs defined so far, for request validation: one arena, no allocation per id beyond amortised growth.
-#[derive(Debug, Default)]
-struct ContentIds {
-    hasher: RandomState,
-    arena: Vec<u8>,
-    ranges: Vec<(u32, u32)>,
-    latest: HashMap<u64, u32>,
-    changeset_start: usize,
-    collided: bool,
-}
-
-impl ContentIds {
-    fn get(&self, id: &[u8]) -> Option<usize> {
-        let hash = self.hasher.hash_one(id);
-        if let Some(&i) = self.latest.get(&hash) {
-            if self.id(i as usize) == id {
-                return Some(i as usize);
-            }
-        }
-        if self.collided {
-            return (0..self.ranges.len()).rev().find(|&i| self.id(i) == id);
-        }
-        None
-    }
-
-    fn id(&self, i: usize) -> &[u8] {
-        let (s, e) = self.ranges[i];
-        &self.arena[s as usize..e as usize]
-    }
-
-    fn insert(&mut self, id: &[u8]) {
-        let start = self.arena.len() as u32;
-        self.arena.extend_from_slice(id);
-        let index = self.ranges.len() as u32;
-        self.ranges.push((start, self.arena.len() as u32));
-        let hash = self.hasher.hash_one(id);
-        if let Some(prev) = self.latest.insert(hash, index) {
-            if self.id(prev as usize) != id {
-                self.collided = true;
-            }
-        }
-    }
-
-    fn defined_in_changeset(&self, id: &[u8]) -> bool {
-        self.get(id).is_some_and(|i| i >= self.changeset_start)
     }
 }
 
@@ -938,7 +887,7 @@ impl BatchDecoder {
             if !self.leniency.obs_fold {
                 return Err(self.err(ErrorKind::ObsoleteLineFolding, pos));
             }
-            if !line.iter().all(|&b| is_field_value_byte(b)) {
+            if !grammar::is_field_value(line) {
                 return Err(self.err(ErrorKind::InvalidHeaderLine, pos));
             }
             // A folded value that we track grows to the end of this line.
@@ -992,10 +941,17 @@ impl BatchDecoder {
             return Err(self.err(ErrorKind::MissingContentType, 0));
         };
         let ct_value = &buf[ct.start as usize..ct.end as usize];
-        let Some(media_type) = grammar::media_type(ct_value) else {
-            return Err(self.err(ErrorKind::UnsupportedContentType, ct.start as usize));
+        // The common case without parsing: exactly `application/http`, in any case.
+        let http = ct_value.eq_ignore_ascii_case(b"application/http") || {
+            let Some(media_type) = grammar::media_type(ct_value) else {
+                return Err(self.err(ErrorKind::UnsupportedContentType, ct.start as usize));
+            };
+            if !media_type.is("multipart", "mixed") && !media_type.is("application", "http") {
+                return Err(self.err(ErrorKind::UnsupportedContentType, ct.start as usize));
+            }
+            media_type.is("application", "http")
         };
-        if media_type.is("multipart", "mixed") {
+        if !http {
             if self.inner.is_some() {
                 return Err(self.err(ErrorKind::NestedChangeset, ct.start as usize));
             }
@@ -1025,9 +981,6 @@ impl BatchDecoder {
                 boundary: boundary_span,
                 content_id,
             })));
-        }
-        if !media_type.is("application", "http") {
-            return Err(self.err(ErrorKind::UnsupportedContentType, ct.start as usize));
         }
         match self.head.transfer_encoding {
             None if !self.leniency.missing_transfer_encoding => {
@@ -1163,48 +1116,3 @@ fn trim_end_len(line: &[u8]) -> usize {
     line.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(0, |i| i + 1)
 }
 
-/// Names after `$` at the start of a target that are system resources, not Content-ID references.
-const SYSTEM_RESOURCES: [&[u8]; 7] = [b"metadata", b"batch", b"crossjoin", b"all", b"entity", b"root", b"id"];
-
-/// The Content-ID a request target refers to: `$id` or `/$id` as its first segment.
-pub(crate) fn content_id_reference(target: &[u8]) -> Option<&[u8]> {
-    let t = target.strip_prefix(b"/").unwrap_or(target);
-    let t = t.strip_prefix(b"$")?;
-    let end = t
-        .iter()
-        .position(|b| matches!(b, b'/' | b'?' | b'(' | b'#'))
-        .unwrap_or(t.len());
-    let id = &t[..end];
-    if id.is_empty() || SYSTEM_RESOURCES.iter().any(|s| s.eq_ignore_ascii_case(id)) {
-        return None;
-    }
-    Some(id)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn references() {
-        assert_eq!(content_id_reference(b"$1"), Some(&b"1"[..]));
-        assert_eq!(content_id_reference(b"$10/Orders"), Some(&b"10"[..]));
-        assert_eq!(content_id_reference(b"/$new?$select=a"), Some(&b"new"[..]));
-        assert_eq!(content_id_reference(b"$metadata"), None);
-        assert_eq!(content_id_reference(b"$crossjoin(A,B)"), None);
-        assert_eq!(content_id_reference(b"$Batch"), None);
-        assert_eq!(content_id_reference(b"People"), None);
-        assert_eq!(content_id_reference(b"$"), None);
-    }
-
-    #[test]
-    fn content_ids_track_changesets() {
-        let mut ids = ContentIds::default();
-        ids.insert(b"1");
-        ids.changeset_start = ids.ranges.len();
-        assert!(!ids.defined_in_changeset(b"1"));
-        ids.insert(b"1");
-        assert!(ids.defined_in_changeset(b"1"));
-        assert!(ids.get(b"2").is_none());
-    }
-}

@@ -9,16 +9,37 @@ use nom::character::complete::{char, satisfy};
 use nom::combinator::{all_consuming, opt, recognize};
 use nom::{IResult, Parser};
 
+/// RFC 9110 `tchar`, as a table: token scanning is on the hot path of every header line.
+static TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = matches!(c,
+            b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+            | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z');
+        b += 1;
+    }
+    t
+};
+
 /// RFC 9110 `tchar`.
-pub(crate) const fn is_tchar(b: u8) -> bool {
-    matches!(b,
-        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
-        | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+#[inline]
+pub(crate) fn is_tchar(b: u8) -> bool {
+    TCHAR[usize::from(b)]
 }
 
 /// Header field value bytes: visible ASCII, space, tab and obs-text; no other control characters.
+#[inline]
 pub(crate) fn is_field_value_byte(b: u8) -> bool {
     b == b'\t' || (b >= 0x20 && b != 0x7f)
+}
+
+/// Whether every byte is a field value byte. Written without an early exit so that it vectorises: values
+/// are short and almost always valid.
+#[inline]
+pub(crate) fn is_field_value(v: &[u8]) -> bool {
+    v.iter().fold(true, |ok, &b| ok & is_field_value_byte(b))
 }
 
 fn is_ows(b: u8) -> bool {
@@ -44,12 +65,12 @@ pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
 
 /// `name ":" OWS value OWS` → (name, value). The name must be a token, with no space before the colon.
 pub(crate) fn header_line(line: &[u8]) -> Option<(&[u8], &[u8])> {
-    let parsed: IResult<&[u8], &[u8]> = (take_while1(is_tchar), char(':')).map(|(name, _)| name).parse(line);
-    let (value, name) = parsed.ok()?;
-    if !value.iter().all(|&b| is_field_value_byte(b)) {
-        return None;
-    }
-    Some((name, trim_ows(value)))
+    // Hand-written rather than nom: this runs for every header line of every part. Both checks are folds
+    // without early exits, so they run without a branch per byte.
+    let n = memchr::memchr(b':', line)?;
+    let (name, value) = (&line[..n], &line[n + 1..]);
+    let name_ok = name.iter().fold(!name.is_empty(), |ok, &b| ok & is_tchar(b));
+    (name_ok && is_field_value(value)).then(|| (name, trim_ows(value)))
 }
 
 /// `"HTTP/" DIGIT "." DIGIT`
@@ -123,7 +144,7 @@ pub(crate) fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
         [b' ', reason @ ..] => reason,
         _ => return None,
     };
-    if !reason.iter().all(|&b| is_field_value_byte(b)) {
+    if !is_field_value(reason) {
         return None;
     }
     let status = code.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));

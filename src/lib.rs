@@ -116,6 +116,7 @@ pub mod json;
 mod leniency;
 mod limits;
 mod model;
+mod reference;
 
 pub use boundary::{Boundary, MAX_BOUNDARY_LEN};
 #[cfg(feature = "tokio")]

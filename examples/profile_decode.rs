@@ -1,0 +1,41 @@
+//! Decodes a generated 1000-operation request many times (for profilers).
+use bytes::Bytes;
+use odata_batch::{BatchDecoder, Event};
+
+fn main() {
+    let rb = "batch_3f1e2d4c-5b6a-4789-9a0b-1c2d3e4f5a6b";
+    let cs = "changeset_0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    let mut s = String::new();
+    let mut id = 0;
+    for _ in 0..20 {
+        s.push_str(&format!("--{rb}\r\nContent-Type: multipart/mixed; boundary={cs}\r\n\r\n"));
+        for k in 0..25 {
+            id += 1;
+            let target = if k == 0 { "accounts".to_string() } else { format!("${}/contacts", id - k) };
+            s.push_str(&format!("--{cs}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: {id}\r\n\r\nPOST {target} HTTP/1.1\r\nContent-Type: application/json;type=entry\r\n\r\n{{\"a\":\"{}\"}}\r\n", "x".repeat(240)));
+        }
+        s.push_str(&format!("--{cs}--\r\n"));
+    }
+    for i in 0..500 {
+        s.push_str(&format!("--{rb}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET accounts({i})?$select=name HTTP/1.1\r\nAccept: application/json\r\n\r\n\r\n"));
+    }
+    s.push_str(&format!("--{rb}--\r\n"));
+    if std::env::args().nth(2).as_deref() == Some("json") {
+        s.clear();
+        for i in 0..1000 {
+            s.push_str(&format!("--{rb}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: application/json; odata.metadata=minimal\r\nOData-Version: 4.0\r\n\r\n{{\"id\":{i},\"d\":\"{}\"}}\r\n", "lorem ipsum ".repeat(83)));
+        }
+        s.push_str(&format!("--{rb}--\r\n"));
+    }
+    let input = Bytes::from(s);
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
+    let mut total = 0;
+    for _ in 0..n {
+        let mut d = BatchDecoder::new(rb).unwrap();
+        let mut rest = input.clone();
+        while let Some(e) = d.decode_complete(&mut rest).unwrap() {
+            total += usize::from(e == Event::End);
+        }
+    }
+    println!("{total}");
+}

@@ -1,0 +1,118 @@
+//! Content-ID references: the table of ids defined so far, and `$id` references in request targets.
+
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+
+/// The table's keys are already keyed SipHash values of the ids: hash them no further.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; fold anything else in for completeness.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Content-IDs defined so far, for request validation: one arena, no allocation per id beyond amortised growth.
+#[derive(Debug, Default)]
+pub(crate) struct ContentIds {
+    hasher: RandomState,
+    arena: Vec<u8>,
+    pub(crate) ranges: Vec<(u32, u32)>,
+    latest: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
+    pub(crate) changeset_start: usize,
+    collided: bool,
+}
+
+impl ContentIds {
+    pub(crate) fn get(&self, id: &[u8]) -> Option<usize> {
+        let hash = self.hasher.hash_one(id);
+        if let Some(&i) = self.latest.get(&hash) {
+            if self.id(i as usize) == id {
+                return Some(i as usize);
+            }
+        }
+        if self.collided {
+            return (0..self.ranges.len()).rev().find(|&i| self.id(i) == id);
+        }
+        None
+    }
+
+    pub(crate) fn id(&self, i: usize) -> &[u8] {
+        let (s, e) = self.ranges[i];
+        &self.arena[s as usize..e as usize]
+    }
+
+    pub(crate) fn insert(&mut self, id: &[u8]) {
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(id);
+        let index = self.ranges.len() as u32;
+        self.ranges.push((start, self.arena.len() as u32));
+        let hash = self.hasher.hash_one(id);
+        if let Some(prev) = self.latest.insert(hash, index) {
+            if self.id(prev as usize) != id {
+                self.collided = true;
+            }
+        }
+    }
+
+    pub(crate) fn defined_in_changeset(&self, id: &[u8]) -> bool {
+        self.get(id).is_some_and(|i| i >= self.changeset_start)
+    }
+}
+
+/// Names after `$` at the start of a target that are system resources, not Content-ID references.
+const SYSTEM_RESOURCES: [&[u8]; 7] = [b"metadata", b"batch", b"crossjoin", b"all", b"entity", b"root", b"id"];
+
+/// The Content-ID a request target refers to: `$id` or `/$id` as its first segment.
+pub(crate) fn content_id_reference(target: &[u8]) -> Option<&[u8]> {
+    let t = target.strip_prefix(b"/").unwrap_or(target);
+    let t = t.strip_prefix(b"$")?;
+    let end = t
+        .iter()
+        .position(|b| matches!(b, b'/' | b'?' | b'(' | b'#'))
+        .unwrap_or(t.len());
+    let id = &t[..end];
+    if id.is_empty() || SYSTEM_RESOURCES.iter().any(|s| s.eq_ignore_ascii_case(id)) {
+        return None;
+    }
+    Some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references() {
+        assert_eq!(content_id_reference(b"$1"), Some(&b"1"[..]));
+        assert_eq!(content_id_reference(b"$10/Orders"), Some(&b"10"[..]));
+        assert_eq!(content_id_reference(b"/$new?$select=a"), Some(&b"new"[..]));
+        assert_eq!(content_id_reference(b"$metadata"), None);
+        assert_eq!(content_id_reference(b"$crossjoin(A,B)"), None);
+        assert_eq!(content_id_reference(b"$Batch"), None);
+        assert_eq!(content_id_reference(b"People"), None);
+        assert_eq!(content_id_reference(b"$"), None);
+    }
+
+    #[test]
+    fn content_ids_track_changesets() {
+        let mut ids = ContentIds::default();
+        ids.insert(b"1");
+        ids.changeset_start = ids.ranges.len();
+        assert!(!ids.defined_in_changeset(b"1"));
+        ids.insert(b"1");
+        assert!(ids.defined_in_changeset(b"1"));
+        assert!(ids.get(b"2").is_none());
+    }
+}
