@@ -8,10 +8,16 @@ fn main() {
     let mut s = String::new();
     let mut id = 0;
     for _ in 0..20 {
-        s.push_str(&format!("--{rb}\r\nContent-Type: multipart/mixed; boundary={cs}\r\n\r\n"));
+        s.push_str(&format!(
+            "--{rb}\r\nContent-Type: multipart/mixed; boundary={cs}\r\n\r\n"
+        ));
         for k in 0..25 {
             id += 1;
-            let target = if k == 0 { "accounts".to_string() } else { format!("${}/contacts", id - k) };
+            let target = if k == 0 {
+                "accounts".to_string()
+            } else {
+                format!("${}/contacts", id - k)
+            };
             s.push_str(&format!("--{cs}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: {id}\r\n\r\nPOST {target} HTTP/1.1\r\nContent-Type: application/json;type=entry\r\n\r\n{{\"a\":\"{}\"}}\r\n", "x".repeat(240)));
         }
         s.push_str(&format!("--{cs}--\r\n"));

@@ -781,6 +781,22 @@ impl BatchDecoder {
         loop {
             let buf = input.chunk();
             let pos = self.head.pos;
+            // The common line, a well-formed header, in one pass.
+            if self.head.phase != Phase::StartLine {
+                if let Some(h) = grammar::scan_header(buf, pos) {
+                    let line_end = h.newline + 1;
+                    let crlf = h.newline > 0 && buf[h.newline - 1] == b'\r';
+                    if h.valid && line_end <= max && (crlf || self.leniency.bare_lf) {
+                        let content_end = if crlf { h.newline - 1 } else { h.newline };
+                        let value = grammar::trim_ows(&buf[h.colon + 1..content_end]);
+                        let start = buf.offset(value);
+                        self.header(&buf[pos..h.colon], start, start + value.len(), pos)?;
+                        self.head.last_line_end = content_end;
+                        self.head.pos = line_end;
+                        continue;
+                    }
+                }
+            }
             // Bytes before `newline_from` were searched for a line end already (a long line arriving in pieces).
             let from = self.head.newline_from.max(pos);
             let Some(nl) = memchr::memchr(b'\n', &buf[from..]).map(|i| i + from - pos) else {
@@ -907,13 +923,19 @@ impl BatchDecoder {
             };
             return Err(self.err(kind, pos));
         };
+        let start = buf.offset(value);
+        self.header(name, start, start + value.len(), pos)
+    }
+
+    /// Records one well-formed header line: counts it and tracks the headers the decoder needs.
+    #[inline]
+    fn header(&mut self, name: &[u8], start: usize, end: usize, pos: usize) -> Result<(), DecodeError> {
         self.head.count += 1;
         if self.head.count > self.limits.max_headers {
             return Err(self.limit(Limit::Headers, self.limits.max_headers as u64, pos));
         }
         self.head.in_header = true;
-        let start = buf.offset(value);
-        let span = Some(Span::new(start, start + value.len()));
+        let span = Some(Span::new(start, end));
         let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
         let slot = match self.head.phase {
             Phase::PartHeaders if is("content-type") => Slot::ContentType,
@@ -1115,4 +1137,3 @@ impl BatchDecoder {
 fn trim_end_len(line: &[u8]) -> usize {
     line.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(0, |i| i + 1)
 }
-

@@ -129,16 +129,15 @@ pub(crate) struct StatusLine<'a> {
     pub(crate) reason: &'a [u8],
 }
 
-/// `HTTP-version SP 3DIGIT [SP reason-phrase]`; the reason may be empty or missing.
+/// `HTTP-version SP 3DIGIT [SP reason-phrase]`; the reason may be empty or missing. Hand-written: it runs
+/// for every response part.
 pub(crate) fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
-    let parsed: IResult<&[u8], (&[u8], &[u8])> = (
-        http_version,
-        char(' '),
-        take_while_m_n(3, 3, |c: u8| c.is_ascii_digit()),
-    )
-        .map(|(v, _, code)| (v, code))
-        .parse(line);
-    let (rest, (version, code)) = parsed.ok()?;
+    let [b'H', b'T', b'T', b'P', b'/', major, b'.', minor, b' ', d1, d2, d3, rest @ ..] = line else {
+        return None;
+    };
+    if ![*major, *minor, *d1, *d2, *d3].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
     let reason = match rest {
         [] => rest,
         [b' ', reason @ ..] => reason,
@@ -147,12 +146,50 @@ pub(crate) fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
     if !is_field_value(reason) {
         return None;
     }
-    let status = code.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
-    (100..=999).contains(&status).then_some(StatusLine {
-        version,
+    let status = u16::from(d1 - b'0') * 100 + u16::from(d2 - b'0') * 10 + u16::from(d3 - b'0');
+    (status >= 100).then_some(StatusLine {
+        version: &line[..8],
         status,
         reason,
     })
+}
+
+/// One header line scanned in a single pass from its first byte to its line feed: the end of the name (the
+/// colon), the line feed, and whether every byte was valid (a token name; field-value bytes after the colon,
+/// with a CR allowed only just before the LF).
+pub(crate) struct ScannedHeader {
+    pub(crate) colon: usize,
+    pub(crate) newline: usize,
+    pub(crate) valid: bool,
+}
+
+/// Scans the header line starting at `pos`. `None` when the line does not start like a header (no token
+/// followed by a colon) or has no line feed yet; the caller then takes the general path.
+#[inline]
+pub(crate) fn scan_header(buf: &[u8], pos: usize) -> Option<ScannedHeader> {
+    let mut i = pos;
+    while i < buf.len() && is_tchar(buf[i]) {
+        i += 1;
+    }
+    if i == pos || buf.get(i) != Some(&b':') {
+        return None;
+    }
+    let colon = i;
+    i += 1;
+    let mut valid = true;
+    while i < buf.len() {
+        let b = buf[i];
+        if b == b'\n' {
+            return Some(ScannedHeader {
+                colon,
+                newline: i,
+                valid,
+            });
+        }
+        valid &= is_field_value_byte(b) || (b == b'\r' && buf.get(i + 1) == Some(&b'\n'));
+        i += 1;
+    }
+    None
 }
 
 /// A media type: `type "/" subtype` and the raw parameter text after it.
@@ -291,6 +328,20 @@ mod tests {
             b"", true => None;
             b"GET HTTP/1.1", true => Some((&b"GET"[..], &b"HTTP/1.1"[..], None));
         }
+    }
+
+    #[test]
+    fn scanned_headers() {
+        let buf = b"Name: v a l\r\nX:y\n";
+        let h = scan_header(buf, 0).unwrap();
+        assert_eq!((h.colon, h.newline, h.valid), (4, 12, true));
+        let h = scan_header(buf, 13).unwrap();
+        assert_eq!((h.colon, h.newline, h.valid), (14, 16, true));
+        assert!(!scan_header(b"A: x\ry\n", 0).unwrap().valid);
+        assert!(!scan_header(b"A: x\x01\r\n", 0).unwrap().valid);
+        assert!(scan_header(b"A: no line feed", 0).is_none());
+        assert!(scan_header(b"Bad name: x\n", 0).is_none());
+        assert!(scan_header(b": x\n", 0).is_none());
     }
 
     #[test]

@@ -34,9 +34,9 @@ use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::decoder::content_id_reference;
 use crate::grammar;
 use crate::model::{text, BatchRequest, BatchResponse};
+use crate::reference::content_id_reference;
 
 /// How a body is written in JSON.
 enum JsonBody {
