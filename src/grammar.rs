@@ -4,9 +4,9 @@
 //! parsers, so no parser here ever sees partial input. Results are sub-slices of the input; callers turn
 //! them into offsets with [`nom::Offset`].
 
-use nom::bytes::complete::{tag, take_while, take_while1, take_while_m_n};
-use nom::character::complete::{char, satisfy};
-use nom::combinator::{all_consuming, opt, recognize};
+use nom::bytes::complete::{take_while, take_while1};
+use nom::character::complete::char;
+use nom::combinator::opt;
 use nom::{IResult, Parser};
 
 /// RFC 9110 `tchar`, as a table: token scanning is on the hot path of every header line.
@@ -73,17 +73,6 @@ pub(crate) fn header_line(line: &[u8]) -> Option<(&[u8], &[u8])> {
     (name_ok && is_field_value(value)).then(|| (name, trim_ows(value)))
 }
 
-/// `"HTTP/" DIGIT "." DIGIT`
-fn http_version(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    recognize((
-        tag(&b"HTTP/"[..]),
-        satisfy(|c| c.is_ascii_digit()),
-        char('.'),
-        satisfy(|c| c.is_ascii_digit()),
-    ))
-    .parse(i)
-}
-
 /// A parsed request line: sub-slices of the line.
 pub(crate) struct RequestLine<'a> {
     pub(crate) method: &'a [u8],
@@ -97,29 +86,27 @@ pub(crate) struct RequestLine<'a> {
 /// line ends in `SP HTTP-version`, the target is everything between the first space and that version, spaces
 /// included; otherwise the target is one run of non-space bytes.
 pub(crate) fn request_line(line: &[u8], spaces_in_target: bool) -> Option<RequestLine<'_>> {
-    let parsed: IResult<&[u8], &[u8]> = (take_while1(is_tchar), char(' ')).map(|(m, _)| m).parse(line);
-    let (rest, method) = parsed.ok()?;
-    let target_ok =
-        |t: &[u8], spaces: bool| !t.is_empty() && t.iter().all(|&b| b > 0x20 && b != 0x7f || (spaces && b == b' '));
-    // Split off a trailing " HTTP/x.y" if there is one.
-    if let Some(sp) = memchr::memrchr(b' ', rest) {
-        let (target, version) = (&rest[..sp], &rest[sp + 1..]);
-        if all_consuming(http_version).parse(version).is_ok() {
-            let spaces = spaces_in_target && target.first() != Some(&b' ');
-            return target_ok(target, spaces).then_some(RequestLine {
-                method,
-                target,
-                version: Some(version),
-            });
-        }
-        // A space but no valid version at the end: a malformed version, or spaces without a version.
+    // Hand-written with branch-free folds: it runs for every request part, and targets can be 64 KiB long.
+    let sp = memchr::memchr(b' ', line)?;
+    let (method, rest) = (&line[..sp], &line[sp + 1..]);
+    if method.is_empty() || !method.iter().fold(true, |ok, &b| ok & is_tchar(b)) {
         return None;
     }
-    target_ok(rest, false).then_some(RequestLine {
-        method,
-        target: rest,
-        version: None,
-    })
+    let target_ok = |t: &[u8], spaces: bool| {
+        !t.is_empty() && t.iter().fold(true, |ok, &b| ok & ((b > 0x20 && b != 0x7f) | (spaces & (b == b' '))))
+    };
+    if let [target @ .., b' ', b'H', b'T', b'T', b'P', b'/', major, b'.', minor] = rest {
+        if major.is_ascii_digit() && minor.is_ascii_digit() {
+            let spaces = spaces_in_target && target.first() != Some(&b' ');
+            let version = &rest[rest.len() - 8..];
+            return target_ok(target, spaces).then_some(RequestLine { method, target, version: Some(version) });
+        }
+    }
+    // Without a version at the end, a space means a malformed version or spaces in the target.
+    if memchr::memchr(b' ', rest).is_some() {
+        return None;
+    }
+    target_ok(rest, false).then_some(RequestLine { method, target: rest, version: None })
 }
 
 /// A parsed status line: sub-slices of the line and the code.
@@ -175,21 +162,10 @@ pub(crate) fn scan_header(buf: &[u8], pos: usize) -> Option<ScannedHeader> {
         return None;
     }
     let colon = i;
-    i += 1;
-    let mut valid = true;
-    while i < buf.len() {
-        let b = buf[i];
-        if b == b'\n' {
-            return Some(ScannedHeader {
-                colon,
-                newline: i,
-                valid,
-            });
-        }
-        valid &= is_field_value_byte(b) || (b == b'\r' && buf.get(i + 1) == Some(&b'\n'));
-        i += 1;
-    }
-    None
+    let newline = colon + 1 + memchr::memchr(b'\n', &buf[colon + 1..])?;
+    let value = &buf[colon + 1..newline];
+    let value = value.strip_suffix(b"\r").unwrap_or(value);
+    Some(ScannedHeader { colon, newline, valid: is_field_value(value) })
 }
 
 /// A media type: `type "/" subtype` and the raw parameter text after it.
