@@ -558,7 +558,12 @@ impl BatchDecoder {
                         Search::Found(found) => (found.at, Some(found)),
                         Search::NeedMore { safe } => (safe, None),
                     };
-                    if body_len > 0 {
+                    if let Some(found) = found {
+                        if in_changeset && found.outer {
+                            return Err(self.err(ErrorKind::UnclosedChangeset, found.at));
+                        }
+                    }
+                    let body = if body_len > 0 {
                         let total = self.body_bytes + body_len as u64;
                         if let Some(max) = self.limits.max_body_bytes {
                             if total > max {
@@ -566,19 +571,25 @@ impl BatchDecoder {
                             }
                         }
                         self.body_bytes = total;
-                        return Ok(Some(Event::Body(self.take(input, body_len))));
-                    }
-                    let Some(found) = found else {
-                        if eof {
+                        Some(Event::Body(self.take(input, body_len)))
+                    } else {
+                        None
+                    };
+                    match found {
+                        // The delimiter is consumed at once, its events queued behind the body: no second search.
+                        Some(found) => {
+                            self.skip(input, found.line_end - found.at);
+                            self.after_delimiter(found, true);
+                        }
+                        None if body.is_none() && eof => {
                             return Err(self.err(ErrorKind::Truncated, input.chunk().len()));
                         }
-                        return Ok(None);
-                    };
-                    if in_changeset && found.outer {
-                        return Err(self.err(ErrorKind::UnclosedChangeset, found.at));
+                        None if body.is_none() => return Ok(None),
+                        None => {}
                     }
-                    self.skip(input, found.line_end);
-                    self.after_delimiter(found, true);
+                    if body.is_some() {
+                        return Ok(body);
+                    }
                 }
             }
         }
