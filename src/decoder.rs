@@ -302,6 +302,12 @@ impl HeadScan {
     }
 }
 
+/// The MIME part headers of an operation as nearly every writer emits them.
+const CANONICAL_PART_HEADERS: &[u8] = b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n";
+/// Where the two values stand in it.
+const CANONICAL_CONTENT_TYPE: (usize, usize) = (14, 30);
+const CANONICAL_ENCODING: (usize, usize) = (59, 65);
+
 /// The streaming decoder: bytes in, [`Event`]s out. Sans-IO: it never reads a socket, never blocks and keeps
 /// no input of its own; it gives the same events whether the input arrives at once or a byte at a time.
 ///
@@ -792,6 +798,17 @@ impl BatchDecoder {
         loop {
             let buf = input.chunk();
             let pos = self.head.pos;
+            // The part headers nearly every writer emits, byte for byte: one comparison instead of two lines.
+            if pos == 0 && buf.starts_with(CANONICAL_PART_HEADERS) {
+                self.head.content_type = Some(Span::new(CANONICAL_CONTENT_TYPE.0, CANONICAL_CONTENT_TYPE.1));
+                self.head.transfer_encoding = Some(Span::new(CANONICAL_ENCODING.0, CANONICAL_ENCODING.1));
+                self.head.count = 2;
+                self.head.in_header = true;
+                self.head.last_slot = Slot::TransferEncoding;
+                self.head.last_line_end = CANONICAL_PART_HEADERS.len() - 2;
+                self.head.pos = CANONICAL_PART_HEADERS.len();
+                continue;
+            }
             // The common line, a well-formed header, in one pass.
             if self.head.phase != Phase::StartLine {
                 if let Some(h) = grammar::scan_header(buf, pos) {
@@ -947,13 +964,14 @@ impl BatchDecoder {
         }
         self.head.in_header = true;
         let span = Some(Span::new(start, end));
+        // Dispatch on the length first: most names are none of these and cost no comparison.
         let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
-        let slot = match self.head.phase {
-            Phase::PartHeaders if is("content-type") => Slot::ContentType,
-            Phase::PartHeaders if is("content-transfer-encoding") => Slot::TransferEncoding,
-            Phase::PartHeaders if is("content-id") => Slot::PartContentId,
-            Phase::Headers if is("content-id") => Slot::ContentId,
-            Phase::Headers if is("content-length") => Slot::ContentLength,
+        let slot = match (self.head.phase, name.len()) {
+            (Phase::PartHeaders, 12) if is("content-type") => Slot::ContentType,
+            (Phase::PartHeaders, 25) if is("content-transfer-encoding") => Slot::TransferEncoding,
+            (Phase::PartHeaders, 10) if is("content-id") => Slot::PartContentId,
+            (Phase::Headers, 10) if is("content-id") => Slot::ContentId,
+            (Phase::Headers, 14) if is("content-length") => Slot::ContentLength,
             _ => Slot::Other,
         };
         self.head.last_slot = Slot::Other;
@@ -1147,4 +1165,17 @@ impl BatchDecoder {
 /// Number of bytes in `line` once trailing spaces and tabs are removed.
 fn trim_end_len(line: &[u8]) -> usize {
     line.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(0, |i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_part_header_spans() {
+        let (ct, cte) = (CANONICAL_CONTENT_TYPE, CANONICAL_ENCODING);
+        assert_eq!(&CANONICAL_PART_HEADERS[ct.0..ct.1], b"application/http");
+        assert_eq!(&CANONICAL_PART_HEADERS[cte.0..cte.1], b"binary");
+        assert!(CANONICAL_PART_HEADERS.ends_with(b"binary\r\n"));
+    }
 }

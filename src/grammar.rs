@@ -93,20 +93,30 @@ pub(crate) fn request_line(line: &[u8], spaces_in_target: bool) -> Option<Reques
         return None;
     }
     let target_ok = |t: &[u8], spaces: bool| {
-        !t.is_empty() && t.iter().fold(true, |ok, &b| ok & ((b > 0x20 && b != 0x7f) | (spaces & (b == b' '))))
+        !t.is_empty()
+            && t.iter()
+                .fold(true, |ok, &b| ok & ((b > 0x20 && b != 0x7f) | (spaces & (b == b' '))))
     };
     if let [target @ .., b' ', b'H', b'T', b'T', b'P', b'/', major, b'.', minor] = rest {
         if major.is_ascii_digit() && minor.is_ascii_digit() {
             let spaces = spaces_in_target && target.first() != Some(&b' ');
             let version = &rest[rest.len() - 8..];
-            return target_ok(target, spaces).then_some(RequestLine { method, target, version: Some(version) });
+            return target_ok(target, spaces).then_some(RequestLine {
+                method,
+                target,
+                version: Some(version),
+            });
         }
     }
     // Without a version at the end, a space means a malformed version or spaces in the target.
     if memchr::memchr(b' ', rest).is_some() {
         return None;
     }
-    target_ok(rest, false).then_some(RequestLine { method, target: rest, version: None })
+    target_ok(rest, false).then_some(RequestLine {
+        method,
+        target: rest,
+        version: None,
+    })
 }
 
 /// A parsed status line: sub-slices of the line and the code.
@@ -155,6 +165,13 @@ pub(crate) struct ScannedHeader {
 #[inline]
 pub(crate) fn scan_header(buf: &[u8], pos: usize) -> Option<ScannedHeader> {
     let mut i = pos;
+    // Four bytes per step while they are all token bytes, then one at a time.
+    while let Some(&[a, b, c, d]) = buf.get(i..i + 4) {
+        if !(is_tchar(a) & is_tchar(b) & is_tchar(c) & is_tchar(d)) {
+            break;
+        }
+        i += 4;
+    }
     while i < buf.len() && is_tchar(buf[i]) {
         i += 1;
     }
@@ -165,7 +182,11 @@ pub(crate) fn scan_header(buf: &[u8], pos: usize) -> Option<ScannedHeader> {
     let newline = colon + 1 + memchr::memchr(b'\n', &buf[colon + 1..])?;
     let value = &buf[colon + 1..newline];
     let value = value.strip_suffix(b"\r").unwrap_or(value);
-    Some(ScannedHeader { colon, newline, valid: is_field_value(value) })
+    Some(ScannedHeader {
+        colon,
+        newline,
+        valid: is_field_value(value),
+    })
 }
 
 /// A media type: `type "/" subtype` and the raw parameter text after it.
