@@ -86,6 +86,69 @@ impl Boundary {
     }
 }
 
+/// Makes fresh boundaries: a prefix and 32 hexadecimal digits from a 128-bit value. Two boundaries it makes
+/// with different prefixes (`batch_`, `changeset_`) are never a prefix of one another, and two with the same
+/// prefix have the same length, so neither is either.
+///
+/// Seeded from the standard library's per-process random state by default; [`BoundaryGenerator::seeded`]
+/// makes the sequence reproducible for tests.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::BoundaryGenerator;
+///
+/// let mut a = BoundaryGenerator::seeded(7);
+/// let mut b = BoundaryGenerator::seeded(7);
+/// let first = a.next("batch_");
+/// assert_eq!(first, b.next("batch_"));
+/// assert_eq!(first.len(), 6 + 32);
+/// assert_ne!(a.next("batch_"), first);
+/// ```
+#[derive(Debug, Clone)]
+pub struct BoundaryGenerator {
+    state: u64,
+}
+
+impl BoundaryGenerator {
+    /// A generator seeded at random.
+    pub fn new() -> Self {
+        use std::hash::BuildHasher;
+        Self::seeded(std::collections::hash_map::RandomState::new().hash_one(0x0da7a_u64))
+    }
+
+    /// A generator that always gives the same sequence for the same seed.
+    pub fn seeded(seed: u64) -> Self {
+        Self { state: seed }
+    }
+
+    /// SplitMix64: small, fast, and good enough to make collisions with body text implausible.
+    fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// The next boundary: `prefix` and 32 hexadecimal digits.
+    ///
+    /// # Panics
+    ///
+    /// If `prefix` is longer than 38 characters or not made of RFC 2046 `bchars`.
+    #[allow(clippy::should_implement_trait)] // not an Iterator: it takes a prefix
+    pub fn next(&mut self, prefix: &str) -> Boundary {
+        let value = format!("{prefix}{:016x}{:016x}", self.next_u64(), self.next_u64());
+        Boundary::new(value).expect("prefix of bchars, at most 38 characters")
+    }
+}
+
+impl Default for BoundaryGenerator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl fmt::Debug for Boundary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&*self.0, f)

@@ -104,9 +104,11 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod boundary;
+mod builder;
 #[cfg(feature = "tokio")]
 mod codec;
 mod decoder;
+mod encoder;
 mod error;
 mod event;
 mod grammar;
@@ -118,13 +120,16 @@ mod limits;
 mod model;
 mod reference;
 
-pub use boundary::{Boundary, MAX_BOUNDARY_LEN};
+pub use boundary::{Boundary, BoundaryGenerator, MAX_BOUNDARY_LEN};
+pub use builder::{ChangesetBuilder, ContinueOnError, EncodeOptions, EncodedBatch, OperationBuilder};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use codec::{BatchCodec, CodecError};
 pub use decoder::{BatchDecoder, BatchDecoderBuilder, MessageKind};
+pub use encoder::{BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKind};
 pub use error::{ContentTypeError, DecodeError, ErrorKind, Limit};
 pub use event::{ChangesetHead, Event, Head, Header, Headers, RequestLine, StatusLine};
 pub use leniency::Leniency;
 pub use limits::Limits;
 pub use model::{BatchError, BatchRequest, BatchResponse, RequestItem, ResponseItem};
+pub use reference::ContentIdMap;

@@ -7,6 +7,7 @@ use bytes::{Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode, Version};
 
+use crate::builder::BuildState;
 use crate::decoder::{BatchDecoder, BatchDecoderBuilder, MessageKind};
 use crate::error::{ContentTypeError, DecodeError};
 use crate::event::{Event, Head, Headers};
@@ -136,14 +137,24 @@ pub struct ResponseItem {
 /// assert_eq!(batch.items[1].changeset, Some(0));
 /// assert_eq!(&batch.items[0].body[..], br#"{"Name":"A"}"#);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct BatchRequest {
     /// The requests in order.
     pub items: Vec<RequestItem>,
     /// Number of changesets (including empty ones).
     pub changesets: usize,
+    pub(crate) build: BuildState,
 }
+
+impl PartialEq for BatchRequest {
+    /// Equal items and changeset count (builder bookkeeping does not count).
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items && self.changesets == other.changesets
+    }
+}
+
+impl Eq for BatchRequest {}
 
 /// A decoded batch of responses, for clients.
 ///
@@ -164,14 +175,24 @@ pub struct BatchRequest {
 /// let err = BatchResponse::decode("application/json", r#"{"error":{}}"#).unwrap_err();
 /// assert_eq!(err.non_batch_media_type(), Some("application/json"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct BatchResponse {
     /// The responses in order.
     pub items: Vec<ResponseItem>,
     /// Number of changesets (including empty ones).
     pub changesets: usize,
+    pub(crate) build: BuildState,
 }
+
+impl PartialEq for BatchResponse {
+    /// Equal items and changeset count (builder bookkeeping does not count).
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items && self.changesets == other.changesets
+    }
+}
+
+impl Eq for BatchResponse {}
 
 /// What a decoded part becomes in the model.
 trait Item: Sized {
@@ -335,7 +356,11 @@ impl BatchRequest {
         body: impl Into<Bytes>,
     ) -> Result<Self, BatchError> {
         let (items, changesets) = decode_items(builder, content_type.as_ref(), body.into())?;
-        Ok(Self { items, changesets })
+        Ok(Self {
+            items,
+            changesets,
+            build: BuildState::default(),
+        })
     }
 }
 
@@ -362,7 +387,11 @@ impl BatchResponse {
         body: impl Into<Bytes>,
     ) -> Result<Self, BatchError> {
         let (items, changesets) = decode_items(builder, content_type.as_ref(), body.into())?;
-        Ok(Self { items, changesets })
+        Ok(Self {
+            items,
+            changesets,
+            build: BuildState::default(),
+        })
     }
 }
 

@@ -116,3 +116,70 @@ mod tests {
         assert!(ids.get(b"2").is_none());
     }
 }
+
+/// Where each Content-ID of a response batch points: the `OData-EntityId` its response returned, else its
+/// `Location`. Resolves `$n`-prefixed URLs against it.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::BatchResponse;
+///
+/// let body = "--b\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\n\
+///     HTTP/1.1 204 No Content\r\nOData-EntityId: https://org/api/data/v9.2/accounts(7)\r\n\r\n\r\n--b--\r\n";
+/// let batch = BatchResponse::decode("multipart/mixed; boundary=b", body).unwrap();
+/// let ids = batch.content_id_map();
+/// assert_eq!(ids.get("1"), Some("https://org/api/data/v9.2/accounts(7)"));
+/// assert_eq!(ids.resolve("$1/contact_customer_accounts").as_deref(), Some("https://org/api/data/v9.2/accounts(7)/contact_customer_accounts"));
+/// assert_eq!(ids.resolve("accounts"), None); // not a reference
+/// assert_eq!(ids.resolve("$2"), None); // unknown id
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentIdMap {
+    entries: Vec<(String, String)>,
+}
+
+impl ContentIdMap {
+    /// The URL the operation with this Content-ID created or addressed.
+    pub fn get(&self, content_id: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|(id, _)| id == content_id)
+            .map(|(_, url)| url.as_str())
+    }
+
+    /// Replaces a leading `$id` (or `/$id`) reference with the URL it stands for. `None` when `url` is not a
+    /// reference or the id is unknown.
+    pub fn resolve(&self, url: &str) -> Option<String> {
+        let id = content_id_reference(url.as_bytes())?;
+        let id = std::str::from_utf8(id).ok()?;
+        let base = self.get(id)?;
+        let skip = url.find('$')? + 1 + id.len();
+        Some(format!("{base}{}", &url[skip..]))
+    }
+
+    /// The (Content-ID, URL) pairs in response order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(a, b)| (a.as_str(), b.as_str()))
+    }
+}
+
+impl crate::model::BatchResponse {
+    /// Maps each Content-ID to the `OData-EntityId` (else `Location`) its response returned.
+    pub fn content_id_map(&self) -> ContentIdMap {
+        let entries = self
+            .items
+            .iter()
+            .filter_map(|item| {
+                let id = item.content_id.clone()?;
+                let url = item
+                    .headers
+                    .get("odata-entityid")
+                    .or_else(|| item.headers.get(http::header::LOCATION))?;
+                Some((id, crate::model::text(url.as_bytes())))
+            })
+            .collect();
+        ContentIdMap { entries }
+    }
+}

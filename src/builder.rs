@@ -1,0 +1,688 @@
+//! Building batches: constructors on the items, builders for batches and changesets, and encoding a whole
+//! batch in one call.
+
+use bytes::{Bytes, BytesMut};
+use http::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
+use http::{HeaderMap, Method, StatusCode, Version};
+
+use crate::boundary::{Boundary, BoundaryGenerator};
+use crate::encoder::{content_type_for, BatchEncoder, EncodeError, EncodeErrorKind};
+use crate::model::{BatchRequest, BatchResponse, RequestItem, ResponseItem};
+
+impl RequestItem {
+    /// A request outside any changeset, without Content-ID, headers or body; HTTP/1.1.
+    pub fn new(method: Method, url: impl Into<String>) -> Self {
+        Self {
+            changeset: None,
+            content_id: None,
+            method,
+            url: url.into(),
+            version: Some(Version::HTTP_11),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// With this body.
+    #[must_use]
+    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// With this header appended.
+    #[must_use]
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+}
+
+impl From<http::Request<Bytes>> for RequestItem {
+    /// The URL is the request's URI as written: absolute when it has a scheme, else its path and query.
+    fn from(request: http::Request<Bytes>) -> Self {
+        let (parts, body) = request.into_parts();
+        let url = match parts.uri.scheme() {
+            Some(_) => parts.uri.to_string(),
+            None => parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| parts.uri.to_string(), |pq| pq.as_str().to_owned()),
+        };
+        Self {
+            changeset: None,
+            content_id: None,
+            method: parts.method,
+            url,
+            version: Some(Version::HTTP_11),
+            headers: parts.headers,
+            body,
+        }
+    }
+}
+
+impl ResponseItem {
+    /// A response outside any changeset, with the canonical reason phrase; HTTP/1.1.
+    pub fn new(status: StatusCode) -> Self {
+        Self {
+            changeset: None,
+            content_id: None,
+            status,
+            reason: status.canonical_reason().unwrap_or_default().to_owned(),
+            version: Version::HTTP_11,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// With this body.
+    #[must_use]
+    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// With this header appended.
+    #[must_use]
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+}
+
+impl From<http::Response<Bytes>> for ResponseItem {
+    fn from(response: http::Response<Bytes>) -> Self {
+        let (parts, body) = response.into_parts();
+        let mut item = Self::new(parts.status);
+        item.headers = parts.headers;
+        item.body = body;
+        item
+    }
+}
+
+/// What builders need from an item.
+pub(crate) trait Item {
+    fn changeset_mut(&mut self) -> &mut Option<usize>;
+    fn content_id_mut(&mut self) -> &mut Option<String>;
+    fn headers_mut(&mut self) -> &mut HeaderMap;
+    fn body_mut(&mut self) -> &mut Bytes;
+    fn changeset(&self) -> Option<usize>;
+    fn body(&self) -> &[u8];
+}
+
+macro_rules! item_impl {
+    ($t:ty) => {
+        impl Item for $t {
+            fn changeset_mut(&mut self) -> &mut Option<usize> {
+                &mut self.changeset
+            }
+            fn content_id_mut(&mut self) -> &mut Option<String> {
+                &mut self.content_id
+            }
+            fn headers_mut(&mut self) -> &mut HeaderMap {
+                &mut self.headers
+            }
+            fn body_mut(&mut self) -> &mut Bytes {
+                &mut self.body
+            }
+            fn changeset(&self) -> Option<usize> {
+                self.changeset
+            }
+            fn body(&self) -> &[u8] {
+                &self.body
+            }
+        }
+    };
+}
+item_impl!(RequestItem);
+item_impl!(ResponseItem);
+
+/// The builder state both batch kinds keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct BuildState {
+    /// The first header a builder could not accept, reported by `encode`.
+    pub(crate) invalid: Option<EncodeError>,
+    /// The highest numeric Content-ID seen; automatic ids continue from it.
+    pub(crate) last_id: u64,
+}
+
+/// Access to a batch for the builders.
+pub(crate) trait Batch {
+    type Item: Item;
+    fn items(&mut self) -> &mut Vec<Self::Item>;
+    fn changesets(&mut self) -> &mut usize;
+    fn state(&mut self) -> &mut BuildState;
+}
+
+impl Batch for BatchRequest {
+    type Item = RequestItem;
+    fn items(&mut self) -> &mut Vec<RequestItem> {
+        &mut self.items
+    }
+    fn changesets(&mut self) -> &mut usize {
+        &mut self.changesets
+    }
+    fn state(&mut self) -> &mut BuildState {
+        &mut self.build
+    }
+}
+
+impl Batch for BatchResponse {
+    type Item = ResponseItem;
+    fn items(&mut self) -> &mut Vec<ResponseItem> {
+        &mut self.items
+    }
+    fn changesets(&mut self) -> &mut usize {
+        &mut self.changesets
+    }
+    fn state(&mut self) -> &mut BuildState {
+        &mut self.build
+    }
+}
+
+/// Adds an item, in changeset `changeset`, numbering its Content-ID when asked to.
+fn add<B: Batch>(batch: &mut B, mut item: B::Item, changeset: Option<usize>, number: bool) -> usize {
+    *item.changeset_mut() = changeset;
+    match item.content_id_mut() {
+        Some(id) => note_id(batch.state(), id),
+        None if number => {
+            let state = batch.state();
+            state.last_id += 1;
+            *item.content_id_mut() = Some(state.last_id.to_string());
+        }
+        None => {}
+    }
+    let items = batch.items();
+    items.push(item);
+    items.len() - 1
+}
+
+fn note_id(state: &mut BuildState, id: &str) {
+    if let Ok(n) = id.parse::<u64>() {
+        state.last_id = state.last_id.max(n);
+    }
+}
+
+/// Sets details of the operation just added; returned by the batch and changeset builders.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::BatchRequest;
+///
+/// let mut batch = BatchRequest::new();
+/// let mut changeset = batch.changeset();
+/// let account = changeset.post("accounts").header("Content-Type", "application/json").body(r#"{"name":"A"}"#).reference();
+/// changeset.post(format!("{account}/contact_customer_accounts")).body(r#"{"firstname":"B"}"#);
+/// assert_eq!(account, "$1");
+/// assert_eq!(batch.items[1].url, "$1/contact_customer_accounts");
+/// assert_eq!(batch.items[1].content_id.as_deref(), Some("2"));
+/// ```
+#[allow(private_bounds)] // `B` is `BatchRequest` or `BatchResponse`; the trait is an implementation detail
+pub struct OperationBuilder<'a, B: Batch> {
+    batch: &'a mut B,
+    index: usize,
+}
+
+#[allow(private_bounds)]
+impl<B: Batch> std::fmt::Debug for OperationBuilder<'_, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperationBuilder").field("index", &self.index).finish()
+    }
+}
+
+#[allow(private_bounds)]
+impl<'a, B: Batch> OperationBuilder<'a, B> {
+    fn item(&mut self) -> &mut B::Item {
+        let index = self.index;
+        &mut self.batch.items()[index]
+    }
+
+    /// Appends a header. An invalid name or value (CR, LF, NUL or another control character; a name that is
+    /// not a token) is reported by `encode`, naming this operation.
+    pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(value.as_ref()),
+        ) {
+            (Ok(name), Ok(value)) => {
+                self.item().headers_mut().append(name, value);
+            }
+            _ => {
+                let index = self.index;
+                let state = self.batch.state();
+                state
+                    .invalid
+                    .get_or_insert(EncodeError::new(EncodeErrorKind::InvalidHeader, Some(index)));
+            }
+        }
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        *self.item().body_mut() = body.into();
+        self
+    }
+
+    /// Sets the body to `value` as JSON and `Content-Type: application/json` unless a Content-Type is set.
+    ///
+    /// # Panics
+    ///
+    /// If `value`'s `Serialize` implementation fails (it cannot for `serde_json::Value` and derived types
+    /// without non-string map keys).
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    pub fn json(mut self, value: &impl serde::Serialize) -> Self {
+        let body = serde_json::to_vec(value).expect("value serialises to JSON");
+        let item = self.item();
+        *item.body_mut() = Bytes::from(body);
+        if !item.headers_mut().contains_key(CONTENT_TYPE) {
+            item.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        self
+    }
+
+    /// Sets the Content-ID (replacing an automatic one).
+    pub fn content_id(mut self, id: impl Into<String>) -> Self {
+        let id = id.into();
+        note_id(self.batch.state(), &id);
+        *self.item().content_id_mut() = Some(id);
+        self
+    }
+
+    /// The `$id` reference to this operation, for a later URL or body (`@odata.bind`); numbers the operation
+    /// if it has no Content-ID yet.
+    pub fn reference(mut self) -> String {
+        if self.item().content_id_mut().is_none() {
+            let state = self.batch.state();
+            state.last_id += 1;
+            let id = state.last_id.to_string();
+            *self.item().content_id_mut() = Some(id);
+        }
+        format!("${}", self.item().content_id_mut().as_deref().unwrap_or_default())
+    }
+}
+
+/// Adds operations to one changeset; returned by `changeset()`. The changeset exists once it has an
+/// operation; every operation in it gets a Content-ID (numbered `1`, `2`, ... unless given).
+#[derive(Debug)]
+#[allow(private_bounds)] // `B` is `BatchRequest` or `BatchResponse`
+pub struct ChangesetBuilder<'a, B: Batch> {
+    batch: &'a mut B,
+    index: Option<usize>,
+}
+
+#[allow(private_bounds, private_interfaces)]
+impl<B: Batch> ChangesetBuilder<'_, B> {
+    fn index(&mut self) -> usize {
+        *self.index.get_or_insert_with(|| {
+            let n = self.batch.changesets();
+            *n += 1;
+            *n - 1
+        })
+    }
+
+    fn push_item(&mut self, item: B::Item) -> OperationBuilder<'_, B> {
+        let cs = self.index();
+        let index = add(self.batch, item, Some(cs), true);
+        OperationBuilder {
+            batch: self.batch,
+            index,
+        }
+    }
+}
+
+macro_rules! request_methods {
+    ($($name:ident => $method:ident,)*) => {$(
+        #[doc = concat!("Adds a `", stringify!($method), "` request.")]
+        pub fn $name(&mut self, url: impl Into<String>) -> OperationBuilder<'_, BatchRequest> {
+            self.push(RequestItem::new(Method::$method, url))
+        }
+    )*};
+}
+
+impl ChangesetBuilder<'_, BatchRequest> {
+    /// Adds a request as it is (its Content-ID numbered if it has none).
+    pub fn push(&mut self, item: RequestItem) -> OperationBuilder<'_, BatchRequest> {
+        self.push_item(item)
+    }
+
+    request_methods! { get => GET, post => POST, put => PUT, patch => PATCH, delete => DELETE, }
+}
+
+impl ChangesetBuilder<'_, BatchResponse> {
+    /// Adds a response as it is.
+    pub fn push(&mut self, item: ResponseItem) -> OperationBuilder<'_, BatchResponse> {
+        self.push_item(item)
+    }
+
+    /// Adds a response with this status.
+    pub fn respond(&mut self, status: StatusCode) -> OperationBuilder<'_, BatchResponse> {
+        self.push(ResponseItem::new(status))
+    }
+}
+
+impl BatchRequest {
+    /// An empty batch of requests, to fill with the builder methods.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odata_batch::BatchRequest;
+    ///
+    /// let mut batch = BatchRequest::new();
+    /// batch.get("accounts?$select=name").header("Accept", "application/json");
+    /// let encoded = batch.encode().unwrap();
+    /// assert!(encoded.content_type.starts_with("multipart/mixed; boundary=batch_"));
+    /// let back = BatchRequest::decode(&encoded.content_type, encoded.body).unwrap();
+    /// assert_eq!(back.items, batch.items);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an item as it is, outside changesets.
+    pub fn push(&mut self, item: RequestItem) -> OperationBuilder<'_, Self> {
+        let index = add(self, item, None, false);
+        OperationBuilder { batch: self, index }
+    }
+
+    request_methods! { get => GET, post => POST, put => PUT, patch => PATCH, delete => DELETE, }
+
+    /// Starts a changeset: operations added through the returned builder succeed or fail together.
+    pub fn changeset(&mut self) -> ChangesetBuilder<'_, Self> {
+        ChangesetBuilder {
+            batch: self,
+            index: None,
+        }
+    }
+
+    /// Encodes with default options: fresh boundaries, no operation limit.
+    ///
+    /// # Errors
+    ///
+    /// An operation breaks a rule of [`EncodeErrorKind`]; the error names it.
+    pub fn encode(&self) -> Result<EncodedBatch, EncodeError> {
+        self.encode_with(&EncodeOptions::default())
+    }
+
+    /// Encodes with `options`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`encode`](Self::encode).
+    pub fn encode_with(&self, options: &EncodeOptions) -> Result<EncodedBatch, EncodeError> {
+        encode_items(&self.items, self.build.invalid.as_ref(), options, |e, dst, item| {
+            e.request(dst, item)
+        })
+    }
+}
+
+impl BatchResponse {
+    /// An empty batch of responses, for servers, mocks and tests.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use odata_batch::BatchResponse;
+    ///
+    /// let mut batch = BatchResponse::new();
+    /// batch.changeset().respond(StatusCode::CREATED).header("Location", "https://host/svc/People(1)");
+    /// // A failed changeset: one error response in its place.
+    /// batch.respond(StatusCode::BAD_REQUEST).header("Content-Type", "application/json").body(r#"{"error":{}}"#);
+    /// let encoded = batch.encode().unwrap();
+    /// let back = BatchResponse::decode(&encoded.content_type, encoded.body).unwrap();
+    /// assert_eq!(back.items, batch.items);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an item as it is, outside changesets.
+    pub fn push(&mut self, item: ResponseItem) -> OperationBuilder<'_, Self> {
+        let index = add(self, item, None, false);
+        OperationBuilder { batch: self, index }
+    }
+
+    /// Adds a response with this status outside changesets (also the shape of a failed changeset: one error
+    /// response in its place).
+    pub fn respond(&mut self, status: StatusCode) -> OperationBuilder<'_, Self> {
+        self.push(ResponseItem::new(status))
+    }
+
+    /// Starts a changeset of responses.
+    pub fn changeset(&mut self) -> ChangesetBuilder<'_, Self> {
+        ChangesetBuilder {
+            batch: self,
+            index: None,
+        }
+    }
+
+    /// Encodes with default options.
+    ///
+    /// # Errors
+    ///
+    /// An item breaks a rule of [`EncodeErrorKind`]; the error names it.
+    pub fn encode(&self) -> Result<EncodedBatch, EncodeError> {
+        self.encode_with(&EncodeOptions::default())
+    }
+
+    /// Encodes with `options`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`encode`](Self::encode).
+    pub fn encode_with(&self, options: &EncodeOptions) -> Result<EncodedBatch, EncodeError> {
+        encode_items(&self.items, self.build.invalid.as_ref(), options, |e, dst, item| {
+            e.response(dst, item)
+        })
+    }
+}
+
+/// How a client asks the server to go on after a failed operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ContinueOnError {
+    /// `Prefer: odata.continue-on-error` (OData 4.0).
+    OData40,
+    /// `Prefer: continue-on-error` (OData 4.01).
+    OData401,
+}
+
+/// Options for encoding a whole batch.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::{BatchRequest, ContinueOnError, EncodeOptions};
+///
+/// let mut options = EncodeOptions::dataverse();
+/// options.seed(42).continue_on_error(Some(ContinueOnError::OData40));
+/// let mut batch = BatchRequest::new();
+/// batch.get("WhoAmI");
+/// let a = batch.encode_with(&options).unwrap();
+/// let b = batch.encode_with(&options).unwrap();
+/// assert_eq!(a.body, b.body); // seeded: the same boundaries every time
+/// assert_eq!(a.headers["prefer"], "odata.continue-on-error");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct EncodeOptions {
+    boundary: Option<Boundary>,
+    seed: Option<u64>,
+    max_operations: Option<usize>,
+    content_length: bool,
+    continue_on_error: Option<ContinueOnError>,
+}
+
+impl EncodeOptions {
+    /// Defaults: generated boundaries, no maximum.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// At most 1000 operations, the Dataverse / Dynamics 365 limit.
+    pub fn dataverse() -> Self {
+        Self {
+            max_operations: Some(1000),
+            ..Self::default()
+        }
+    }
+
+    /// At most 100 operations, the Creatio limit.
+    pub fn creatio() -> Self {
+        Self {
+            max_operations: Some(100),
+            ..Self::default()
+        }
+    }
+
+    /// Uses this batch boundary instead of a generated one; a body that contains it is then an error
+    /// ([`EncodeErrorKind::BodyContainsDelimiter`]) rather than a reason to pick another.
+    pub fn boundary(&mut self, boundary: Boundary) -> &mut Self {
+        self.boundary = Some(boundary);
+        self
+    }
+
+    /// Generates boundaries from this seed, so that the output is the same on every run (for tests).
+    pub fn seed(&mut self, seed: u64) -> &mut Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Refuses more operations than this.
+    pub fn max_operations(&mut self, max: Option<usize>) -> &mut Self {
+        self.max_operations = max;
+        self
+    }
+
+    /// Writes `Content-Length` on embedded messages with a body.
+    pub fn content_length(&mut self, on: bool) -> &mut Self {
+        self.content_length = on;
+        self
+    }
+
+    /// Asks the server to go on after a failed operation.
+    pub fn continue_on_error(&mut self, form: Option<ContinueOnError>) -> &mut Self {
+        self.continue_on_error = form;
+        self
+    }
+}
+
+/// An encoded batch: the body, its `Content-Type`, and a ready set of headers for the outer request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EncodedBatch {
+    /// `multipart/mixed; boundary=...`
+    pub content_type: String,
+    /// The multipart body.
+    pub body: Bytes,
+    /// `Content-Type`, `OData-Version: 4.0`, `OData-MaxVersion: 4.01`, `Accept: multipart/mixed`, and `Prefer`
+    /// when continue-on-error was asked for.
+    pub headers: HeaderMap,
+}
+
+/// How many boundaries to try before giving up on bodies that contain all of them.
+const BOUNDARY_TRIES: usize = 16;
+
+/// Checks changeset adjacency, picks boundaries that no body contains, and writes everything.
+fn encode_items<T: Item>(
+    items: &[T],
+    invalid: Option<&EncodeError>,
+    options: &EncodeOptions,
+    mut write: impl FnMut(&mut BatchEncoder, &mut BytesMut, &T) -> Result<(), EncodeError>,
+) -> Result<EncodedBatch, EncodeError> {
+    if let Some(e) = invalid {
+        return Err(e.clone());
+    }
+    // Changesets as index ranges of adjacent members.
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut i = 0;
+    while i < items.len() {
+        let cs = items[i].changeset();
+        let end = items[i..]
+            .iter()
+            .position(|it| it.changeset() != cs)
+            .map_or(items.len(), |n| i + n);
+        if let Some(cs) = cs {
+            if !seen.insert(cs) {
+                return Err(EncodeError::new(EncodeErrorKind::ChangesetNotAdjacent, Some(i)));
+            }
+            groups.push((i, end));
+        }
+        i = end;
+    }
+    let mut generator = options
+        .seed
+        .map_or_else(BoundaryGenerator::new, BoundaryGenerator::seeded);
+    let bodies_avoid = |b: &Boundary, range: std::ops::Range<usize>| {
+        let needle = format!("--{b}");
+        items[range]
+            .iter()
+            .all(|it| memchr::memmem::find(it.body(), needle.as_bytes()).is_none())
+    };
+    let outer = match &options.boundary {
+        Some(b) => b.clone(),
+        None => (0..BOUNDARY_TRIES)
+            .map(|_| generator.next("batch_"))
+            .find(|b| bodies_avoid(b, 0..items.len()))
+            .ok_or(EncodeError::new(EncodeErrorKind::NoUsableBoundary, None))?,
+    };
+    let mut inner = Vec::with_capacity(groups.len());
+    for &(start, end) in &groups {
+        let b = (0..BOUNDARY_TRIES)
+            .map(|_| generator.next("changeset_"))
+            .find(|b| bodies_avoid(b, start..end))
+            .ok_or(EncodeError::new(EncodeErrorKind::NoUsableBoundary, Some(start)))?;
+        inner.push(b);
+    }
+    let mut encoder = BatchEncoder::builder()
+        .max_operations(options.max_operations)
+        .content_length(options.content_length)
+        .build(outer);
+    let size: usize = items.iter().map(|it| it.body().len() + 160).sum::<usize>() + 64;
+    let mut out = BytesMut::with_capacity(size);
+    let mut next_group = groups.iter().zip(&inner).peekable();
+    let mut open_until = None;
+    for (i, item) in items.iter().enumerate() {
+        if let Some(((start, end), boundary)) = next_group.peek() {
+            if *start == i {
+                encoder.begin_changeset(&mut out, boundary)?;
+                open_until = Some(*end);
+                next_group.next();
+            }
+        }
+        write(&mut encoder, &mut out, item)?;
+        if open_until == Some(i + 1) {
+            encoder.end_changeset(&mut out)?;
+            open_until = None;
+        }
+    }
+    encoder.finish(&mut out)?;
+    let content_type = content_type_for(encoder.boundary());
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(&content_type).expect("boundary characters are valid"),
+    );
+    headers.insert("odata-version", HeaderValue::from_static("4.0"));
+    headers.insert("odata-maxversion", HeaderValue::from_static("4.01"));
+    headers.insert(ACCEPT, HeaderValue::from_static("multipart/mixed"));
+    match options.continue_on_error {
+        Some(ContinueOnError::OData40) => {
+            headers.insert("prefer", HeaderValue::from_static("odata.continue-on-error"));
+        }
+        Some(ContinueOnError::OData401) => {
+            headers.insert("prefer", HeaderValue::from_static("continue-on-error"));
+        }
+        None => {}
+    }
+    Ok(EncodedBatch {
+        content_type,
+        body: out.freeze(),
+        headers,
+    })
+}

@@ -1,0 +1,605 @@
+//! [`BatchEncoder`]: writes batches operation by operation, always in one canonical byte layout.
+//!
+//! ```text
+//! --batch_1\r\n                                     first delimiter: no line break before it
+//! Content-Type: application/http\r\n
+//! Content-Transfer-Encoding: binary\r\n
+//! Content-ID: 1\r\n                                 when the operation has one
+//! \r\n
+//! POST People HTTP/1.1\r\n
+//! content-type: application/json\r\n                embedded header names as `http` keeps them: lower case
+//! \r\n
+//! {"Name":"A"}                                      the body, exactly
+//! \r\n--batch_1--\r\n                               every later delimiter starts with CRLF
+//! ```
+//!
+//! Always CRLF, never transport padding, never a preamble or epilogue. Every rule is checked before the first
+//! byte of an operation is written, so a refused operation leaves the output as it was.
+
+use std::fmt;
+
+use bytes::BufMut;
+use http::{HeaderMap, Method};
+use memchr::memmem;
+
+use crate::boundary::Boundary;
+use crate::decoder::MessageKind;
+use crate::model::{RequestItem, ResponseItem};
+use crate::reference::{content_id_reference, ContentIds};
+
+/// Which rule an operation broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EncodeErrorKind {
+    /// The URL is empty or has a space, CR, LF, NUL or other control character (which could smuggle an
+    /// extra operation into the batch).
+    InvalidUrl,
+    /// The Content-ID is empty or has a character outside visible ASCII.
+    InvalidContentId,
+    /// The reason phrase has a CR, LF or other control character.
+    InvalidReason,
+    /// A header name is not an HTTP token, or a header value has a CR, LF, NUL or other control character.
+    InvalidHeader,
+    /// `GET` or `HEAD` inside a changeset.
+    MethodNotAllowedInChangeset,
+    /// A Content-ID used by an earlier operation of the batch.
+    DuplicateContentId,
+    /// A `$n` URL refers to a Content-ID that no earlier operation defines (servers answer 400).
+    UnknownContentIdReference,
+    /// More operations than the configured maximum.
+    TooManyOperations {
+        /// The maximum.
+        max: usize,
+    },
+    /// A body contains a line that a reader would take for a delimiter of this boundary.
+    BodyContainsDelimiter,
+    /// A changeset boundary equal to, or a prefix of, the batch boundary or the other way round.
+    BoundaryConflict,
+    /// A changeset inside a changeset.
+    NestedChangeset,
+    /// `end_changeset` without an open changeset.
+    NoOpenChangeset,
+    /// A changeset without operations (RFC 2046 requires at least one part).
+    EmptyChangeset,
+    /// The members of one changeset are not adjacent in the model.
+    ChangesetNotAdjacent,
+    /// Requests and responses in one batch.
+    MixedRequestResponse,
+    /// `finish` with a changeset still open.
+    UnclosedChangeset,
+    /// A write after `finish`.
+    Finished,
+    /// No generated boundary avoided the bodies (practically impossible: boundaries are 128 random bits).
+    NoUsableBoundary,
+}
+
+impl fmt::Display for EncodeErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            Self::InvalidUrl => "URL is empty or has a space or control character",
+            Self::InvalidContentId => "Content-ID is empty or has a character outside visible ASCII",
+            Self::InvalidReason => "reason phrase has a control character",
+            Self::InvalidHeader => "header name is not a token, or its value has a control character",
+            Self::MethodNotAllowedInChangeset => "GET or HEAD inside a changeset",
+            Self::DuplicateContentId => "Content-ID used by an earlier operation",
+            Self::UnknownContentIdReference => "URL refers to a Content-ID not defined earlier",
+            Self::TooManyOperations { max } => return write!(f, "more than {max} operations"),
+            Self::BodyContainsDelimiter => "body contains the batch or changeset delimiter",
+            Self::BoundaryConflict => "changeset boundary equals or prefixes the batch boundary",
+            Self::NestedChangeset => "changeset inside a changeset",
+            Self::NoOpenChangeset => "no changeset is open",
+            Self::EmptyChangeset => "changeset without operations",
+            Self::ChangesetNotAdjacent => "members of one changeset are not adjacent",
+            Self::MixedRequestResponse => "requests and responses in one batch",
+            Self::UnclosedChangeset => "a changeset is still open",
+            Self::Finished => "the batch is already finished",
+            Self::NoUsableBoundary => "no generated boundary avoids the bodies",
+        };
+        f.write_str(text)
+    }
+}
+
+/// A refused write: the rule, and the index (0-based, in batch order) of the operation that broke it.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::{BatchRequest, EncodeErrorKind};
+///
+/// let mut batch = BatchRequest::new();
+/// batch.changeset().get("People");
+/// let err = batch.encode().unwrap_err();
+/// assert_eq!((err.kind(), err.operation()), (EncodeErrorKind::MethodNotAllowedInChangeset, Some(0)));
+/// assert_eq!(err.to_string(), "operation 0: GET or HEAD inside a changeset");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeError {
+    kind: EncodeErrorKind,
+    operation: Option<usize>,
+}
+
+impl EncodeError {
+    pub(crate) fn new(kind: EncodeErrorKind, operation: Option<usize>) -> Self {
+        Self { kind, operation }
+    }
+
+    /// The rule.
+    pub fn kind(&self) -> EncodeErrorKind {
+        self.kind
+    }
+
+    /// The operation's index in batch order, when the error concerns one.
+    pub fn operation(&self) -> Option<usize> {
+        self.operation
+    }
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.operation {
+            Some(i) => write!(f, "operation {i}: {}", self.kind),
+            None => self.kind.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+/// One boundary's needle and finder, for checking bodies.
+struct Delim {
+    /// `\n--boundary`
+    finder: memmem::Finder<'static>,
+}
+
+impl Delim {
+    fn new(boundary: &Boundary) -> Self {
+        let needle = format!("\n--{boundary}");
+        Self {
+            finder: memmem::Finder::new(needle.as_bytes()).into_owned(),
+        }
+    }
+
+    fn dash_boundary(&self) -> &[u8] {
+        &self.finder.needle()[1..]
+    }
+
+    /// Whether a reader would see a delimiter in `body` (or at its start, right after the head), given that
+    /// the encoder follows every body with `\r\n--`.
+    fn conflicts(&self, body: &[u8]) -> bool {
+        let is_delimiter_at = |after: usize| {
+            let rest = &body[after..];
+            let rest = rest.strip_prefix(b"--").unwrap_or(rest);
+            let pad = rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+            // The end of the body counts: the encoder's own CRLF follows it.
+            matches!(&rest[pad..], [] | [b'\n', ..] | [b'\r', b'\n', ..])
+        };
+        if body.starts_with(self.dash_boundary()) && is_delimiter_at(self.dash_boundary().len()) {
+            return true;
+        }
+        let n = self.finder.needle().len();
+        self.finder.find_iter(body).any(|p| is_delimiter_at(p + n))
+    }
+}
+
+/// Options of a [`BatchEncoder`].
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::{BatchEncoder, Boundary};
+///
+/// let encoder = BatchEncoder::builder().max_operations(Some(1000)).content_length(true).build(Boundary::new("batch_1").unwrap());
+/// assert_eq!(encoder.content_type(), "multipart/mixed; boundary=batch_1");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct BatchEncoderBuilder {
+    max_operations: Option<usize>,
+    content_length: bool,
+}
+
+impl BatchEncoderBuilder {
+    /// Refuse more operations than this (Dataverse: 1000, Creatio: 100). Default: no maximum.
+    pub fn max_operations(&mut self, max: Option<usize>) -> &mut Self {
+        self.max_operations = max;
+        self
+    }
+
+    /// Write `Content-Length` on embedded messages with a body, unless they carry one. Default: off (bodies are
+    /// framed by delimiters; some servers want the header anyway).
+    pub fn content_length(&mut self, on: bool) -> &mut Self {
+        self.content_length = on;
+        self
+    }
+
+    /// An encoder for a batch with this boundary.
+    pub fn build(&self, boundary: Boundary) -> BatchEncoder {
+        BatchEncoder {
+            outer: Delim::new(&boundary),
+            boundary,
+            changeset: None,
+            written: false,
+            max_operations: self.max_operations,
+            content_length: self.content_length,
+            kind: None,
+            operations: 0,
+            ids: ContentIds::default(),
+            finished: false,
+        }
+    }
+}
+
+struct OpenChangeset {
+    delim: Delim,
+    /// Operations written in it so far.
+    operations: usize,
+}
+
+/// Writes a batch part by part into any [`BufMut`]: the sans-IO encoder. Pairs with
+/// [`BatchDecoder`](crate::BatchDecoder): what it writes decodes to the same operations, whole or in pieces.
+///
+/// # Example
+///
+/// ```
+/// use bytes::BytesMut;
+/// use odata_batch::{BatchEncoder, Boundary, RequestItem};
+///
+/// let mut encoder = BatchEncoder::new(Boundary::new("batch_1").unwrap());
+/// let mut out = BytesMut::new();
+/// encoder.request(&mut out, &RequestItem::new(http::Method::GET, "People?$top=2")).unwrap();
+/// encoder.begin_changeset(&mut out, &Boundary::new("changeset_1").unwrap()).unwrap();
+/// let mut create = RequestItem::new(http::Method::POST, "People").with_body(r#"{"Name":"A"}"#);
+/// create.content_id = Some("1".into());
+/// encoder.request(&mut out, &create).unwrap();
+/// encoder.end_changeset(&mut out).unwrap();
+/// encoder.finish(&mut out).unwrap();
+/// assert!(out.starts_with(b"--batch_1\r\nContent-Type: application/http\r\n"));
+/// assert!(out.ends_with(b"{\"Name\":\"A\"}\r\n--changeset_1--\r\n--batch_1--\r\n"));
+/// ```
+pub struct BatchEncoder {
+    boundary: Boundary,
+    outer: Delim,
+    changeset: Option<OpenChangeset>,
+    /// Something was written in the batch's multipart body.
+    written: bool,
+    max_operations: Option<usize>,
+    content_length: bool,
+    kind: Option<MessageKind>,
+    operations: usize,
+    ids: ContentIds,
+    finished: bool,
+}
+
+impl fmt::Debug for BatchEncoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchEncoder")
+            .field("boundary", &self.boundary)
+            .field("operations", &self.operations)
+            .field("in_changeset", &self.changeset.is_some())
+            .field("finished", &self.finished)
+            .finish()
+    }
+}
+
+fn is_visible(b: u8) -> bool {
+    (0x21..0x7f).contains(&b)
+}
+
+fn canonical_reason(status: http::StatusCode) -> &'static str {
+    status.canonical_reason().unwrap_or("")
+}
+
+impl BatchEncoder {
+    /// An encoder with default options.
+    pub fn new(boundary: Boundary) -> Self {
+        Self::builder().build(boundary)
+    }
+
+    /// Options.
+    pub fn builder() -> BatchEncoderBuilder {
+        BatchEncoderBuilder::default()
+    }
+
+    /// The batch boundary.
+    pub fn boundary(&self) -> &Boundary {
+        &self.boundary
+    }
+
+    /// The `Content-Type` header value of the batch: `multipart/mixed; boundary=...` (quoted when the boundary
+    /// has characters outside an HTTP token).
+    pub fn content_type(&self) -> String {
+        content_type_for(&self.boundary)
+    }
+
+    /// Operations written so far.
+    pub fn operations(&self) -> usize {
+        self.operations
+    }
+
+    fn fail(&self, kind: EncodeErrorKind) -> EncodeError {
+        EncodeError::new(kind, Some(self.operations))
+    }
+
+    fn put_delimiter(&mut self, dst: &mut impl BufMut) {
+        match &mut self.changeset {
+            Some(cs) => {
+                if cs.operations > 0 {
+                    dst.put_slice(b"\r\n");
+                }
+                dst.put_slice(cs.delim.dash_boundary());
+            }
+            None => {
+                if self.written {
+                    dst.put_slice(b"\r\n");
+                }
+                dst.put_slice(self.outer.dash_boundary());
+                self.written = true;
+            }
+        }
+        dst.put_slice(b"\r\n");
+    }
+
+    /// Opens a changeset with `boundary`.
+    ///
+    /// # Errors
+    ///
+    /// A changeset is already open, the batch is finished, or the boundary equals or prefixes the batch
+    /// boundary (or the other way round).
+    pub fn begin_changeset(&mut self, dst: &mut impl BufMut, boundary: &Boundary) -> Result<(), EncodeError> {
+        if self.finished {
+            return Err(EncodeError::new(EncodeErrorKind::Finished, None));
+        }
+        if self.changeset.is_some() {
+            return Err(EncodeError::new(EncodeErrorKind::NestedChangeset, None));
+        }
+        let (a, b) = (self.boundary.as_str(), boundary.as_str());
+        if a.starts_with(b) || b.starts_with(a) {
+            return Err(EncodeError::new(EncodeErrorKind::BoundaryConflict, None));
+        }
+        self.put_delimiter(dst);
+        dst.put_slice(b"Content-Type: multipart/mixed; boundary=");
+        dst.put_slice(quoted_if_needed(boundary).as_bytes());
+        dst.put_slice(b"\r\n\r\n");
+        self.changeset = Some(OpenChangeset {
+            delim: Delim::new(boundary),
+            operations: 0,
+        });
+        Ok(())
+    }
+
+    /// Closes the open changeset.
+    ///
+    /// # Errors
+    ///
+    /// No changeset is open, or it has no operations.
+    pub fn end_changeset(&mut self, dst: &mut impl BufMut) -> Result<(), EncodeError> {
+        match &self.changeset {
+            None => return Err(EncodeError::new(EncodeErrorKind::NoOpenChangeset, None)),
+            Some(cs) if cs.operations == 0 => return Err(EncodeError::new(EncodeErrorKind::EmptyChangeset, None)),
+            Some(cs) => {
+                dst.put_slice(b"\r\n");
+                dst.put_slice(cs.delim.dash_boundary());
+                dst.put_slice(b"--");
+            }
+        }
+        self.changeset = None;
+        Ok(())
+    }
+
+    /// Writes the close delimiter. Nothing can be written afterwards.
+    ///
+    /// # Errors
+    ///
+    /// A changeset is open, or the batch is already finished.
+    pub fn finish(&mut self, dst: &mut impl BufMut) -> Result<(), EncodeError> {
+        if self.finished {
+            return Err(EncodeError::new(EncodeErrorKind::Finished, None));
+        }
+        if self.changeset.is_some() {
+            return Err(EncodeError::new(EncodeErrorKind::UnclosedChangeset, None));
+        }
+        if self.written {
+            dst.put_slice(b"\r\n");
+        }
+        dst.put_slice(self.outer.dash_boundary());
+        dst.put_slice(b"--\r\n");
+        self.finished = true;
+        Ok(())
+    }
+
+    /// Checks what requests and responses share; returns the Content-ID to record.
+    fn check_common<'a>(
+        &self,
+        kind: MessageKind,
+        content_id: Option<&'a str>,
+        body: &[u8],
+    ) -> Result<Option<&'a [u8]>, EncodeError> {
+        if self.finished {
+            return Err(self.fail(EncodeErrorKind::Finished));
+        }
+        if self.kind.is_some_and(|k| k != kind) {
+            return Err(self.fail(EncodeErrorKind::MixedRequestResponse));
+        }
+        if let Some(max) = self.max_operations {
+            if self.operations >= max {
+                return Err(self.fail(EncodeErrorKind::TooManyOperations { max }));
+            }
+        }
+        let id = content_id.map(str::as_bytes);
+        if let Some(id) = id {
+            if id.is_empty() || !id.iter().all(|&b| is_visible(b)) {
+                return Err(self.fail(EncodeErrorKind::InvalidContentId));
+            }
+            if kind == MessageKind::Request && self.ids.get(id).is_some() {
+                return Err(self.fail(EncodeErrorKind::DuplicateContentId));
+            }
+        }
+        let in_changeset = self.changeset.as_ref().is_some_and(|cs| cs.delim.conflicts(body));
+        if in_changeset || self.outer.conflicts(body) {
+            return Err(self.fail(EncodeErrorKind::BodyContainsDelimiter));
+        }
+        Ok(id)
+    }
+
+    fn put_part_head(&mut self, dst: &mut impl BufMut, content_id: Option<&[u8]>) {
+        self.put_delimiter(dst);
+        dst.put_slice(b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n");
+        if let Some(id) = content_id {
+            dst.put_slice(b"Content-ID: ");
+            dst.put_slice(id);
+            dst.put_slice(b"\r\n");
+        }
+        dst.put_slice(b"\r\n");
+    }
+
+    fn put_headers_and_body(&mut self, dst: &mut impl BufMut, headers: &HeaderMap, body: &[u8]) {
+        for (name, value) in headers {
+            dst.put_slice(name.as_str().as_bytes());
+            dst.put_slice(b": ");
+            dst.put_slice(value.as_bytes());
+            dst.put_slice(b"\r\n");
+        }
+        if self.content_length && !body.is_empty() && !headers.contains_key(http::header::CONTENT_LENGTH) {
+            dst.put_slice(b"content-length: ");
+            dst.put_slice(itoa_usize(body.len()).as_bytes());
+            dst.put_slice(b"\r\n");
+        }
+        dst.put_slice(b"\r\n");
+        dst.put_slice(body);
+        if let Some(cs) = &mut self.changeset {
+            cs.operations += 1;
+        }
+        self.operations += 1;
+    }
+
+    /// Writes one request.
+    ///
+    /// # Errors
+    ///
+    /// A rule of [`EncodeErrorKind`] is broken; nothing is written then.
+    pub fn request(&mut self, dst: &mut impl BufMut, item: &RequestItem) -> Result<(), EncodeError> {
+        let id = self.check_common(MessageKind::Request, item.content_id.as_deref(), &item.body)?;
+        let url = item.url.as_bytes();
+        if url.is_empty() || !url.iter().all(|&b| b > 0x20 && b != 0x7f) {
+            return Err(self.fail(EncodeErrorKind::InvalidUrl));
+        }
+        if self.changeset.is_some() && (item.method == Method::GET || item.method == Method::HEAD) {
+            return Err(self.fail(EncodeErrorKind::MethodNotAllowedInChangeset));
+        }
+        if let Some(reference) = content_id_reference(url) {
+            if self.ids.get(reference).is_none() {
+                return Err(self.fail(EncodeErrorKind::UnknownContentIdReference));
+            }
+        }
+        if let Some(id) = id {
+            self.ids.insert(id);
+        }
+        self.kind = Some(MessageKind::Request);
+        self.put_part_head(dst, id);
+        dst.put_slice(item.method.as_str().as_bytes());
+        dst.put_slice(b" ");
+        dst.put_slice(url);
+        dst.put_slice(b" HTTP/1.1\r\n");
+        self.put_headers_and_body(dst, &item.headers, &item.body);
+        Ok(())
+    }
+
+    /// Writes one response.
+    ///
+    /// # Errors
+    ///
+    /// A rule of [`EncodeErrorKind`] is broken; nothing is written then.
+    pub fn response(&mut self, dst: &mut impl BufMut, item: &ResponseItem) -> Result<(), EncodeError> {
+        let id = self.check_common(MessageKind::Response, item.content_id.as_deref(), &item.body)?;
+        let reason = if item.reason.is_empty() {
+            canonical_reason(item.status)
+        } else {
+            &item.reason
+        };
+        if !reason.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)) {
+            return Err(self.fail(EncodeErrorKind::InvalidReason));
+        }
+        self.kind = Some(MessageKind::Response);
+        self.put_part_head(dst, id);
+        dst.put_slice(b"HTTP/1.1 ");
+        dst.put_slice(item.status.as_str().as_bytes());
+        dst.put_slice(b" ");
+        dst.put_slice(reason.as_bytes());
+        dst.put_slice(b"\r\n");
+        self.put_headers_and_body(dst, &item.headers, &item.body);
+        Ok(())
+    }
+}
+
+/// Decimal text of `n` without allocating a `String` per call.
+fn itoa_usize(mut n: usize) -> ItoaBuf {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    ItoaBuf { buf, start: i }
+}
+
+struct ItoaBuf {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl ItoaBuf {
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+/// The boundary as a `Content-Type` parameter value: bare when it is a token, else quoted.
+fn quoted_if_needed(boundary: &Boundary) -> std::borrow::Cow<'_, str> {
+    if boundary.as_str().bytes().all(crate::grammar::is_tchar) {
+        std::borrow::Cow::Borrowed(boundary.as_str())
+    } else {
+        std::borrow::Cow::Owned(format!("\"{boundary}\""))
+    }
+}
+
+/// `multipart/mixed; boundary=...` for a boundary.
+pub(crate) fn content_type_for(boundary: &Boundary) -> String {
+    format!("multipart/mixed; boundary={}", quoted_if_needed(boundary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiter_conflicts_are_exact() {
+        let d = Delim::new(&Boundary::new("b1").unwrap());
+        assert!(d.conflicts(b"x\r\n--b1\r\ny"));
+        assert!(d.conflicts(b"x\n--b1--"));
+        assert!(d.conflicts(b"x\n--b1  \ny"));
+        assert!(d.conflicts(b"x\n--b1"));
+        assert!(d.conflicts(b"--b1\r\nrest"));
+        assert!(!d.conflicts(b"x\n--b1x\r\n"));
+        assert!(!d.conflicts(b"x --b1\r\n"));
+        assert!(!d.conflicts(b"--b12"));
+        assert!(!d.conflicts(b"x\n--b1\r"));
+        assert!(!d.conflicts(b""));
+    }
+
+    #[test]
+    fn numbers_and_quoting() {
+        assert_eq!(itoa_usize(0).as_bytes(), b"0");
+        assert_eq!(itoa_usize(1024).as_bytes(), b"1024");
+        assert_eq!(
+            content_type_for(&Boundary::new("a b").unwrap()),
+            "multipart/mixed; boundary=\"a b\""
+        );
+        assert_eq!(
+            content_type_for(&Boundary::new("a_b").unwrap()),
+            "multipart/mixed; boundary=a_b"
+        );
+    }
+}
