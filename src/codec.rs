@@ -3,11 +3,14 @@
 use std::{fmt, io};
 
 use bytes::BytesMut;
-use tokio_util::codec::Decoder;
+use tokio_util::codec::{Decoder, Encoder};
 
+use crate::boundary::Boundary;
 use crate::decoder::BatchDecoder;
+use crate::encoder::{BatchEncoder, EncodeError};
 use crate::error::DecodeError;
 use crate::event::Event;
+use crate::model::{RequestItem, ResponseItem};
 
 /// A [`BatchDecoder`] as a `tokio_util` codec, for `FramedRead` over any `AsyncRead` (a response body
 /// stream, a socket, a file).
@@ -66,12 +69,15 @@ impl From<BatchDecoder> for BatchCodec {
     }
 }
 
-/// An error from [`BatchCodec`]: the payload is malformed, or reading it failed.
+/// An error from [`BatchCodec`] or the `Encoder` impl of [`BatchEncoder`]: the payload is malformed, an
+/// operation breaks a writing rule, or the IO failed.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum CodecError {
     /// The payload is malformed.
     Decode(DecodeError),
+    /// An operation breaks a writing rule; nothing of it was written.
+    Encode(EncodeError),
     /// The underlying reader failed.
     Io(io::Error),
 }
@@ -80,7 +86,8 @@ impl fmt::Display for CodecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Decode(e) => e.fmt(f),
-            Self::Io(e) => write!(f, "reading the batch failed: {e}"),
+            Self::Encode(e) => e.fmt(f),
+            Self::Io(e) => write!(f, "batch IO failed: {e}"),
         }
     }
 }
@@ -89,6 +96,7 @@ impl std::error::Error for CodecError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Decode(e) => Some(e),
+            Self::Encode(e) => Some(e),
             Self::Io(e) => Some(e),
         }
     }
@@ -97,6 +105,12 @@ impl std::error::Error for CodecError {
 impl From<io::Error> for CodecError {
     fn from(e: io::Error) -> Self {
         Self::Io(e)
+    }
+}
+
+impl From<EncodeError> for CodecError {
+    fn from(e: EncodeError) -> Self {
+        Self::Encode(e)
     }
 }
 
@@ -116,5 +130,54 @@ impl Decoder for BatchCodec {
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Event>, CodecError> {
         Ok(self.decoder.decode_eof(src)?)
+    }
+}
+
+/// One step of writing a batch through `tokio_util::codec::FramedWrite` with a [`BatchEncoder`].
+///
+/// # Example
+///
+/// ```
+/// use futures_util::SinkExt;
+/// use odata_batch::{BatchEncoder, BatchPart, BatchRequest, Boundary, RequestItem};
+/// use tokio_util::codec::FramedWrite;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let encoder = BatchEncoder::new(Boundary::new("batch_1").unwrap());
+/// let mut sink = FramedWrite::new(Vec::new(), encoder);
+/// sink.send(BatchPart::Request(RequestItem::new(http::Method::GET, "People"))).await.unwrap();
+/// sink.send(BatchPart::Finish).await.unwrap();
+/// let written = sink.into_inner();
+/// let batch = BatchRequest::decode("multipart/mixed; boundary=batch_1", written).unwrap();
+/// assert_eq!(batch.items[0].url, "People");
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum BatchPart {
+    /// A request, in the open changeset if there is one.
+    Request(RequestItem),
+    /// A response, in the open changeset if there is one.
+    Response(ResponseItem),
+    /// Opens a changeset with this boundary.
+    ChangesetStart(Boundary),
+    /// Closes the open changeset.
+    ChangesetEnd,
+    /// Writes the close delimiter.
+    Finish,
+}
+
+impl Encoder<BatchPart> for BatchEncoder {
+    type Error = CodecError;
+
+    fn encode(&mut self, part: BatchPart, dst: &mut BytesMut) -> Result<(), CodecError> {
+        match part {
+            BatchPart::Request(item) => self.request(dst, &item)?,
+            BatchPart::Response(item) => self.response(dst, &item)?,
+            BatchPart::ChangesetStart(boundary) => self.begin_changeset(dst, &boundary)?,
+            BatchPart::ChangesetEnd => self.end_changeset(dst)?,
+            BatchPart::Finish => self.finish(dst)?,
+        }
+        Ok(())
     }
 }

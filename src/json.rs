@@ -291,3 +291,178 @@ mod tests {
         );
     }
 }
+
+/// Why a JSON batch document could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonErrorKind {
+    /// Not valid JSON, or not the shape of a batch document (the message says where).
+    Syntax(String),
+    /// A method that is not an HTTP token.
+    InvalidMethod,
+    /// A header name or value that HTTP does not allow.
+    InvalidHeader,
+    /// A body that does not fit its media type (a non-string for text, invalid base64url for binary).
+    InvalidBody,
+    /// The members of an atomicity group are not adjacent.
+    GroupNotAdjacent,
+}
+
+/// A JSON batch document that could not be read, naming the request (0-based) where it applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    kind: JsonErrorKind,
+    item: Option<usize>,
+}
+
+impl JsonError {
+    /// What is wrong.
+    pub fn kind(&self) -> &JsonErrorKind {
+        &self.kind
+    }
+
+    /// The request it concerns, if one.
+    pub fn item(&self) -> Option<usize> {
+        self.item
+    }
+}
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(i) = self.item {
+            write!(f, "request {i}: ")?;
+        }
+        match &self.kind {
+            JsonErrorKind::Syntax(m) => write!(f, "invalid JSON batch: {m}"),
+            JsonErrorKind::InvalidMethod => f.write_str("method is not an HTTP token"),
+            JsonErrorKind::InvalidHeader => f.write_str("header name or value not allowed in HTTP"),
+            JsonErrorKind::InvalidBody => f.write_str("body does not fit its media type"),
+            JsonErrorKind::GroupNotAdjacent => f.write_str("members of an atomicity group are not adjacent"),
+        }
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+#[derive(serde::Deserialize)]
+struct RequestDocument<'a> {
+    #[serde(borrow)]
+    requests: Vec<JsonRequest<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct JsonRequest<'a> {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default, rename = "atomicityGroup")]
+    atomicity_group: Option<String>,
+    method: String,
+    url: String,
+    #[serde(default)]
+    headers: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default, borrow)]
+    body: Option<&'a RawValue>,
+}
+
+impl BatchRequest {
+    /// Reads an OData 4.01 JSON batch request (`{"requests":[...]}`): `id` becomes the Content-ID, adjacent
+    /// members of one `atomicityGroup` a changeset, `method` is read in any case. Bodies: the JSON text itself
+    /// for `application/json` (and `+json`), the string for text, base64url (padding optional) otherwise.
+    ///
+    /// # Errors
+    ///
+    /// [`JsonError`], naming the request.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odata_batch::BatchRequest;
+    ///
+    /// let json = r#"{"requests":[
+    ///   {"id":"1","atomicityGroup":"g","method":"post","url":"People",
+    ///    "headers":{"content-type":"application/json"},"body":{"Name":"A"}},
+    ///   {"id":"2","atomicityGroup":"g","dependsOn":["1"],"method":"patch","url":"$1",
+    ///    "headers":{"content-type":"application/json"},"body":{"Age":3}}]}"#;
+    /// let batch = BatchRequest::from_json(json.as_bytes()).unwrap();
+    /// assert_eq!(batch.changesets, 1);
+    /// assert_eq!(&batch.items[0].body[..], br#"{"Name":"A"}"#);
+    /// assert_eq!(batch.items[1].method, http::Method::PATCH);
+    /// ```
+    pub fn from_json(document: &[u8]) -> Result<Self, JsonError> {
+        let doc: RequestDocument<'_> = serde_json::from_slice(document).map_err(|e| JsonError {
+            kind: JsonErrorKind::Syntax(e.to_string()),
+            item: None,
+        })?;
+        let mut batch = Self::new();
+        let mut groups: Vec<String> = Vec::new();
+        let mut last_group: Option<String> = None;
+        for (i, r) in doc.requests.into_iter().enumerate() {
+            let err = |kind| JsonError { kind, item: Some(i) };
+            let method = http::Method::from_bytes(r.method.to_ascii_uppercase().as_bytes())
+                .map_err(|_| err(JsonErrorKind::InvalidMethod))?;
+            let mut headers = HeaderMap::new();
+            for (name, value) in r.headers.iter().flatten() {
+                let value = match value {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => continue,
+                    other => other.to_string(),
+                };
+                let name =
+                    http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| err(JsonErrorKind::InvalidHeader))?;
+                let value = http::HeaderValue::from_str(&value).map_err(|_| err(JsonErrorKind::InvalidHeader))?;
+                headers.append(name, value);
+            }
+            let body = match r.body {
+                None => bytes::Bytes::new(),
+                Some(raw) => body_from_json(&headers, raw).ok_or_else(|| err(JsonErrorKind::InvalidBody))?,
+            };
+            let changeset = match &r.atomicity_group {
+                None => None,
+                Some(g) if last_group.as_ref() == Some(g) => Some(groups.len() - 1),
+                Some(g) if groups.contains(g) => return Err(err(JsonErrorKind::GroupNotAdjacent)),
+                Some(g) => {
+                    groups.push(g.clone());
+                    Some(groups.len() - 1)
+                }
+            };
+            last_group = r.atomicity_group;
+            let mut item = crate::RequestItem::new(method, r.url).with_body(body);
+            item.headers = headers;
+            item.content_id = r.id;
+            item.changeset = changeset;
+            batch.items.push(item);
+        }
+        batch.changesets = groups.len();
+        Ok(batch)
+    }
+}
+
+/// A JSON `body` member as the bytes it stands for; `None` when it does not fit the media type.
+fn body_from_json(headers: &HeaderMap, raw: &RawValue) -> Option<bytes::Bytes> {
+    let text = raw.get();
+    if text == "null" {
+        return Some(bytes::Bytes::new());
+    }
+    let media_type = headers.get(http::header::CONTENT_TYPE).map(|v| v.as_bytes());
+    let parsed = media_type.and_then(grammar::media_type);
+    let (json, text_type) = match &parsed {
+        Some(m) => (
+            is_json_media_type(m.type_, m.subtype),
+            is_text_media_type(m.type_, m.subtype),
+        ),
+        None => (false, false),
+    };
+    if json {
+        return Some(bytes::Bytes::copy_from_slice(text.as_bytes()));
+    }
+    let string: String = serde_json::from_str(text).ok()?;
+    if text_type {
+        return Some(bytes::Bytes::from(string));
+    }
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    engine.decode(string.as_bytes()).ok().map(bytes::Bytes::from)
+}

@@ -124,11 +124,13 @@ pub use boundary::{Boundary, BoundaryGenerator, MAX_BOUNDARY_LEN};
 pub use builder::{ChangesetBuilder, ContinueOnError, EncodeOptions, EncodedBatch, OperationBuilder};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-pub use codec::{BatchCodec, CodecError};
+pub use codec::{BatchCodec, BatchPart, CodecError};
 pub use decoder::{BatchDecoder, BatchDecoderBuilder, MessageKind};
 pub use encoder::{BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKind};
 pub use error::{ContentTypeError, DecodeError, ErrorKind, Limit};
 pub use event::{ChangesetHead, Event, Head, Header, Headers, RequestLine, StatusLine};
+#[cfg(feature = "json")]
+pub use json::{JsonError, JsonErrorKind};
 pub use leniency::Leniency;
 pub use limits::Limits;
 pub use model::{BatchError, BatchRequest, BatchResponse, RequestItem, ResponseItem};

@@ -96,3 +96,36 @@ fn codec_forwards_to_the_decoder_by_hand() {
     assert!(matches!(codec.decode_eof(&mut buf), Err(CodecError::Decode(_))));
     assert!(codec.decoder().message_kind().is_some());
 }
+
+#[tokio::test]
+async fn framed_write_encodes_what_the_decoder_reads_back() {
+    use futures_util::SinkExt;
+    use odata_batch::{BatchEncoder, BatchPart, BatchRequest, Boundary, EncodeErrorKind, RequestItem};
+    use tokio_util::codec::FramedWrite;
+
+    let mut sink = FramedWrite::new(Vec::new(), BatchEncoder::new(Boundary::new("batch_1").unwrap()));
+    sink.send(BatchPart::Request(RequestItem::new(http::Method::GET, "People")))
+        .await
+        .unwrap();
+    sink.send(BatchPart::ChangesetStart(Boundary::new("changeset_1").unwrap()))
+        .await
+        .unwrap();
+    for i in 0..3 {
+        let mut item = RequestItem::new(http::Method::POST, "People").with_body(format!("{{\"n\":{i}}}"));
+        item.content_id = Some((i + 1).to_string());
+        sink.send(BatchPart::Request(item)).await.unwrap();
+    }
+    // A refused part is an error; the stream stays usable and nothing of it was written.
+    let err = sink
+        .send(BatchPart::Request(RequestItem::new(http::Method::GET, "x")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CodecError::Encode(e) if e.kind() == EncodeErrorKind::MethodNotAllowedInChangeset));
+    sink.send(BatchPart::ChangesetEnd).await.unwrap();
+    sink.send(BatchPart::Finish).await.unwrap();
+    let written = sink.into_inner();
+    let batch = BatchRequest::decode("multipart/mixed; boundary=batch_1", written).unwrap();
+    assert_eq!(batch.items.len(), 4);
+    assert_eq!(batch.changesets, 1);
+    assert_eq!(&batch.items[3].body[..], b"{\"n\":2}");
+}

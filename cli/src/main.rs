@@ -36,6 +36,20 @@ enum Command {
         #[arg(long)]
         compact: bool,
     },
+    /// Encode an OData 4.01 JSON batch request (`{"requests":[...]}`) as a multipart body to send.
+    ///
+    /// The body goes to standard output, the `Content-Type: ...` line to standard error (or to the file
+    /// given with --content-type-out). `atomicityGroup` becomes a changeset, `id` the Content-ID.
+    Encode {
+        /// The input file; `-` or nothing for standard input.
+        file: Option<PathBuf>,
+        /// Use this batch boundary instead of a generated one.
+        #[arg(long)]
+        boundary: Option<String>,
+        /// Write the Content-Type header value to this file instead of standard error.
+        #[arg(long)]
+        content_type_out: Option<PathBuf>,
+    },
 }
 
 /// A failure with its exit code.
@@ -112,8 +126,34 @@ fn to_json<T: serde::Serialize>(value: &T, compact: bool) -> Result<String, Fail
     json.map_err(|e| Failure::malformed(format!("cannot write JSON: {e}")))
 }
 
+fn encode(file: Option<&PathBuf>, boundary: Option<String>, content_type_out: Option<PathBuf>) -> Result<(), Failure> {
+    let input = read_input(file)?;
+    let batch = BatchRequest::from_json(&input).map_err(|e| Failure::malformed(e.to_string()))?;
+    let mut options = odata_batch::EncodeOptions::new();
+    if let Some(b) = boundary {
+        let b = odata_batch::Boundary::new(&b).map_err(|e| Failure::usage(format!("--boundary: {e}")))?;
+        options.boundary(b);
+    }
+    let encoded = batch
+        .encode_with(&options)
+        .map_err(|e| Failure::malformed(e.to_string()))?;
+    match content_type_out {
+        Some(path) => std::fs::write(&path, format!("{}\n", encoded.content_type))
+            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?,
+        None => eprintln!("Content-Type: {}", encoded.content_type),
+    }
+    let mut stdout = io::stdout().lock();
+    let _ = stdout.write_all(&encoded.body).and_then(|()| stdout.flush());
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Encode {
+            file,
+            boundary,
+            content_type_out,
+        } => encode(file.as_ref(), boundary, content_type_out),
         Command::Decode {
             file,
             content_type,

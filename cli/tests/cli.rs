@@ -149,3 +149,67 @@ fn garbage_never_panics() {
         );
     }
 }
+
+#[test]
+fn encode_then_decode_gives_back_the_json() {
+    let input = serde_json::json!({"requests": [
+        {"id": "1", "atomicityGroup": "changeset1", "method": "POST", "url": "People",
+         "headers": {"content-type": "application/json"}, "body": {"Name": "A", "Tags": [1, 2]}},
+        {"id": "2", "atomicityGroup": "changeset1", "dependsOn": ["1"], "method": "PATCH", "url": "$1",
+         "headers": {"content-type": "application/json", "if-match": "*"}, "body": {"Age": 3}},
+        {"method": "GET", "url": "People?$top=2", "headers": {"accept": "application/json"}},
+        {"id": "3", "method": "PUT", "url": "People(1)/Photo", "headers": {"content-type": "image/png"}, "body": "iVBORw"},
+        {"id": "4", "method": "POST", "url": "Notes", "headers": {"content-type": "text/plain"}, "body": "line one\r\nline two"}
+    ]});
+    let dir = std::env::temp_dir().join(format!("odata-batch-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ct_file = dir.join("ct");
+    let out = run_with_stdin(
+        &[
+            "encode",
+            "-",
+            "--boundary",
+            "batch_cli",
+            "--content-type-out",
+            ct_file.to_str().unwrap(),
+        ],
+        input.to_string().as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let content_type = std::fs::read_to_string(&ct_file).unwrap();
+    assert_eq!(content_type.trim(), "multipart/mixed; boundary=batch_cli");
+    assert!(out.stdout.starts_with(b"--batch_cli\r\n"));
+    let decoded = run_with_stdin(
+        &["decode", "--content-type", content_type.trim(), "--compact"],
+        &out.stdout,
+    );
+    assert_eq!(
+        decoded.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&decoded.stderr)
+    );
+    let back: serde_json::Value = serde_json::from_slice(&decoded.stdout).unwrap();
+    assert_eq!(back, input);
+
+    // Without --content-type-out the header line goes to standard error.
+    let out = run_with_stdin(&["encode"], input.to_string().as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("Content-Type: multipart/mixed; boundary=batch_"));
+}
+
+#[test]
+fn encode_refuses_invalid_input_naming_the_rule() {
+    let get_in_changeset = r#"{"requests":[{"id":"1","atomicityGroup":"g","method":"get","url":"People"}]}"#;
+    let out = run_with_stdin(&["encode"], get_in_changeset.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("operation 0: GET or HEAD inside a changeset"));
+    let forward = r#"{"requests":[{"method":"get","url":"$9/Orders"}]}"#;
+    let out = run_with_stdin(&["encode"], forward.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not defined earlier"));
+    let out = run_with_stdin(&["encode"], b"{not json");
+    assert_eq!(out.status.code(), Some(1));
+    let out = run_with_stdin(&["encode", "--boundary", "bad@boundary"], b"{\"requests\":[]}");
+    assert_eq!(out.status.code(), Some(2));
+}
