@@ -108,6 +108,9 @@ pub(crate) trait Item {
     fn body_mut(&mut self) -> &mut Bytes;
     fn changeset(&self) -> Option<usize>;
     fn body(&self) -> &[u8];
+    fn content_id(&self) -> Option<&str>;
+    /// Bytes of the head beyond the fixed framing: URL or reason, Content-ID, headers.
+    fn extra_len(&self) -> usize;
 }
 
 macro_rules! item_impl {
@@ -131,11 +134,34 @@ macro_rules! item_impl {
             fn body(&self) -> &[u8] {
                 &self.body
             }
+            fn content_id(&self) -> Option<&str> {
+                self.content_id.as_deref()
+            }
+            fn extra_len(&self) -> usize {
+                let headers: usize = self
+                    .headers
+                    .iter()
+                    .map(|(n, v)| n.as_str().len() + v.len() + 4)
+                    .sum();
+                headers + self.content_id.as_ref().map_or(0, |c| c.len() + 14) + self.head_text_len()
+            }
         }
     };
 }
 item_impl!(RequestItem);
 item_impl!(ResponseItem);
+
+impl RequestItem {
+    fn head_text_len(&self) -> usize {
+        self.url.len() + self.method.as_str().len()
+    }
+}
+
+impl ResponseItem {
+    fn head_text_len(&self) -> usize {
+        self.reason.len()
+    }
+}
 
 /// The builder state both batch kinds keep.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -587,7 +613,7 @@ pub struct EncodedBatch {
 /// How many boundaries to try before giving up on bodies that contain all of them.
 const BOUNDARY_TRIES: usize = 16;
 
-/// Checks changeset adjacency, picks boundaries that no body contains, and writes everything.
+/// Checks changeset adjacency, picks boundaries, and writes everything.
 fn encode_items<T: Item>(
     items: &[T],
     invalid: Option<&EncodeError>,
@@ -618,50 +644,72 @@ fn encode_items<T: Item>(
     let mut generator = options
         .seed
         .map_or_else(BoundaryGenerator::new, BoundaryGenerator::seeded);
-    let bodies_avoid = |b: &Boundary, range: std::ops::Range<usize>| {
-        let needle = format!("--{b}");
-        items[range]
-            .iter()
-            .all(|it| memchr::memmem::find(it.body(), needle.as_bytes()).is_none())
-    };
-    let outer = match &options.boundary {
-        Some(b) => b.clone(),
-        None => (0..BOUNDARY_TRIES)
-            .map(|_| generator.next("batch_"))
-            .find(|b| bodies_avoid(b, 0..items.len()))
-            .ok_or(EncodeError::new(EncodeErrorKind::NoUsableBoundary, None))?,
-    };
-    let mut inner = Vec::with_capacity(groups.len());
-    for &(start, end) in &groups {
-        let b = (0..BOUNDARY_TRIES)
-            .map(|_| generator.next("changeset_"))
-            .find(|b| bodies_avoid(b, start..end))
-            .ok_or(EncodeError::new(EncodeErrorKind::NoUsableBoundary, Some(start)))?;
-        inner.push(b);
+    // Room for everything, so the output never reallocates: bodies, URLs and headers plus framing.
+    let size = items
+        .iter()
+        .map(|it| it.body().len() + it.extra_len() + 192)
+        .sum::<usize>()
+        + groups.len() * 128
+        + 64;
+    // Optimistic: write once; a body that contains a generated boundary (practically never) makes us pick
+    // fresh boundaries and write again. A fixed batch boundary that a body contains is the caller's error.
+    for _ in 0..BOUNDARY_TRIES {
+        let outer = options.boundary.clone().unwrap_or_else(|| generator.next("batch_"));
+        let mut encoder = BatchEncoder::builder()
+            .max_operations(options.max_operations)
+            .content_length(options.content_length)
+            .build(outer);
+        let ids: usize = items.iter().filter_map(|it| it.content_id()).map(str::len).sum();
+        encoder.reserve_content_ids(items.len(), ids);
+        let mut out = BytesMut::with_capacity(size);
+        match write_all(&mut encoder, &mut out, items, &groups, &mut generator, &mut write) {
+            Ok(()) => return Ok(finish_encoded(&encoder, out.freeze(), options)),
+            Err(e) if e.kind() == EncodeErrorKind::BodyContainsDelimiter => {
+                let fixed_conflict = options
+                    .boundary
+                    .as_ref()
+                    .zip(e.operation())
+                    .is_some_and(|(b, i)| crate::encoder::body_conflicts(b, items[i].body()));
+                if fixed_conflict {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(e),
+        }
     }
-    let mut encoder = BatchEncoder::builder()
-        .max_operations(options.max_operations)
-        .content_length(options.content_length)
-        .build(outer);
-    let size: usize = items.iter().map(|it| it.body().len() + 160).sum::<usize>() + 64;
-    let mut out = BytesMut::with_capacity(size);
-    let mut next_group = groups.iter().zip(&inner).peekable();
+    Err(EncodeError::new(EncodeErrorKind::NoUsableBoundary, None))
+}
+
+/// Writes every item, opening and closing changesets at the group bounds.
+fn write_all<T: Item>(
+    encoder: &mut BatchEncoder,
+    out: &mut BytesMut,
+    items: &[T],
+    groups: &[(usize, usize)],
+    generator: &mut BoundaryGenerator,
+    write: &mut impl FnMut(&mut BatchEncoder, &mut BytesMut, &T) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    let mut next_group = groups.iter().peekable();
     let mut open_until = None;
     for (i, item) in items.iter().enumerate() {
-        if let Some(((start, end), boundary)) = next_group.peek() {
-            if *start == i {
-                encoder.begin_changeset(&mut out, boundary)?;
-                open_until = Some(*end);
+        if let Some(&&(start, end)) = next_group.peek() {
+            if start == i {
+                encoder.begin_changeset(out, &generator.next("changeset_"))?;
+                open_until = Some(end);
                 next_group.next();
             }
         }
-        write(&mut encoder, &mut out, item)?;
+        write(encoder, out, item)?;
         if open_until == Some(i + 1) {
-            encoder.end_changeset(&mut out)?;
+            encoder.end_changeset(out)?;
             open_until = None;
         }
     }
-    encoder.finish(&mut out)?;
+    encoder.finish(out)
+}
+
+/// The encoded batch with its outer headers.
+fn finish_encoded(encoder: &BatchEncoder, body: Bytes, options: &EncodeOptions) -> EncodedBatch {
     let content_type = content_type_for(encoder.boundary());
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -680,9 +728,9 @@ fn encode_items<T: Item>(
         }
         None => {}
     }
-    Ok(EncodedBatch {
+    EncodedBatch {
         content_type,
-        body: out.freeze(),
+        body,
         headers,
-    })
+    }
 }

@@ -20,7 +20,6 @@ use std::fmt;
 
 use bytes::BufMut;
 use http::{HeaderMap, Method};
-use memchr::memmem;
 
 use crate::boundary::Boundary;
 use crate::decoder::MessageKind;
@@ -145,40 +144,55 @@ impl fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
-/// One boundary's needle and finder, for checking bodies.
+/// One boundary's delimiter text, for writing and for checking bodies.
 struct Delim {
-    /// `\n--boundary`
-    finder: memmem::Finder<'static>,
+    /// `--boundary`
+    dash: Box<[u8]>,
 }
 
 impl Delim {
     fn new(boundary: &Boundary) -> Self {
-        let needle = format!("\n--{boundary}");
         Self {
-            finder: memmem::Finder::new(needle.as_bytes()).into_owned(),
+            dash: format!("--{boundary}").into_bytes().into_boxed_slice(),
         }
     }
 
     fn dash_boundary(&self) -> &[u8] {
-        &self.finder.needle()[1..]
+        &self.dash
     }
 
-    /// Whether a reader would see a delimiter in `body` (or at its start, right after the head), given that
-    /// the encoder follows every body with `\r\n--`.
+    /// Whether a reader would see a delimiter of this boundary in `body` (or at its start, right after the
+    /// head), given that the encoder follows every body with `\r\n--`.
+    #[cfg(test)]
     fn conflicts(&self, body: &[u8]) -> bool {
-        let is_delimiter_at = |after: usize| {
-            let rest = &body[after..];
-            let rest = rest.strip_prefix(b"--").unwrap_or(rest);
-            let pad = rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
-            // The end of the body counts: the encoder's own CRLF follows it.
-            matches!(&rest[pad..], [] | [b'\n', ..] | [b'\r', b'\n', ..])
-        };
-        if body.starts_with(self.dash_boundary()) && is_delimiter_at(self.dash_boundary().len()) {
-            return true;
-        }
-        let n = self.finder.needle().len();
-        self.finder.find_iter(body).any(|p| is_delimiter_at(p + n))
+        conflicts_any(body, &[self])
     }
+}
+
+/// Whether `rest` (what follows `--boundary`) makes a delimiter line: `--`, padding, then a line end or the
+/// end of the body (the encoder's own CRLF follows it).
+fn is_delimiter_suffix(rest: &[u8]) -> bool {
+    let rest = rest.strip_prefix(b"--").unwrap_or(rest);
+    let pad = rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    matches!(&rest[pad..], [] | [b'\n', ..] | [b'\r', b'\n', ..])
+}
+
+/// Whether a reader would see a delimiter of any of `delims` in `body`. One `memchr` pass for line feeds:
+/// only a line that starts with `--` is compared with the boundaries.
+fn conflicts_any(body: &[u8], delims: &[&Delim]) -> bool {
+    let at_line = |start: usize| {
+        let rest = &body[start..];
+        rest.starts_with(b"--")
+            && delims
+                .iter()
+                .any(|d| rest.starts_with(&d.dash) && is_delimiter_suffix(&rest[d.dash.len()..]))
+    };
+    at_line(0) || memchr::memchr_iter(b'\n', body).any(|p| at_line(p + 1))
+}
+
+/// Whether a reader would see a delimiter of `boundary` in `body` as the encoder frames it.
+pub(crate) fn body_conflicts(boundary: &Boundary, body: &[u8]) -> bool {
+    conflicts_any(body, &[&Delim::new(boundary)])
 }
 
 /// Options of a [`BatchEncoder`].
@@ -310,6 +324,11 @@ impl BatchEncoder {
         content_type_for(&self.boundary)
     }
 
+    /// Makes room for `count` Content-IDs of `bytes` bytes in all (whole-batch encoding knows them).
+    pub(crate) fn reserve_content_ids(&mut self, count: usize, bytes: usize) {
+        self.ids.reserve(count, bytes);
+    }
+
     /// Operations written so far.
     pub fn operations(&self) -> usize {
         self.operations
@@ -433,8 +452,11 @@ impl BatchEncoder {
                 return Err(self.fail(EncodeErrorKind::DuplicateContentId));
             }
         }
-        let in_changeset = self.changeset.as_ref().is_some_and(|cs| cs.delim.conflicts(body));
-        if in_changeset || self.outer.conflicts(body) {
+        let conflict = match &self.changeset {
+            Some(cs) => conflicts_any(body, &[&self.outer, &cs.delim]),
+            None => conflicts_any(body, &[&self.outer]),
+        };
+        if conflict {
             return Err(self.fail(EncodeErrorKind::BodyContainsDelimiter));
         }
         Ok(id)

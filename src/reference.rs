@@ -35,6 +35,13 @@ pub(crate) struct ContentIds {
 }
 
 impl ContentIds {
+    /// Room for `count` ids of `bytes` bytes in all, so that recording them allocates nothing more.
+    pub(crate) fn reserve(&mut self, count: usize, bytes: usize) {
+        self.arena.reserve(bytes);
+        self.ranges.reserve(count);
+        self.latest.reserve(count);
+    }
+
     pub(crate) fn get(&self, id: &[u8]) -> Option<usize> {
         let hash = self.hasher.hash_one(id);
         if let Some(&i) = self.latest.get(&hash) {

@@ -125,3 +125,49 @@ fn streaming_from_bytes_mut_allocates_a_constant_amount_too() {
     assert_eq!((n_small, n_large), (10, 1000));
     assert_eq!(small, large, "allocations grow with the number of operations");
 }
+
+/// A request of `n` POSTs with 1 KiB JSON bodies in `changesets` changesets, each with Content-IDs and `$n`
+/// references.
+fn request(n: usize, changesets: usize) -> odata_batch::BatchRequest {
+    let mut batch = odata_batch::BatchRequest::new();
+    let per = n / changesets;
+    let body = format!("{{\"description\":\"{}\"}}", "x".repeat(1000));
+    for _ in 0..changesets {
+        let mut cs = batch.changeset();
+        let first = cs
+            .post("accounts")
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .reference();
+        for _ in 1..per {
+            cs.post(format!("{first}/contact_customer_accounts"))
+                .header("Content-Type", "application/json")
+                .body(body.clone());
+        }
+    }
+    batch
+}
+
+#[test]
+fn encoding_allocates_the_same_for_10_and_1000_operations() {
+    let mut options = odata_batch::EncodeOptions::new();
+    options.seed(1);
+    let count = |batch: &odata_batch::BatchRequest| {
+        let before = allocations();
+        let encoded = batch.encode_with(&options).unwrap();
+        let n = allocations() - before;
+        drop(encoded);
+        n
+    };
+    let small = count(&request(10, 2));
+    let large = count(&request(1000, 2));
+    assert_eq!(small, large, "allocations grow with the number of operations");
+    let twenty = count(&request(1000, 20));
+    eprintln!("allocations to encode 1000 operations: {large} with 2 changesets, {twenty} with 20");
+    // Per batch: output buffer, changeset grouping, Content-ID table, outer headers; per changeset: its
+    // boundary and finder.
+    assert!(
+        twenty > large && twenty - large <= 18 * 10,
+        "more than 10 allocations per extra changeset"
+    );
+}
