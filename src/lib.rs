@@ -1,4 +1,4 @@
-//! Streaming, zero-copy reader for OData `$batch` payloads.
+//! Streaming, zero-copy reader and writer for OData `$batch` payloads.
 //!
 //! An OData batch is a `multipart/mixed` body: each part is an embedded HTTP message
 //! (`Content-Type: application/http`), or a *changeset*, a nested `multipart/mixed` whose operations succeed
@@ -72,14 +72,37 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! With the `tokio` feature, [`BatchCodec`] does the same under `tokio_util::codec::FramedRead`.
+//! With the `tokio` feature, `BatchCodec` does the same under `tokio_util::codec::FramedRead`.
+//!
+//! # Example: build and encode a changeset
+//!
+//! ```
+//! use odata_batch::{BatchRequest, EncodeOptions};
+//!
+//! let mut batch = BatchRequest::new();
+//! let mut changeset = batch.changeset();
+//! let account = changeset.post("accounts").header("Content-Type", "application/json").body(r#"{"name":"A"}"#).reference();
+//! changeset.post(format!("{account}/contact_customer_accounts")).header("Content-Type", "application/json").body("{}");
+//! let encoded = batch.encode_with(&EncodeOptions::dataverse())?;
+//! assert!(encoded.content_type.starts_with("multipart/mixed; boundary=batch_"));
+//! assert_eq!(encoded.headers["odata-version"], "4.0");
+//! // What the encoder writes, the decoder reads back identically.
+//! assert_eq!(BatchRequest::decode(&encoded.content_type, encoded.body)?.items, batch.items);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The encoder refuses what a server would misread, before a byte of the operation is written: CR, LF or NUL
+//! in a URL or header (which would smuggle an extra operation into the batch), `GET` in a changeset,
+//! duplicate Content-IDs, a `$n` reference to an id not defined earlier, more operations than the configured
+//! maximum, a body that contains the delimiter ([`EncodeErrorKind`]). [`BatchEncoder`] writes operation by
+//! operation, for batches too large to hold.
 //!
 //! # Crate features
 //!
 //! | feature | adds |
 //! | --- | --- |
-//! | `json` | `serde::Serialize` for [`BatchRequest`] and [`BatchResponse`] in the OData 4.01 JSON batch format (module [`json`]) |
-//! | `tokio` | `BatchCodec`, a `tokio_util::codec::Decoder` |
+//! | `json` | `serde::Serialize` for [`BatchRequest`] and [`BatchResponse`] in the OData 4.01 JSON batch format, and `BatchRequest::from_json` (module `json`) |
+//! | `tokio` | `BatchCodec`, a `tokio_util::codec::Decoder`, and `tokio_util::codec::Encoder<BatchPart>` for [`BatchEncoder`] |
 //!
 //! # Reading is lenient, and says how
 //!

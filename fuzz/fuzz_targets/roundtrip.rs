@@ -81,7 +81,6 @@ fuzz_target!(|input: Input| {
                 if in_cs {
                     cs.push(item);
                 } else {
-                    drop(cs);
                     batch.push(item);
                     cs = batch.changeset();
                 }
@@ -121,7 +120,6 @@ fuzz_target!(|input: Input| {
                 if in_cs {
                     cs.push(item);
                 } else {
-                    drop(cs);
                     batch.push(item);
                     cs = batch.changeset();
                 }
