@@ -7,13 +7,21 @@ fn main() {
     let mut batch = BatchRequest::new();
     for _ in 0..20 {
         let mut cs = batch.changeset();
-        let first = cs.post("accounts").header("Content-Type", "application/json;type=entry").body(body.clone()).reference();
+        let first = cs
+            .post("accounts")
+            .header("Content-Type", "application/json;type=entry")
+            .body(body.clone())
+            .reference();
         for _ in 1..50 {
-            cs.post(format!("{first}/contact_customer_accounts")).header("Content-Type", "application/json;type=entry").body(body.clone());
+            cs.post(format!("{first}/contact_customer_accounts"))
+                .header("Content-Type", "application/json;type=entry")
+                .body(body.clone());
         }
     }
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
-    let boundaries: Vec<Boundary> = (0..21).map(|i| Boundary::new(format!("b{i:02}_0123456789abcdef0123456789abcdef")).unwrap()).collect();
+    let boundaries: Vec<Boundary> = (0..21)
+        .map(|i| Boundary::new(format!("b{i:02}_0123456789abcdef0123456789abcdef")).unwrap())
+        .collect();
     let mut out = BytesMut::with_capacity(2 << 20);
     let mut total = 0;
     for _ in 0..n {

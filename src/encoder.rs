@@ -163,7 +163,10 @@ impl Delim {
         part_prefix.extend_from_slice(dash.as_bytes());
         part_prefix.extend_from_slice(b"\r\n");
         part_prefix.extend_from_slice(PART_HEADERS);
-        Self { dash: dash.into_bytes().into_boxed_slice(), part_prefix: part_prefix.into_boxed_slice() }
+        Self {
+            dash: dash.into_bytes().into_boxed_slice(),
+            part_prefix: part_prefix.into_boxed_slice(),
+        }
     }
 
     fn dash_boundary(&self) -> &[u8] {
@@ -256,6 +259,7 @@ impl BatchEncoderBuilder {
             operations: 0,
             ids: ContentIds::default(),
             finished: false,
+            scratch: Vec::with_capacity(512),
         }
     }
 }
@@ -299,6 +303,8 @@ pub struct BatchEncoder {
     operations: usize,
     ids: ContentIds,
     finished: bool,
+    /// Where a part's head is assembled; reused, so it allocates only while growing to the largest head.
+    scratch: Vec<u8>,
 }
 
 impl fmt::Debug for BatchEncoder {
@@ -480,39 +486,52 @@ impl BatchEncoder {
         Ok(id)
     }
 
-    fn put_part_head(&mut self, dst: &mut impl BufMut, content_id: Option<&[u8]>) {
-        match &self.changeset {
-            Some(cs) => dst.put_slice(cs.delim.part_prefix(cs.operations == 0)),
+    /// Writes one part: its head is assembled in a reused scratch buffer (cheap small appends) and written
+    /// with the body in two writes. The caller has checked every rule.
+    fn put_part(
+        &mut self,
+        dst: &mut impl BufMut,
+        content_id: Option<&[u8]>,
+        start_line: &[&[u8]],
+        headers: &HeaderMap,
+        body: &[u8],
+    ) {
+        let mut head = std::mem::take(&mut self.scratch);
+        head.clear();
+        match &mut self.changeset {
+            Some(cs) => {
+                head.extend_from_slice(cs.delim.part_prefix(cs.operations == 0));
+                cs.operations += 1;
+            }
             None => {
-                dst.put_slice(self.outer.part_prefix(!self.written));
+                head.extend_from_slice(self.outer.part_prefix(!self.written));
                 self.written = true;
             }
         }
         if let Some(id) = content_id {
-            dst.put_slice(b"Content-ID: ");
-            dst.put_slice(id);
-            dst.put_slice(b"\r\n");
+            head.extend_from_slice(b"Content-ID: ");
+            head.extend_from_slice(id);
+            head.extend_from_slice(b"\r\n");
         }
-        dst.put_slice(b"\r\n");
-    }
-
-    fn put_headers_and_body(&mut self, dst: &mut impl BufMut, headers: &HeaderMap, body: &[u8]) {
+        head.extend_from_slice(b"\r\n");
+        for piece in start_line {
+            head.extend_from_slice(piece);
+        }
         for (name, value) in headers {
-            dst.put_slice(name.as_str().as_bytes());
-            dst.put_slice(b": ");
-            dst.put_slice(value.as_bytes());
-            dst.put_slice(b"\r\n");
+            head.extend_from_slice(name.as_str().as_bytes());
+            head.extend_from_slice(b": ");
+            head.extend_from_slice(value.as_bytes());
+            head.extend_from_slice(b"\r\n");
         }
         if self.content_length && !body.is_empty() && !headers.contains_key(http::header::CONTENT_LENGTH) {
-            dst.put_slice(b"content-length: ");
-            dst.put_slice(itoa_usize(body.len()).as_bytes());
-            dst.put_slice(b"\r\n");
+            head.extend_from_slice(b"content-length: ");
+            head.extend_from_slice(itoa_usize(body.len()).as_bytes());
+            head.extend_from_slice(b"\r\n");
         }
-        dst.put_slice(b"\r\n");
+        head.extend_from_slice(b"\r\n");
+        dst.put_slice(&head);
         dst.put_slice(body);
-        if let Some(cs) = &mut self.changeset {
-            cs.operations += 1;
-        }
+        self.scratch = head;
         self.operations += 1;
     }
 
@@ -540,12 +559,8 @@ impl BatchEncoder {
             self.ids.insert(id);
         }
         self.kind = Some(MessageKind::Request);
-        self.put_part_head(dst, id);
-        dst.put_slice(item.method.as_str().as_bytes());
-        dst.put_slice(b" ");
-        dst.put_slice(url);
-        dst.put_slice(b" HTTP/1.1\r\n");
-        self.put_headers_and_body(dst, &item.headers, &item.body);
+        let start_line: [&[u8]; 4] = [item.method.as_str().as_bytes(), b" ", url, b" HTTP/1.1\r\n"];
+        self.put_part(dst, id, &start_line, &item.headers, &item.body);
         Ok(())
     }
 
@@ -565,13 +580,14 @@ impl BatchEncoder {
             return Err(self.fail(EncodeErrorKind::InvalidReason));
         }
         self.kind = Some(MessageKind::Response);
-        self.put_part_head(dst, id);
-        dst.put_slice(b"HTTP/1.1 ");
-        dst.put_slice(item.status.as_str().as_bytes());
-        dst.put_slice(b" ");
-        dst.put_slice(reason.as_bytes());
-        dst.put_slice(b"\r\n");
-        self.put_headers_and_body(dst, &item.headers, &item.body);
+        let start_line: [&[u8]; 5] = [
+            b"HTTP/1.1 ",
+            item.status.as_str().as_bytes(),
+            b" ",
+            reason.as_bytes(),
+            b"\r\n",
+        ];
+        self.put_part(dst, id, &start_line, &item.headers, &item.body);
         Ok(())
     }
 }
