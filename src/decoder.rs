@@ -799,7 +799,8 @@ impl BatchDecoder {
             let buf = input.chunk();
             let pos = self.head.pos;
             // The part headers nearly every writer emits, byte for byte: one comparison instead of two lines.
-            if pos == 0 && buf.starts_with(CANONICAL_PART_HEADERS) {
+            let canonical_fits = max >= CANONICAL_PART_HEADERS.len() && self.limits.max_headers >= 2;
+            if pos == 0 && canonical_fits && buf.starts_with(CANONICAL_PART_HEADERS) {
                 self.head.content_type = Some(Span::new(CANONICAL_CONTENT_TYPE.0, CANONICAL_CONTENT_TYPE.1));
                 self.head.transfer_encoding = Some(Span::new(CANONICAL_ENCODING.0, CANONICAL_ENCODING.1));
                 self.head.count = 2;

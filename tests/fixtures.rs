@@ -291,3 +291,20 @@ fn display_has_offset_and_line() {
         format!("invalid status line at byte {} (line 5)", d.offset())
     );
 }
+
+#[test]
+fn tiny_limits_give_the_same_result_whole_and_chunked() {
+    // The fast path for canonical part headers must respect limits below its own size.
+    for (head, headers) in [(40, 256), (100, 1), (66, 2), (67, 2)] {
+        let mut limits = Limits::default();
+        limits.max_head_bytes = head;
+        limits.max_headers = headers;
+        let mut b = BatchDecoder::builder();
+        b.limits(limits);
+        for f in FIXTURES {
+            let whole = decode_whole(&b, f.content_type, f.bytes).map(common::normalize);
+            let bytewise = common::decode_chunked(&b, f.content_type, f.bytes, &[1]).map(common::normalize);
+            assert_eq!(whole, bytewise, "{} with head {head}, headers {headers}", f.name);
+        }
+    }
+}
