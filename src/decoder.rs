@@ -564,11 +564,6 @@ impl BatchDecoder {
                         Search::Found(found) => (found.at, Some(found)),
                         Search::NeedMore { safe } => (safe, None),
                     };
-                    if let Some(found) = found {
-                        if in_changeset && found.outer {
-                            return Err(self.err(ErrorKind::UnclosedChangeset, found.at));
-                        }
-                    }
                     let body = if body_len > 0 {
                         let total = self.body_bytes + body_len as u64;
                         if let Some(max) = self.limits.max_body_bytes {
@@ -576,12 +571,16 @@ impl BatchDecoder {
                                 return Err(self.limit(Limit::BodyBytes, max, (max - self.body_bytes) as usize));
                             }
                         }
+                        // (Checked before the delimiter below: errors come in stream order.)
                         self.body_bytes = total;
                         Some(Event::Body(self.take(input, body_len)))
                     } else {
                         None
                     };
                     match found {
+                        Some(found) if in_changeset && found.outer => {
+                            return Err(self.err(ErrorKind::UnclosedChangeset, found.at - body_len));
+                        }
                         // The delimiter is consumed at once, its events queued behind the body: no second search.
                         Some(found) => {
                             self.skip(input, found.line_end - found.at);

@@ -295,10 +295,17 @@ fn display_has_offset_and_line() {
 #[test]
 fn tiny_limits_give_the_same_result_whole_and_chunked() {
     // The fast path for canonical part headers must respect limits below its own size.
-    for (head, headers) in [(40, 256), (100, 1), (66, 2), (67, 2)] {
+    for (head, headers, body) in [
+        (40, 256, None),
+        (100, 1, None),
+        (66, 2, None),
+        (67, 2, None),
+        (4096, 256, Some(1)),
+    ] {
         let mut limits = Limits::default();
         limits.max_head_bytes = head;
         limits.max_headers = headers;
+        limits.max_body_bytes = body;
         let mut b = BatchDecoder::builder();
         b.limits(limits);
         for f in FIXTURES {
@@ -307,4 +314,28 @@ fn tiny_limits_give_the_same_result_whole_and_chunked() {
             assert_eq!(whole, bytewise, "{} with head {head}, headers {headers}", f.name);
         }
     }
+}
+
+#[test]
+fn errors_come_in_stream_order_whole_or_chunked() {
+    // A body over the limit that also runs into the batch's delimiter inside an unclosed changeset: the
+    // limit is hit first in the stream, so it is the error, however the input arrives.
+    let payload = b"--batch_1\r\nContent-Type: multipart/mixed; boundary=cs\r\n\r\n--cs\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\n\r\n0123456789\r\n--batch_1--\r\n";
+    let mut limits = Limits::default();
+    limits.max_body_bytes = Some(4);
+    let mut b = BatchDecoder::builder();
+    b.limits(limits);
+    let ct = "multipart/mixed; boundary=batch_1";
+    let whole = decode_whole(&b, ct, payload).unwrap_err();
+    let bytewise = common::decode_chunked(&b, ct, payload, &[1]).unwrap_err();
+    assert_eq!(whole, bytewise);
+    assert_eq!(
+        whole.kind(),
+        ErrorKind::LimitExceeded {
+            limit: Limit::BodyBytes,
+            max: 4
+        }
+    );
+    let body_at = payload.windows(10).position(|w| w == b"0123456789").unwrap() as u64;
+    assert_eq!(whole.offset(), body_at + 4);
 }

@@ -88,3 +88,40 @@ proptest! {
         }
     }
 }
+
+fn limited(
+    head: usize,
+    headers: usize,
+    body: Option<u64>,
+    ops: usize,
+    cs_ops: usize,
+) -> odata_batch::BatchDecoderBuilder {
+    let mut limits = odata_batch::Limits::default();
+    limits.max_head_bytes = head;
+    limits.max_headers = headers;
+    limits.max_body_bytes = body;
+    limits.max_operations = ops;
+    limits.max_changeset_operations = cs_ops;
+    let mut b = odata_batch::BatchDecoder::builder();
+    b.limits(limits);
+    b
+}
+
+proptest! {
+    #[test]
+    fn limits_give_the_same_result_whole_and_chunked(
+        index in 0..common::fixtures::FIXTURES.len(),
+        head in 1usize..300,
+        headers in 0usize..6,
+        body in prop::option::of(0u64..40),
+        ops in 0usize..6,
+        cs_ops in 0usize..4,
+        sizes in sizes(),
+    ) {
+        let f = &common::fixtures::FIXTURES[index];
+        let b = limited(head, headers, body, ops, cs_ops);
+        let whole = decode_whole(&b, f.content_type, f.bytes).map(normalize);
+        let chunked = decode_chunked(&b, f.content_type, f.bytes, &sizes).map(normalize);
+        prop_assert_eq!(chunked, whole);
+    }
+}
