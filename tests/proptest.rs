@@ -116,12 +116,16 @@ proptest! {
         body in prop::option::of(0u64..40),
         ops in 0usize..6,
         cs_ops in 0usize..4,
+        cut in any::<prop::sample::Index>(),
+        insert in prop::sample::select(TOKENS),
         sizes in sizes(),
     ) {
         let f = &common::fixtures::FIXTURES[index];
+        let at = cut.index(f.bytes.len() + 1);
+        let payload = [&f.bytes[..at], insert.as_bytes(), &f.bytes[at..]].concat();
         let b = limited(head, headers, body, ops, cs_ops);
-        let whole = decode_whole(&b, f.content_type, f.bytes).map(normalize);
-        let chunked = decode_chunked(&b, f.content_type, f.bytes, &sizes).map(normalize);
+        let whole = decode_whole(&b, f.content_type, &payload).map(normalize);
+        let chunked = decode_chunked(&b, f.content_type, &payload, &sizes).map(normalize);
         prop_assert_eq!(chunked, whole);
     }
 }
