@@ -541,6 +541,7 @@ pub struct EncodeOptions {
     max_operations: Option<usize>,
     content_length: bool,
     continue_on_error: Option<ContinueOnError>,
+    reader_limits: Option<crate::Limits>,
 }
 
 impl EncodeOptions {
@@ -587,6 +588,13 @@ impl EncodeOptions {
     /// Writes `Content-Length` on embedded messages with a body.
     pub fn content_length(&mut self, on: bool) -> &mut Self {
         self.content_length = on;
+        self
+    }
+
+    /// The limits of the reader the batch is for (default [`Limits::client`](crate::Limits::client)): heads
+    /// beyond them are refused ([`EncodeErrorKind::TooManyHeaders`], [`EncodeErrorKind::HeadTooLarge`]).
+    pub fn reader_limits(&mut self, limits: crate::Limits) -> &mut Self {
+        self.reader_limits = Some(limits);
         self
     }
 
@@ -655,10 +663,14 @@ fn encode_items<T: Item>(
     // fresh boundaries and write again. A fixed batch boundary that a body contains is the caller's error.
     for _ in 0..BOUNDARY_TRIES {
         let outer = options.boundary.clone().unwrap_or_else(|| generator.next("batch_"));
-        let mut encoder = BatchEncoder::builder()
+        let mut builder = BatchEncoder::builder();
+        builder
             .max_operations(options.max_operations)
-            .content_length(options.content_length)
-            .build(outer);
+            .content_length(options.content_length);
+        if let Some(limits) = options.reader_limits {
+            builder.reader_limits(limits);
+        }
+        let mut encoder = builder.build(outer);
         let ids: usize = items.iter().filter_map(|it| it.content_id()).map(str::len).sum();
         encoder.reserve_content_ids(items.len(), ids);
         let mut out = BytesMut::with_capacity(size);

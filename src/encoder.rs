@@ -52,6 +52,16 @@ pub enum EncodeErrorKind {
     },
     /// A body contains a line that a reader would take for a delimiter of this boundary.
     BodyContainsDelimiter,
+    /// More embedded headers than the reader's [`Limits::max_headers`](crate::Limits::max_headers).
+    TooManyHeaders {
+        /// The limit.
+        max: usize,
+    },
+    /// A part head larger than the reader's [`Limits::max_head_bytes`](crate::Limits::max_head_bytes).
+    HeadTooLarge {
+        /// The limit.
+        max: usize,
+    },
     /// A changeset boundary equal to, or a prefix of, the batch boundary or the other way round.
     BoundaryConflict,
     /// A changeset inside a changeset.
@@ -84,6 +94,8 @@ impl fmt::Display for EncodeErrorKind {
             Self::UnknownContentIdReference => "URL refers to a Content-ID not defined earlier",
             Self::TooManyOperations { max } => return write!(f, "more than {max} operations"),
             Self::BodyContainsDelimiter => "body contains the batch or changeset delimiter",
+            Self::TooManyHeaders { max } => return write!(f, "more than {max} headers (the reader's limit)"),
+            Self::HeadTooLarge { max } => return write!(f, "head larger than {max} bytes (the reader's limit)"),
             Self::BoundaryConflict => "changeset boundary equals or prefixes the batch boundary",
             Self::NestedChangeset => "changeset inside a changeset",
             Self::NoOpenChangeset => "no changeset is open",
@@ -230,6 +242,7 @@ pub(crate) fn body_conflicts(boundary: &Boundary, body: &[u8]) -> bool {
 pub struct BatchEncoderBuilder {
     max_operations: Option<usize>,
     content_length: bool,
+    limits: Option<crate::Limits>,
 }
 
 impl BatchEncoderBuilder {
@@ -243,6 +256,14 @@ impl BatchEncoderBuilder {
     /// framed by delimiters; some servers want the header anyway).
     pub fn content_length(&mut self, on: bool) -> &mut Self {
         self.content_length = on;
+        self
+    }
+
+    /// The limits of the reader the batch is for (default [`Limits::client`](crate::Limits::client), what
+    /// [`BatchDecoder`](crate::BatchDecoder) admits by default): a part whose head is larger, or has more
+    /// embedded headers, is refused, so that what the encoder writes the reader reads back.
+    pub fn reader_limits(&mut self, limits: crate::Limits) -> &mut Self {
+        self.limits = Some(limits);
         self
     }
 
@@ -260,6 +281,7 @@ impl BatchEncoderBuilder {
             ids: ContentIds::default(),
             finished: false,
             scratch: Vec::with_capacity(512),
+            limits: self.limits.unwrap_or_default(),
         }
     }
 }
@@ -305,6 +327,8 @@ pub struct BatchEncoder {
     finished: bool,
     /// Where a part's head is assembled; reused, so it allocates only while growing to the largest head.
     scratch: Vec<u8>,
+    /// The reader's bounds on heads.
+    limits: crate::Limits,
 }
 
 impl fmt::Debug for BatchEncoder {
@@ -488,6 +512,41 @@ impl BatchEncoder {
 
     /// Writes one part: its head is assembled in a reused scratch buffer (cheap small appends) and written
     /// with the body in two writes. The caller has checked every rule.
+    /// Checks the head against the reader's limits: header count, and size as the reader counts it (part
+    /// headers, blank line, start line, headers, blank line).
+    fn check_head(
+        &self,
+        content_id: Option<&[u8]>,
+        start_line: &[&[u8]],
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), EncodeError> {
+        let content_length =
+            self.content_length && !body.is_empty() && !headers.contains_key(http::header::CONTENT_LENGTH);
+        let count = headers.len() + usize::from(content_length);
+        if count > self.limits.max_headers {
+            return Err(self.fail(EncodeErrorKind::TooManyHeaders {
+                max: self.limits.max_headers,
+            }));
+        }
+        let size = PART_HEADERS.len()
+            + content_id.map_or(0, |id| id.len() + 14)
+            + 2
+            + start_line.iter().map(|p| p.len()).sum::<usize>()
+            + headers
+                .iter()
+                .map(|(n, v)| n.as_str().len() + v.len() + 4)
+                .sum::<usize>()
+            + if content_length { 40 } else { 0 }
+            + 2;
+        if size > self.limits.max_head_bytes {
+            return Err(self.fail(EncodeErrorKind::HeadTooLarge {
+                max: self.limits.max_head_bytes,
+            }));
+        }
+        Ok(())
+    }
+
     fn put_part(
         &mut self,
         dst: &mut impl BufMut,
@@ -555,11 +614,12 @@ impl BatchEncoder {
                 return Err(self.fail(EncodeErrorKind::UnknownContentIdReference));
             }
         }
+        let start_line: [&[u8]; 4] = [item.method.as_str().as_bytes(), b" ", url, b" HTTP/1.1\r\n"];
+        self.check_head(id, &start_line, &item.headers, &item.body)?;
         if let Some(id) = id {
             self.ids.insert(id);
         }
         self.kind = Some(MessageKind::Request);
-        let start_line: [&[u8]; 4] = [item.method.as_str().as_bytes(), b" ", url, b" HTTP/1.1\r\n"];
         self.put_part(dst, id, &start_line, &item.headers, &item.body);
         Ok(())
     }
@@ -579,7 +639,6 @@ impl BatchEncoder {
         if !reason.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)) {
             return Err(self.fail(EncodeErrorKind::InvalidReason));
         }
-        self.kind = Some(MessageKind::Response);
         let start_line: [&[u8]; 5] = [
             b"HTTP/1.1 ",
             item.status.as_str().as_bytes(),
@@ -587,6 +646,8 @@ impl BatchEncoder {
             reason.as_bytes(),
             b"\r\n",
         ];
+        self.check_head(id, &start_line, &item.headers, &item.body)?;
+        self.kind = Some(MessageKind::Response);
         self.put_part(dst, id, &start_line, &item.headers, &item.body);
         Ok(())
     }

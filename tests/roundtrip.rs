@@ -687,3 +687,50 @@ proptest! {
         prop_assert_eq!(chunked, whole);
     }
 }
+
+/// Found by the `roundtrip` fuzz target: an operation with more headers than the reader admits was written,
+/// and the default decoder refused it. The encoder now refuses heads beyond the reader's limits.
+#[test]
+fn heads_beyond_the_readers_limits_are_refused_unless_the_reader_admits_them() {
+    let mut batch = BatchRequest::new();
+    let mut op = batch.get("People");
+    for i in 0..300 {
+        op = op.header(&format!("x-h{i}"), "v");
+    }
+    let err = batch.encode().unwrap_err();
+    assert_eq!(
+        (err.kind(), err.operation()),
+        (EncodeErrorKind::TooManyHeaders { max: 256 }, Some(0))
+    );
+    let mut limits = odata_batch::Limits::default();
+    limits.max_headers = 400;
+    let mut options = EncodeOptions::new();
+    options.reader_limits(limits);
+    let encoded = batch.encode_with(&options).unwrap();
+    let mut reader = odata_batch::BatchDecoder::builder();
+    reader.limits(limits);
+    assert_eq!(
+        BatchRequest::decode_with(&reader, &encoded.content_type, encoded.body)
+            .unwrap()
+            .items,
+        batch.items
+    );
+
+    let mut batch = BatchRequest::new();
+    batch.get(format!("People?$filter={}", "a".repeat(300 * 1024)));
+    assert_eq!(
+        batch.encode().unwrap_err().kind(),
+        EncodeErrorKind::HeadTooLarge { max: 256 * 1024 }
+    );
+    let mut e = BatchEncoder::builder()
+        .reader_limits(odata_batch::Limits::server())
+        .build(b("batch_1"));
+    let mut out = BytesMut::new();
+    refused(
+        &mut e,
+        &mut out,
+        &req(Method::GET, &"x".repeat(81 * 1024)),
+        EncodeErrorKind::HeadTooLarge { max: 80 * 1024 },
+    );
+    e.request(&mut out, &req(Method::GET, &"x".repeat(64 * 1024))).unwrap();
+}
