@@ -6,7 +6,7 @@ use http::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use http::{HeaderMap, Method, StatusCode, Version};
 
 use crate::boundary::{Boundary, BoundaryGenerator};
-use crate::encoder::{content_type_for, BatchEncoder, EncodeError, EncodeErrorKind};
+use crate::encoder::{content_type_for, BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKind};
 use crate::model::{BatchRequest, BatchResponse, RequestItem, ResponseItem};
 
 impl RequestItem {
@@ -538,10 +538,9 @@ pub enum ContinueOnError {
 pub struct EncodeOptions {
     boundary: Option<Boundary>,
     seed: Option<u64>,
-    max_operations: Option<usize>,
-    content_length: bool,
+    /// Operation limit, Content-Length, reader limits: the encoder's own options.
+    encoder: BatchEncoderBuilder,
     continue_on_error: Option<ContinueOnError>,
-    reader_limits: Option<crate::Limits>,
 }
 
 impl EncodeOptions {
@@ -552,18 +551,16 @@ impl EncodeOptions {
 
     /// At most 1000 operations, the Dataverse / Dynamics 365 limit.
     pub fn dataverse() -> Self {
-        Self {
-            max_operations: Some(1000),
-            ..Self::default()
-        }
+        let mut options = Self::default();
+        options.max_operations(Some(1000));
+        options
     }
 
     /// At most 100 operations, the Creatio limit.
     pub fn creatio() -> Self {
-        Self {
-            max_operations: Some(100),
-            ..Self::default()
-        }
+        let mut options = Self::default();
+        options.max_operations(Some(100));
+        options
     }
 
     /// Uses this batch boundary instead of a generated one; a body that contains it is then an error
@@ -581,20 +578,20 @@ impl EncodeOptions {
 
     /// Refuses more operations than this.
     pub fn max_operations(&mut self, max: Option<usize>) -> &mut Self {
-        self.max_operations = max;
+        self.encoder.max_operations(max);
         self
     }
 
     /// Writes `Content-Length` on embedded messages with a body.
     pub fn content_length(&mut self, on: bool) -> &mut Self {
-        self.content_length = on;
+        self.encoder.content_length(on);
         self
     }
 
     /// The limits of the reader the batch is for (default [`Limits::client`](crate::Limits::client)): heads
     /// beyond them are refused ([`EncodeErrorKind::TooManyHeaders`], [`EncodeErrorKind::HeadTooLarge`]).
     pub fn reader_limits(&mut self, limits: crate::Limits) -> &mut Self {
-        self.reader_limits = Some(limits);
+        self.encoder.reader_limits(limits);
         self
     }
 
@@ -663,14 +660,7 @@ fn encode_items<T: Item>(
     // fresh boundaries and write again. A fixed batch boundary that a body contains is the caller's error.
     for _ in 0..BOUNDARY_TRIES {
         let outer = options.boundary.clone().unwrap_or_else(|| generator.next("batch_"));
-        let mut builder = BatchEncoder::builder();
-        builder
-            .max_operations(options.max_operations)
-            .content_length(options.content_length);
-        if let Some(limits) = options.reader_limits {
-            builder.reader_limits(limits);
-        }
-        let mut encoder = builder.build(outer);
+        let mut encoder = options.encoder.build(outer);
         let ids: usize = items.iter().filter_map(|it| it.content_id()).map(str::len).sum();
         encoder.reserve_content_ids(items.len(), ids);
         let mut out = BytesMut::with_capacity(size);

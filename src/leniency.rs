@@ -5,8 +5,7 @@
 /// requests. Writing is always strict.
 ///
 /// Not settings, because they are not deviations: header names and media types in any case (RFC 2045 §5.1,
-/// RFC 9110 §5.1), a close delimiter at the very end of the input without a line break, unless
-/// [`close_without_line_end`](Self::close_without_line_end) is off; a changeset response that a server sends
+/// RFC 9110 §5.1); a changeset response that a server sends
 /// unwrapped (SharePoint) or as one failed part in place of the changeset (OData 4.0 §11.7.7.3), since the
 /// decoder reads what is there and pairing responses with requests is the caller's step.
 ///

@@ -44,7 +44,8 @@ fn bodies_are_exact_and_lookalikes_stay_in_the_body() {
     let body: Vec<u8> = events
         .iter()
         .filter_map(|e| if let Event::Body(b) = e { Some(b.to_vec()) } else { None })
-        .concat();
+        .flatten()
+        .collect();
     assert_eq!(
         body,
         b"mid --batch_1 line\r\n--batch_1X\r\n--batch_1-\r\n--batch_1---\r\n-batch_1\r\n--batch_"
@@ -53,15 +54,6 @@ fn bodies_are_exact_and_lookalikes_stay_in_the_body() {
     let f = fixture("mixed-line-endings");
     let events = decode_whole(&lenient(), f.content_type, f.bytes).unwrap();
     assert!(events.contains(&Event::Body(Bytes::from_static(b"body"))));
-}
-
-trait Concat {
-    fn concat(self) -> Vec<u8>;
-}
-impl<I: Iterator<Item = Vec<u8>>> Concat for I {
-    fn concat(self) -> Vec<u8> {
-        self.flatten().collect()
-    }
 }
 
 #[test]

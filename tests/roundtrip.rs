@@ -323,13 +323,11 @@ fn every_validation_rule_refuses_before_writing() {
         e.begin_changeset(&mut out, &b("batch")).unwrap_err().kind(),
         EncodeErrorKind::BoundaryConflict
     );
-    let before = out.clone();
     e.begin_changeset(&mut out, &b("changeset_2")).unwrap();
     assert_eq!(
         e.end_changeset(&mut out).unwrap_err().kind(),
         EncodeErrorKind::EmptyChangeset
     );
-    drop(before);
     let mut done = BatchEncoder::new(b("batch_1"));
     let mut out = BytesMut::new();
     done.finish(&mut out).unwrap();

@@ -13,7 +13,6 @@ pub(crate) struct Message {
 /// Splits a captured HTTP/1.x message. Accepts CRLF or LF line ends; de-chunks a chunked body.
 pub(crate) fn parse(input: &[u8]) -> Result<Message, String> {
     let mut pos = 0;
-    let mut line_no = 0;
     let mut next_line = |pos: &mut usize| -> Result<(usize, Vec<u8>), String> {
         let start = *pos;
         let Some(nl) = input[start..].iter().position(|&b| b == b'\n') else {
@@ -22,7 +21,6 @@ pub(crate) fn parse(input: &[u8]) -> Result<Message, String> {
             ));
         };
         *pos = start + nl + 1;
-        line_no += 1;
         let mut line = &input[start..start + nl];
         if let [rest @ .., b'\r'] = line {
             line = rest;
