@@ -13,7 +13,7 @@ pub(crate) struct Message {
 /// Splits a captured HTTP/1.x message. Accepts CRLF or LF line ends; de-chunks a chunked body.
 pub(crate) fn parse(input: &[u8]) -> Result<Message, String> {
     let mut pos = 0;
-    let mut next_line = |pos: &mut usize| -> Result<(usize, Vec<u8>), String> {
+    let next_line = |pos: &mut usize| -> Result<(usize, Vec<u8>), String> {
         let start = *pos;
         let Some(nl) = input[start..].iter().position(|&b| b == b'\n') else {
             return Err(format!(
