@@ -1,6 +1,7 @@
-//! Encodes a 1000-operation request many times into one reused buffer (for profilers).
+//! Encodes a 1000-operation request (or, with a second argument `resp`, a 1000-operation response) many times
+//! into one reused buffer (for profilers).
 use bytes::BytesMut;
-use odata_batch::{BatchEncoder, BatchRequest, Boundary};
+use odata_batch::{BatchEncoder, BatchRequest, BatchResponse, Boundary};
 
 fn main() {
     let body = format!("{{\"description\":\"{}\"}}", "lorem ipsum ".repeat(84));
@@ -19,6 +20,29 @@ fn main() {
         }
     }
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    if std::env::args().nth(2).as_deref() == Some("resp") {
+        let mut response = BatchResponse::new();
+        for _ in 0..1000 {
+            response
+                .respond(http::StatusCode::OK)
+                .header("Content-Type", "application/json; odata.metadata=minimal")
+                .header("OData-Version", "4.0")
+                .body(body.clone());
+        }
+        let mut out = BytesMut::with_capacity(2 << 20);
+        let mut total = 0;
+        for _ in 0..n {
+            out.clear();
+            let mut e = BatchEncoder::new(boundaries_0());
+            for item in &response.items {
+                e.response(&mut out, item).unwrap();
+            }
+            e.finish(&mut out).unwrap();
+            total += out.len();
+        }
+        println!("{total}");
+        return;
+    }
     let boundaries: Vec<Boundary> = (0..21)
         .map(|i| Boundary::new(format!("b{i:02}_0123456789abcdef0123456789abcdef")).unwrap())
         .collect();
@@ -38,4 +62,8 @@ fn main() {
         total += out.len();
     }
     println!("{total}");
+}
+
+fn boundaries_0() -> Boundary {
+    Boundary::new("b00_0123456789abcdef0123456789abcdef").unwrap()
 }

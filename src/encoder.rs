@@ -24,7 +24,7 @@ use http::{HeaderMap, Method};
 use crate::boundary::Boundary;
 use crate::decoder::MessageKind;
 use crate::model::{RequestItem, ResponseItem};
-use crate::reference::{content_id_reference, ContentIds};
+use crate::reference::{content_id_reference, ContentIds, IdHash};
 
 /// Which rule an operation broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -473,13 +473,13 @@ impl BatchEncoder {
         Ok(())
     }
 
-    /// Checks what requests and responses share; returns the Content-ID to record.
+    /// Checks what requests and responses share; returns the Content-ID to record, with its hash.
     fn check_common<'a>(
         &self,
         kind: MessageKind,
         content_id: Option<&'a str>,
         body: &[u8],
-    ) -> Result<Option<&'a [u8]>, EncodeError> {
+    ) -> Result<Option<(&'a [u8], IdHash)>, EncodeError> {
         if self.finished {
             return Err(self.fail(EncodeErrorKind::Finished));
         }
@@ -491,14 +491,16 @@ impl BatchEncoder {
                 return Err(self.fail(EncodeErrorKind::TooManyOperations { max }));
             }
         }
-        let id = content_id.map(str::as_bytes);
-        if let Some(id) = id {
-            if id.is_empty() || !id.iter().all(|&b| is_visible(b)) {
+        let mut id = None;
+        if let Some(cid) = content_id.map(str::as_bytes) {
+            if cid.is_empty() || !cid.iter().all(|&b| is_visible(b)) {
                 return Err(self.fail(EncodeErrorKind::InvalidContentId));
             }
-            if kind == MessageKind::Request && self.ids.get(id).is_some() {
+            let hash = self.ids.hash(cid);
+            if kind == MessageKind::Request && self.ids.find(cid, hash).is_some() {
                 return Err(self.fail(EncodeErrorKind::DuplicateContentId));
             }
+            id = Some((cid, hash));
         }
         let conflict = match &self.changeset {
             Some(cs) => conflicts_any(body, &[&self.outer, &cs.delim]),
@@ -510,43 +512,10 @@ impl BatchEncoder {
         Ok(id)
     }
 
-    /// Writes one part: its head is assembled in a reused scratch buffer (cheap small appends) and written
-    /// with the body in two writes. The caller has checked every rule.
-    /// Checks the head against the reader's limits: header count, and size as the reader counts it (part
-    /// headers, blank line, start line, headers, blank line).
-    fn check_head(
-        &self,
-        content_id: Option<&[u8]>,
-        start_line: &[&[u8]],
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<(), EncodeError> {
-        let content_length =
-            self.content_length && !body.is_empty() && !headers.contains_key(http::header::CONTENT_LENGTH);
-        let count = headers.len() + usize::from(content_length);
-        if count > self.limits.max_headers {
-            return Err(self.fail(EncodeErrorKind::TooManyHeaders {
-                max: self.limits.max_headers,
-            }));
-        }
-        let size = PART_HEADERS.len()
-            + content_id.map_or(0, |id| id.len() + 14)
-            + 2
-            + start_line.iter().map(|p| p.len()).sum::<usize>()
-            + headers
-                .iter()
-                .map(|(n, v)| n.as_str().len() + v.len() + 4)
-                .sum::<usize>()
-            + if content_length { 40 } else { 0 }
-            + 2;
-        if size > self.limits.max_head_bytes {
-            return Err(self.fail(EncodeErrorKind::HeadTooLarge {
-                max: self.limits.max_head_bytes,
-            }));
-        }
-        Ok(())
-    }
-
+    /// Writes one part. Its head is assembled in a reused scratch buffer (cheap small appends), checked against
+    /// the reader's limits (header count; size as the reader counts it, from the part headers to the blank line
+    /// after the embedded headers), and only then written, with the body, in two writes. The caller has checked
+    /// every other rule; nothing is written or recorded when this refuses.
     fn put_part(
         &mut self,
         dst: &mut impl BufMut,
@@ -554,25 +523,22 @@ impl BatchEncoder {
         start_line: &[&[u8]],
         headers: &HeaderMap,
         body: &[u8],
-    ) {
+    ) -> Result<(), EncodeError> {
         let mut head = std::mem::take(&mut self.scratch);
         head.clear();
-        match &mut self.changeset {
-            Some(cs) => {
-                head.extend_from_slice(cs.delim.part_prefix(cs.operations == 0));
-                cs.operations += 1;
-            }
-            None => {
-                head.extend_from_slice(self.outer.part_prefix(!self.written));
-                self.written = true;
-            }
-        }
+        let prefix = match &self.changeset {
+            Some(cs) => cs.delim.part_prefix(cs.operations == 0),
+            None => self.outer.part_prefix(!self.written),
+        };
+        head.extend_from_slice(prefix);
+        let delimiter_line = prefix.len() - PART_HEADERS.len();
         if let Some(id) = content_id {
             head.extend_from_slice(b"Content-ID: ");
             head.extend_from_slice(id);
+            head.extend_from_slice(b"\r\n\r\n");
+        } else {
             head.extend_from_slice(b"\r\n");
         }
-        head.extend_from_slice(b"\r\n");
         for piece in start_line {
             head.extend_from_slice(piece);
         }
@@ -582,16 +548,38 @@ impl BatchEncoder {
             head.extend_from_slice(value.as_bytes());
             head.extend_from_slice(b"\r\n");
         }
-        if self.content_length && !body.is_empty() && !headers.contains_key(http::header::CONTENT_LENGTH) {
+        let content_length =
+            self.content_length && !body.is_empty() && !headers.contains_key(http::header::CONTENT_LENGTH);
+        if content_length {
             head.extend_from_slice(b"content-length: ");
             head.extend_from_slice(itoa_usize(body.len()).as_bytes());
             head.extend_from_slice(b"\r\n");
         }
         head.extend_from_slice(b"\r\n");
+        let refused = if headers.len() + usize::from(content_length) > self.limits.max_headers {
+            Some(EncodeErrorKind::TooManyHeaders {
+                max: self.limits.max_headers,
+            })
+        } else if head.len() - delimiter_line > self.limits.max_head_bytes {
+            Some(EncodeErrorKind::HeadTooLarge {
+                max: self.limits.max_head_bytes,
+            })
+        } else {
+            None
+        };
+        if let Some(kind) = refused {
+            self.scratch = head;
+            return Err(self.fail(kind));
+        }
         dst.put_slice(&head);
         dst.put_slice(body);
         self.scratch = head;
+        match &mut self.changeset {
+            Some(cs) => cs.operations += 1,
+            None => self.written = true,
+        }
         self.operations += 1;
+        Ok(())
     }
 
     /// Writes one request.
@@ -615,12 +603,11 @@ impl BatchEncoder {
             }
         }
         let start_line: [&[u8]; 4] = [item.method.as_str().as_bytes(), b" ", url, b" HTTP/1.1\r\n"];
-        self.check_head(id, &start_line, &item.headers, &item.body)?;
-        if let Some(id) = id {
-            self.ids.insert(id);
+        self.put_part(dst, id.map(|(id, _)| id), &start_line, &item.headers, &item.body)?;
+        if let Some((id, hash)) = id {
+            self.ids.insert_hashed(id, hash);
         }
         self.kind = Some(MessageKind::Request);
-        self.put_part(dst, id, &start_line, &item.headers, &item.body);
         Ok(())
     }
 
@@ -646,9 +633,8 @@ impl BatchEncoder {
             reason.as_bytes(),
             b"\r\n",
         ];
-        self.check_head(id, &start_line, &item.headers, &item.body)?;
+        self.put_part(dst, id.map(|(id, _)| id), &start_line, &item.headers, &item.body)?;
         self.kind = Some(MessageKind::Response);
-        self.put_part(dst, id, &start_line, &item.headers, &item.body);
         Ok(())
     }
 }

@@ -1,38 +1,29 @@
 //! Content-ID references: the table of ids defined so far, and `$id` references in request targets.
 
 use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::BuildHasher;
 
-/// The table's keys are already seeded hashes of the ids: hash them no further.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used; fold anything else in for completeness.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// Content-IDs defined so far, for request validation: one arena, no allocation per id beyond amortised growth.
+/// Content-IDs defined so far, for request validation: one arena and one open-addressing table (linear probing,
+/// at most half full), so recording an id allocates nothing beyond amortised growth and hashes it once.
 #[derive(Debug, Default)]
 pub(crate) struct ContentIds {
     /// Random per table, so that nobody can choose ids that collide.
     seed: Seed,
     arena: Vec<u8>,
     pub(crate) ranges: Vec<(u32, u32)>,
-    latest: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
+    /// The table: for each id, the index of its latest definition. Length zero or a power of two.
+    slots: Vec<Slot>,
+    /// Occupied slots.
+    occupied: usize,
     pub(crate) changeset_start: usize,
-    collided: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    /// The id's hash: compared before the bytes, and kept so that growing the table hashes nothing again.
+    hash: u64,
+    /// Index into `ranges` plus one; zero when the slot is free.
+    index: u32,
 }
 
 /// A per-table random seed for [`Seed::hash`].
@@ -46,9 +37,8 @@ impl Default for Seed {
 }
 
 impl Seed {
-    /// A seeded multiply-xor hash, word by word. Each step is a bijection of the state, so ids of up to eight
-    /// bytes (nearly all Content-IDs) never collide; longer ones fall back to comparison in `get`. It replaced
-    /// SipHash, which cost about 250 instructions per id in the encode bench.
+    /// A seeded multiply-xor hash, word by word. It replaced SipHash, which cost about 250 instructions per id
+    /// in the encode bench; a collision costs one more probe and a byte comparison, never a wrong answer.
     #[inline]
     fn hash(&self, id: &[u8]) -> u64 {
         const K: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -62,25 +52,71 @@ impl Seed {
     }
 }
 
+/// The hash of an id in one table, from [`ContentIds::hash`]: computed once, used to look up and to insert.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdHash(u64);
+
+impl IdHash {
+    /// The first slot to probe: the well-mixed high half of the hash.
+    fn home(self, mask: usize) -> usize {
+        (self.0 >> 32) as usize & mask
+    }
+}
+
+/// Byte equality without a library call for the short ids nearly every batch uses.
+#[inline]
+fn same_id(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 8 {
+        let word = |s: &[u8]| {
+            let mut w = [0u8; 8];
+            w[..s.len()].copy_from_slice(s);
+            u64::from_le_bytes(w)
+        };
+        return word(a) == word(b);
+    }
+    a == b
+}
+
 impl ContentIds {
     /// Room for `count` ids of `bytes` bytes in all, so that recording them allocates nothing more.
     pub(crate) fn reserve(&mut self, count: usize, bytes: usize) {
         self.arena.reserve(bytes);
         self.ranges.reserve(count);
-        self.latest.reserve(count);
+        let want = (self.occupied + count).saturating_mul(2).next_power_of_two();
+        if want > self.slots.len() {
+            self.rebuild(want);
+        }
+    }
+
+    pub(crate) fn hash(&self, id: &[u8]) -> IdHash {
+        IdHash(self.seed.hash(id))
+    }
+
+    /// The index of the latest definition of `id`, whose hash is `hash`.
+    pub(crate) fn find(&self, id: &[u8], hash: IdHash) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = hash.home(mask);
+        loop {
+            let slot = self.slots[i];
+            if slot.index == 0 {
+                return None;
+            }
+            let index = slot.index as usize - 1;
+            if slot.hash == hash.0 && same_id(self.id(index), id) {
+                return Some(index);
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     pub(crate) fn get(&self, id: &[u8]) -> Option<usize> {
-        let hash = self.seed.hash(id);
-        if let Some(&i) = self.latest.get(&hash) {
-            if self.id(i as usize) == id {
-                return Some(i as usize);
-            }
-        }
-        if self.collided {
-            return (0..self.ranges.len()).rev().find(|&i| self.id(i) == id);
-        }
-        None
+        self.find(id, self.hash(id))
     }
 
     pub(crate) fn id(&self, i: usize) -> &[u8] {
@@ -89,15 +125,56 @@ impl ContentIds {
     }
 
     pub(crate) fn insert(&mut self, id: &[u8]) {
+        self.insert_hashed(id, self.hash(id));
+    }
+
+    /// Records a definition of `id` (whose hash is `hash`); a later definition of the same id replaces the
+    /// earlier one in lookups.
+    pub(crate) fn insert_hashed(&mut self, id: &[u8], hash: IdHash) {
         let start = self.arena.len() as u32;
         self.arena.extend_from_slice(id);
-        let index = self.ranges.len() as u32;
+        let index = self.ranges.len();
         self.ranges.push((start, self.arena.len() as u32));
-        let hash = self.seed.hash(id);
-        if let Some(prev) = self.latest.insert(hash, index) {
-            if self.id(prev as usize) != id {
-                self.collided = true;
+        if (self.occupied + 1) * 2 > self.slots.len() {
+            self.rebuild((self.slots.len() * 2).max(16));
+        }
+        self.place(index, hash);
+    }
+
+    /// Puts definition `index` in the table, over an earlier definition of the same id.
+    fn place(&mut self, index: usize, hash: IdHash) {
+        let mask = self.slots.len() - 1;
+        let mut i = hash.home(mask);
+        loop {
+            let slot = self.slots[i];
+            if slot.index == 0 {
+                self.occupied += 1;
+                break;
             }
+            if slot.hash == hash.0 && same_id(self.id(slot.index as usize - 1), self.id(index)) {
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = Slot {
+            hash: hash.0,
+            index: index as u32 + 1,
+        };
+    }
+
+    /// Moves every entry into a table of `len` slots (a power of two).
+    fn rebuild(&mut self, len: usize) {
+        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); len]);
+        self.occupied = 0;
+        let mask = len - 1;
+        for slot in old.into_iter().filter(|s| s.index != 0) {
+            // The entries are distinct ids: each goes to the first free slot from its home.
+            let mut i = IdHash(slot.hash).home(mask);
+            while self.slots[i].index != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
+            self.occupied += 1;
         }
     }
 
@@ -118,7 +195,8 @@ pub(crate) fn content_id_reference(target: &[u8]) -> Option<&[u8]> {
         .position(|b| matches!(b, b'/' | b'?' | b'(' | b'#'))
         .unwrap_or(t.len());
     let id = &t[..end];
-    if id.is_empty() || SYSTEM_RESOURCES.iter().any(|s| s.eq_ignore_ascii_case(id)) {
+    // System resources are names: an id that starts with a digit (nearly all) needs no comparison.
+    if id.is_empty() || (!id[0].is_ascii_digit() && SYSTEM_RESOURCES.iter().any(|s| s.eq_ignore_ascii_case(id))) {
         return None;
     }
     Some(id)
@@ -138,6 +216,31 @@ mod tests {
         assert_eq!(content_id_reference(b"$Batch"), None);
         assert_eq!(content_id_reference(b"People"), None);
         assert_eq!(content_id_reference(b"$"), None);
+    }
+
+    #[test]
+    fn content_id_table_grows_and_keeps_the_latest_definition() {
+        let mut ids = ContentIds::default();
+        let names: Vec<String> = (0..5000).map(|i| format!("id{i}")).collect();
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(ids.get(name.as_bytes()), None);
+            ids.insert(name.as_bytes());
+            assert_eq!(ids.get(name.as_bytes()), Some(i));
+        }
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(ids.get(name.as_bytes()), Some(i), "{name}");
+        }
+        ids.insert(b"id7");
+        assert_eq!(ids.get(b"id7"), Some(5000));
+        assert_eq!(ids.get(b"id5000"), None);
+        assert_eq!(ids.get(b"a-much-longer-content-id-than-eight-bytes"), None);
+        let mut reserved = ContentIds::default();
+        reserved.reserve(100, 300);
+        let slots = reserved.slots.len();
+        for i in 0..100 {
+            reserved.insert(format!("{i}").as_bytes());
+        }
+        assert_eq!(reserved.slots.len(), slots, "reserve made room for every id");
     }
 
     #[test]
