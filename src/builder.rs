@@ -20,6 +20,8 @@ impl RequestItem {
             version: Some(Version::HTTP_11),
             headers: HeaderMap::new(),
             body: Bytes::new(),
+            depends_on: Vec::new(),
+            condition: None,
         }
     }
 
@@ -57,6 +59,8 @@ impl From<http::Request<Bytes>> for RequestItem {
             version: Some(Version::HTTP_11),
             headers: parts.headers,
             body,
+            depends_on: Vec::new(),
+            condition: None,
         }
     }
 }

@@ -92,6 +92,23 @@ pub struct RequestItem {
     pub headers: HeaderMap,
     /// The body, sharing memory with the decoded payload.
     pub body: Bytes,
+    /// What this request waits for (the JSON format's `dependsOn`): earlier requests by Content-ID, or earlier
+    /// changesets. Empty for multipart batches, whose requests run in order. Writing JSON adds the dependency
+    /// a `$id` URL implies when it is missing.
+    pub depends_on: Vec<Dependency>,
+    /// The JSON format's `if` member: an expression the service evaluates before running the request, kept as
+    /// given. Multipart cannot carry it.
+    pub condition: Option<String>,
+}
+
+/// An entry of a request's `dependsOn` (JSON batch format).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Dependency {
+    /// An earlier request, by its Content-ID (the JSON `id`).
+    Request(String),
+    /// An earlier changeset (atomicity group), by its index in the batch: names of atomicity groups are
+    /// presentation only, written as `changeset1`, `changeset2`, ... unless an id already uses the name.
+    Changeset(usize),
 }
 
 /// One response of a batch, owned.
@@ -144,13 +161,16 @@ pub struct BatchRequest {
     pub items: Vec<RequestItem>,
     /// Number of changesets (including empty ones).
     pub changesets: usize,
+    /// Top-level annotations of a JSON batch document (`"@odata.context"` and the like): name and the value's
+    /// JSON text, in document order. Multipart has none.
+    pub annotations: Vec<(String, String)>,
     pub(crate) build: BuildState,
 }
 
 impl PartialEq for BatchRequest {
-    /// Equal items and changeset count (builder bookkeeping does not count).
+    /// Equal items, changeset count and annotations (builder bookkeeping does not count).
     fn eq(&self, other: &Self) -> bool {
-        self.items == other.items && self.changesets == other.changesets
+        self.items == other.items && self.changesets == other.changesets && self.annotations == other.annotations
     }
 }
 
@@ -182,13 +202,22 @@ pub struct BatchResponse {
     pub items: Vec<ResponseItem>,
     /// Number of changesets (including empty ones).
     pub changesets: usize,
+    /// Top-level annotations of a JSON batch document other than `@nextLink`: name and the value's JSON text,
+    /// in document order. Multipart has none.
+    pub annotations: Vec<(String, String)>,
+    /// A JSON batch response's `@nextLink`: the service has not finished, and the remaining responses are to be
+    /// fetched from this URL. `None` for complete responses and for multipart.
+    pub next_link: Option<String>,
     pub(crate) build: BuildState,
 }
 
 impl PartialEq for BatchResponse {
-    /// Equal items and changeset count (builder bookkeeping does not count).
+    /// Equal items, changeset count, annotations and next link (builder bookkeeping does not count).
     fn eq(&self, other: &Self) -> bool {
-        self.items == other.items && self.changesets == other.changesets
+        self.items == other.items
+            && self.changesets == other.changesets
+            && self.annotations == other.annotations
+            && self.next_link == other.next_link
     }
 }
 
@@ -213,6 +242,8 @@ impl Item for RequestItem {
             version: line.version.map(version),
             headers: header_map(head, head.headers()),
             body,
+            depends_on: Vec::new(),
+            condition: None,
         }
     }
 }
@@ -359,7 +390,7 @@ impl BatchRequest {
         Ok(Self {
             items,
             changesets,
-            build: BuildState::default(),
+            ..Self::default()
         })
     }
 }
@@ -390,7 +421,7 @@ impl BatchResponse {
         Ok(Self {
             items,
             changesets,
-            build: BuildState::default(),
+            ..Self::default()
         })
     }
 }

@@ -157,7 +157,7 @@ fn encode_then_decode_gives_back_the_json() {
          "headers": {"content-type": "application/json"}, "body": {"Name": "A", "Tags": [1, 2]}},
         {"id": "2", "atomicityGroup": "changeset1", "dependsOn": ["1"], "method": "PATCH", "url": "$1",
          "headers": {"content-type": "application/json", "if-match": "*"}, "body": {"Age": 3}},
-        {"method": "GET", "url": "People?$top=2", "headers": {"accept": "application/json"}},
+        {"id": "g", "method": "GET", "url": "People?$top=2", "headers": {"accept": "application/json"}},
         {"id": "3", "method": "PUT", "url": "People(1)/Photo", "headers": {"content-type": "image/png"}, "body": "iVBORw"},
         {"id": "4", "method": "POST", "url": "Notes", "headers": {"content-type": "text/plain"}, "body": "line one\r\nline two"}
     ]});
@@ -204,10 +204,12 @@ fn encode_refuses_invalid_input_naming_the_rule() {
     let out = run_with_stdin(&["encode"], get_in_changeset.as_bytes());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("operation 0: GET or HEAD inside a changeset"));
-    let forward = r#"{"requests":[{"method":"get","url":"$9/Orders"}]}"#;
+    let forward = r#"{"requests":[{"id":"1","method":"get","url":"$9/Orders"}]}"#;
     let out = run_with_stdin(&["encode"], forward.as_bytes());
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not defined earlier"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("item 0 at byte 44: reference \"$9\" is not listed in dependsOn")
+    );
     let out = run_with_stdin(&["encode"], b"{not json");
     assert_eq!(out.status.code(), Some(1));
     let out = run_with_stdin(&["encode", "--boundary", "bad@boundary"], b"{\"requests\":[]}");

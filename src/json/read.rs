@@ -1,0 +1,1152 @@
+//! Reading JSON batch documents: a resumable scanner that finds each item of the `requests` / `responses`
+//! array as it completes, then reads that one item with serde_json and checks the format's rules.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use base64::Engine as _;
+use bytes::{Buf, Bytes, BytesMut};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::{is_json_media_type, is_text_media_type};
+use crate::decoder::MessageKind;
+use crate::grammar;
+use crate::model::{BatchRequest, BatchResponse, Dependency, RequestItem, ResponseItem};
+use crate::reference::content_id_reference;
+
+/// Which rule a JSON batch document broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonErrorKind {
+    /// Not valid JSON, or a member of the wrong JSON type (serde_json's message).
+    Syntax(String),
+    /// The document ends before its closing brackets: a cut-off stream, never a complete batch.
+    Truncated,
+    /// Something other than white space after the document.
+    TrailingData,
+    /// A required member is missing: `requests` / `responses` at the top, `id`, `method`, `url` in a request,
+    /// `status` in a response.
+    MissingMember(&'static str),
+    /// A member the format does not define (annotations, names with `@`, are allowed at the top level only).
+    UnknownMember(String),
+    /// The same member twice in one object.
+    DuplicateMember(String),
+    /// The same header name twice (compared without case).
+    DuplicateHeader(String),
+    /// A header name that is not an HTTP token, or a value that is not a string (or `null`) or has a control
+    /// character.
+    InvalidHeader(String),
+    /// A method that is not an HTTP token.
+    InvalidMethod,
+    /// A status that is not an integer from 100 to 999.
+    InvalidStatus,
+    /// A body that does not fit its media type: a non-string for text or binary, invalid base64url.
+    InvalidBody,
+    /// A body on a `GET` or `DELETE` request.
+    BodyNotAllowed,
+    /// An `id` or `atomicityGroup` that is empty or has characters outside `unreserved` (RFC 3986).
+    InvalidId(String),
+    /// An `id` used by an earlier item.
+    DuplicateId(String),
+    /// An `id` equal to an `atomicityGroup` of the document.
+    IdEqualsGroup(String),
+    /// The members of an atomicity group are not adjacent.
+    GroupNotAdjacent(String),
+    /// A `dependsOn` entry that is neither an earlier request nor an earlier atomicity group (this includes
+    /// the request itself and forward references).
+    UnknownDependency(String),
+    /// A `dependsOn` entry naming the request's own atomicity group.
+    DependsOnOwnGroup(String),
+    /// A `dependsOn` entry naming a request inside another atomicity group: the group must be named instead.
+    DependsOnMemberOfOtherGroup(String),
+    /// A `$id` reference in `url` or `if` to a request that `dependsOn` does not list (directly, or through
+    /// its atomicity group).
+    ReferenceNotInDependsOn(String),
+}
+
+impl fmt::Display for JsonErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Syntax(m) => write!(f, "invalid JSON batch: {m}"),
+            Self::Truncated => f.write_str("the document is cut off before its end"),
+            Self::TrailingData => f.write_str("data after the end of the document"),
+            Self::MissingMember(m) => write!(f, "missing member \"{m}\""),
+            Self::UnknownMember(m) => write!(f, "unknown member \"{m}\""),
+            Self::DuplicateMember(m) => write!(f, "member \"{m}\" appears twice"),
+            Self::DuplicateHeader(h) => write!(f, "header \"{h}\" appears twice"),
+            Self::InvalidHeader(h) => write!(f, "header \"{h}\" is not a valid HTTP header"),
+            Self::InvalidMethod => f.write_str("method is not an HTTP token"),
+            Self::InvalidStatus => f.write_str("status is not an integer from 100 to 999"),
+            Self::InvalidBody => f.write_str("body does not fit its media type"),
+            Self::BodyNotAllowed => f.write_str("GET and DELETE requests cannot have a body"),
+            Self::InvalidId(id) => write!(f, "\"{id}\" is not a valid id (1*unreserved)"),
+            Self::DuplicateId(id) => write!(f, "id \"{id}\" is used by an earlier item"),
+            Self::IdEqualsGroup(id) => write!(f, "\"{id}\" is both an id and an atomicity group"),
+            Self::GroupNotAdjacent(g) => write!(f, "members of atomicity group \"{g}\" are not adjacent"),
+            Self::UnknownDependency(d) => write!(f, "dependsOn \"{d}\" is not an earlier request or group"),
+            Self::DependsOnOwnGroup(d) => write!(f, "dependsOn \"{d}\" names the request's own group"),
+            Self::DependsOnMemberOfOtherGroup(d) => {
+                write!(f, "dependsOn \"{d}\" is inside another atomicity group: name the group")
+            }
+            Self::ReferenceNotInDependsOn(d) => write!(f, "reference \"${d}\" is not listed in dependsOn"),
+        }
+    }
+}
+
+/// A JSON batch document that could not be read: the rule, the item (0-based) it concerns, and the byte
+/// offset in the document where the offending value starts.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::{BatchRequest, JsonErrorKind};
+///
+/// let doc = r#"{"requests":[{"id":"1","method":"get","url":"A"},{"id":"1","method":"get","url":"B"}]}"#;
+/// let err = BatchRequest::from_json(doc).unwrap_err();
+/// assert_eq!(err.kind(), &JsonErrorKind::DuplicateId("1".into()));
+/// assert_eq!((err.item(), err.offset()), (Some(1), Some(56)));
+/// assert_eq!(err.to_string(), "item 1 at byte 56: id \"1\" is used by an earlier item");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    kind: JsonErrorKind,
+    item: Option<usize>,
+    offset: Option<usize>,
+}
+
+impl JsonError {
+    pub(crate) fn new(kind: JsonErrorKind, item: Option<usize>, offset: Option<usize>) -> Self {
+        Self { kind, item, offset }
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> &JsonErrorKind {
+        &self.kind
+    }
+
+    /// The item (request or response, 0-based) it concerns, if one.
+    pub fn item(&self) -> Option<usize> {
+        self.item
+    }
+
+    /// Where in the document, in bytes from its start, when known.
+    pub fn offset(&self) -> Option<usize> {
+        self.offset
+    }
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.item, self.offset) {
+            (Some(i), Some(o)) => write!(f, "item {i} at byte {o}: ")?,
+            (Some(i), None) => write!(f, "item {i}: ")?,
+            (None, Some(o)) => write!(f, "at byte {o}: ")?,
+            (None, None) => {}
+        }
+        self.kind.fmt(f)
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// Settings for reading JSON batch documents.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::json::JsonReadOptions;
+/// use odata_batch::BatchResponse;
+///
+/// // Microsoft Graph writes binary bodies in standard base64 (`+`, `/`), not base64url.
+/// let doc = r#"{"responses":[{"id":"1","status":200,"headers":{"content-type":"image/png"},"body":"+/8="}]}"#;
+/// assert!(BatchResponse::from_json(doc).is_err());
+/// let mut options = JsonReadOptions::new();
+/// options.standard_base64(true);
+/// let batch = BatchResponse::from_json_with(&options, doc).unwrap();
+/// assert_eq!(&batch.items[0].body[..], &[0xfb, 0xff]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct JsonReadOptions {
+    standard_base64: bool,
+    validate: bool,
+}
+
+impl Default for JsonReadOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl JsonReadOptions {
+    /// Defaults: binary bodies in base64url only (padding optional), every rule of the format checked.
+    pub fn new() -> Self {
+        Self {
+            standard_base64: false,
+            validate: true,
+        }
+    }
+
+    /// Also accept binary bodies in standard base64 (`+` and `/`), as Microsoft Graph writes them.
+    pub fn standard_base64(&mut self, on: bool) -> &mut Self {
+        self.standard_base64 = on;
+        self
+    }
+
+    /// Check the rules on ids, atomicity groups, `dependsOn` and references (default on). Off, only what the
+    /// model needs is checked: JSON syntax, member names and types, headers, methods, statuses and bodies.
+    pub fn validate(&mut self, on: bool) -> &mut Self {
+        self.validate = on;
+        self
+    }
+}
+
+/// What a [`JsonBatchReader`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonEvent {
+    /// A request, complete. Its `changeset` is the index of its atomicity group in the document.
+    Request(RequestItem),
+    /// A response, complete.
+    Response(ResponseItem),
+    /// A top-level annotation: its name and the JSON text of its value.
+    Annotation(String, String),
+    /// The `@nextLink` of a partial response.
+    NextLink(String),
+    /// The document's closing brace: the batch is complete.
+    Finished,
+}
+
+/// Where the scanner is in the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Before the opening brace.
+    Start,
+    /// Before a member name (`first`: right after the opening brace, where `}` may come).
+    Name { first: bool },
+    /// After a member name, before the colon.
+    Colon,
+    /// After the colon of the item array's member, before `[`.
+    ArrayOpen,
+    /// In the item array, before an item or `]` (`first`: right after `[`), else before `,` or `]`.
+    Element { first: bool },
+    /// After a `,` in the item array: an item must follow.
+    NextItem,
+    /// In an item's object.
+    Item,
+    /// In the value of an annotation.
+    Annotation,
+    /// After a member's value, before `,` or `}`.
+    AfterMember,
+    /// After the closing brace.
+    Done,
+}
+
+/// Progress through one JSON value: where the scan resumes and what it is inside.
+#[derive(Debug, Clone, Copy, Default)]
+struct ValueScan {
+    pos: usize,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl ValueScan {
+    /// Scans `buf` (whose first byte starts the value) from where it stopped; the value's length once it is
+    /// complete. Brackets are counted, not matched: serde_json checks the value afterwards.
+    fn scan(&mut self, buf: &[u8], eof: bool) -> Option<usize> {
+        if self.pos == 0 {
+            match buf.first()? {
+                b'{' | b'[' => self.depth = 1,
+                b'"' => self.in_string = true,
+                _ => {
+                    // A number or literal ends at a delimiter; at the end of input it ends there.
+                    let end = buf
+                        .iter()
+                        .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n'));
+                    return end.or(eof.then_some(buf.len()));
+                }
+            }
+            self.pos = 1;
+        }
+        while self.pos < buf.len() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                    self.pos += 1;
+                    continue;
+                }
+                match memchr::memchr2(b'"', b'\\', &buf[self.pos..]) {
+                    None => {
+                        self.pos = buf.len();
+                        return None;
+                    }
+                    Some(n) => {
+                        self.pos += n + 1;
+                        if buf[self.pos - 1] == b'\\' {
+                            self.escaped = true;
+                        } else {
+                            self.in_string = false;
+                            if self.depth == 0 {
+                                return Some(self.pos);
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            let b = buf[self.pos];
+            self.pos += 1;
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        return Some(self.pos);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
+/// A streaming reader of JSON batch documents, requests or responses: feed it the document as it arrives
+/// (in a `BytesMut`, like [`BatchDecoder`](crate::BatchDecoder)); it consumes what it has read and returns
+/// each item as soon as its closing brace is in. Memory stays bounded by one item plus what the caller
+/// buffers. A document that ends before its closing brackets is [`JsonErrorKind::Truncated`] at the end of
+/// input, never a normal end: a service that fails after sending `200 OK` can only cut the stream.
+///
+/// # Example
+///
+/// ```
+/// use bytes::BytesMut;
+/// use odata_batch::json::{JsonBatchReader, JsonEvent};
+/// use odata_batch::MessageKind;
+///
+/// let mut reader = JsonBatchReader::new(MessageKind::Response);
+/// let mut buf = BytesMut::from(&br#"{"responses":[{"id":"1","status":200,"body":{"a":1}},{"id":"2","sta"#[..]);
+/// let Some(JsonEvent::Response(first)) = reader.read(&mut buf).unwrap() else { panic!() };
+/// assert_eq!(&first.body[..], br#"{"a":1}"#);
+/// assert_eq!(reader.read(&mut buf).unwrap(), None); // the second item is not complete yet
+/// buf.extend_from_slice(br#"tus":404}]}"#);
+/// assert!(matches!(reader.read(&mut buf).unwrap(), Some(JsonEvent::Response(r)) if r.status == 404));
+/// assert_eq!(reader.read_eof(&mut buf).unwrap(), Some(JsonEvent::Finished));
+///
+/// // Cut off: an error, not an end.
+/// let mut reader = JsonBatchReader::new(MessageKind::Response);
+/// let mut buf = BytesMut::from(&br#"{"responses":[{"id":"1","status":200}"#[..]);
+/// assert!(reader.read_eof(&mut buf).is_ok()); // the complete item
+/// assert!(reader.read_eof(&mut buf).is_err());
+/// ```
+#[derive(Debug)]
+pub struct JsonBatchReader {
+    kind: MessageKind,
+    options: JsonReadOptions,
+    state: State,
+    /// Document bytes consumed before the buffer's first byte.
+    base: usize,
+    value: ValueScan,
+    /// The member whose value comes next, and where its name started.
+    member: Option<(String, usize)>,
+    /// Top-level member names seen.
+    names: Vec<String>,
+    array_seen: bool,
+    items: usize,
+    rules: Rules,
+    failed: Option<JsonError>,
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+impl JsonBatchReader {
+    /// A reader of `kind` documents with default options.
+    pub fn new(kind: MessageKind) -> Self {
+        Self::with_options(kind, JsonReadOptions::new())
+    }
+
+    /// A reader of `kind` documents with these options.
+    pub fn with_options(kind: MessageKind, options: JsonReadOptions) -> Self {
+        Self {
+            kind,
+            options,
+            state: State::Start,
+            base: 0,
+            value: ValueScan::default(),
+            member: None,
+            names: Vec::new(),
+            array_seen: false,
+            items: 0,
+            rules: Rules::default(),
+            failed: None,
+        }
+    }
+
+    /// Items read so far.
+    pub fn items(&self) -> usize {
+        self.items
+    }
+
+    /// The next event, or `None` when more input is needed.
+    ///
+    /// # Errors
+    ///
+    /// [`JsonError`]; the reader then keeps returning it.
+    pub fn read(&mut self, buf: &mut BytesMut) -> Result<Option<JsonEvent>, JsonError> {
+        self.step(buf, false)
+    }
+
+    /// Like [`read`](Self::read), when no more input will come: what is left must complete the document.
+    ///
+    /// # Errors
+    ///
+    /// As for `read`, and [`JsonErrorKind::Truncated`] when the document is cut off.
+    pub fn read_eof(&mut self, buf: &mut BytesMut) -> Result<Option<JsonEvent>, JsonError> {
+        self.step(buf, true)
+    }
+
+    fn array_name(&self) -> &'static str {
+        match self.kind {
+            MessageKind::Request => "requests",
+            MessageKind::Response => "responses",
+        }
+    }
+
+    fn fail(&mut self, kind: JsonErrorKind, item: Option<usize>, offset: usize) -> JsonError {
+        let e = JsonError::new(kind, item, Some(offset));
+        self.failed = Some(e.clone());
+        e
+    }
+
+    /// Drops leading white space; the first byte after it, if any.
+    fn skip_ws(&mut self, buf: &mut BytesMut) -> Option<u8> {
+        let n = buf.iter().position(|&b| !is_ws(b)).unwrap_or(buf.len());
+        buf.advance(n);
+        self.base += n;
+        buf.first().copied()
+    }
+
+    fn consume(&mut self, buf: &mut BytesMut, n: usize) -> Bytes {
+        self.base += n;
+        self.value = ValueScan::default();
+        buf.split_to(n).freeze()
+    }
+
+    fn step(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<JsonEvent>, JsonError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        loop {
+            let item = (self.state == State::Item).then_some(self.items);
+            let Some(b) = self.skip_ws(buf) else {
+                if !eof {
+                    return Ok(None);
+                }
+                return match self.state {
+                    State::Done => Ok(None),
+                    _ => Err(self.fail(JsonErrorKind::Truncated, item, self.base)),
+                };
+            };
+            let at = self.base;
+            let unexpected = |what: &str| JsonErrorKind::Syntax(format!("expected {what}, found '{}'", b as char));
+            match self.state {
+                State::Start => {
+                    if b != b'{' {
+                        return Err(self.fail(unexpected("'{' opening a batch document"), None, at));
+                    }
+                    self.consume(buf, 1);
+                    self.state = State::Name { first: true };
+                }
+                State::Name { first } => {
+                    if b == b'}' && first {
+                        self.consume(buf, 1);
+                        return self.finish(at).map(Some);
+                    }
+                    if b != b'"' {
+                        return Err(self.fail(unexpected("a member name"), None, at));
+                    }
+                    let Some(len) = self.value.scan(buf, eof) else {
+                        return self.need_more(eof, None);
+                    };
+                    let raw = self.consume(buf, len);
+                    let name: String = serde_json::from_slice(&raw)
+                        .map_err(|e| self.fail(JsonErrorKind::Syntax(e.to_string()), None, at))?;
+                    if self.names.contains(&name) {
+                        return Err(self.fail(JsonErrorKind::DuplicateMember(name), None, at));
+                    }
+                    self.names.push(name.clone());
+                    self.member = Some((name, at));
+                    self.state = State::Colon;
+                }
+                State::Colon => {
+                    if b != b':' {
+                        return Err(self.fail(unexpected("':'"), None, at));
+                    }
+                    self.consume(buf, 1);
+                    let (name, name_at) = self.member.clone().expect("a name precedes the colon");
+                    if name == self.array_name() {
+                        self.array_seen = true;
+                        self.state = State::ArrayOpen;
+                    } else if name.contains('@') {
+                        self.state = State::Annotation;
+                    } else {
+                        return Err(self.fail(JsonErrorKind::UnknownMember(name), None, name_at));
+                    }
+                }
+                State::ArrayOpen => {
+                    if b != b'[' {
+                        return Err(self.fail(unexpected("'[' opening the item array"), None, at));
+                    }
+                    self.consume(buf, 1);
+                    self.state = State::Element { first: true };
+                }
+                State::Element { first } => {
+                    if b == b']' {
+                        self.consume(buf, 1);
+                        self.state = State::AfterMember;
+                    } else if first {
+                        self.state = State::Item;
+                    } else if b == b',' {
+                        self.consume(buf, 1);
+                        self.state = State::NextItem;
+                    } else {
+                        return Err(self.fail(unexpected("',' or ']'"), None, at));
+                    }
+                }
+                State::NextItem => {
+                    if b == b']' {
+                        return Err(self.fail(unexpected("an item after ','"), Some(self.items), at));
+                    }
+                    self.state = State::Item;
+                }
+                State::Item => {
+                    if self.value.pos == 0 && b != b'{' {
+                        return Err(self.fail(unexpected("an object for the item"), Some(self.items), at));
+                    }
+                    let Some(len) = self.value.scan(buf, eof) else {
+                        return self.need_more(eof, Some(self.items));
+                    };
+                    let raw = self.consume(buf, len);
+                    let index = self.items;
+                    self.items += 1;
+                    self.state = State::Element { first: false };
+                    let event = self
+                        .item(raw, index, at)
+                        .inspect_err(|e| self.failed = Some(e.clone()))?;
+                    return Ok(Some(event));
+                }
+                State::Annotation => {
+                    let Some(len) = self.value.scan(buf, eof) else {
+                        return self.need_more(eof, None);
+                    };
+                    let raw = self.consume(buf, len);
+                    self.state = State::AfterMember;
+                    let text = std::str::from_utf8(&raw)
+                        .ok()
+                        .and_then(|t| serde_json::from_str::<&RawValue>(t).ok().map(|_| t.to_owned()));
+                    let Some(text) = text else {
+                        return Err(self.fail(JsonErrorKind::Syntax("invalid annotation value".into()), None, at));
+                    };
+                    let (name, name_at) = self.member.take().expect("a name precedes the value");
+                    if name == "@nextLink" || name == "@odata.nextLink" {
+                        return match serde_json::from_str::<String>(&text) {
+                            Ok(link) => Ok(Some(JsonEvent::NextLink(link))),
+                            Err(_) => {
+                                Err(self.fail(JsonErrorKind::Syntax(format!("{name} is not a string")), None, name_at))
+                            }
+                        };
+                    }
+                    return Ok(Some(JsonEvent::Annotation(name, text)));
+                }
+                State::AfterMember => match b {
+                    b',' => {
+                        self.consume(buf, 1);
+                        self.state = State::Name { first: false };
+                    }
+                    b'}' => {
+                        self.consume(buf, 1);
+                        return self.finish(at).map(Some);
+                    }
+                    _ => return Err(self.fail(unexpected("',' or '}'"), None, at)),
+                },
+                State::Done => {
+                    return Err(self.fail(JsonErrorKind::TrailingData, None, at));
+                }
+            }
+        }
+    }
+
+    fn need_more(&mut self, eof: bool, item: Option<usize>) -> Result<Option<JsonEvent>, JsonError> {
+        if eof {
+            Err(self.fail(JsonErrorKind::Truncated, item, self.base))
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn finish(&mut self, at: usize) -> Result<JsonEvent, JsonError> {
+        self.state = State::Done;
+        if !self.array_seen {
+            let name = self.array_name();
+            return Err(self.fail(JsonErrorKind::MissingMember(name), None, at));
+        }
+        Ok(JsonEvent::Finished)
+    }
+
+    /// Reads one complete item.
+    fn item(&mut self, raw: Bytes, index: usize, at: usize) -> Result<JsonEvent, JsonError> {
+        let offset_of = |v: &RawValue| at + (v.get().as_ptr() as usize - raw.as_ptr() as usize);
+        let err = |kind, offset| JsonError::new(kind, Some(index), Some(offset));
+        let members: Members<'_> = serde_json::from_slice(&raw).map_err(|e| {
+            let offset = at + offset_in(&raw, e.line(), e.column());
+            err(JsonErrorKind::Syntax(e.to_string()), offset)
+        })?;
+        let mut fields = Fields::default();
+        for (name, value) in &members.0 {
+            let slot = match (name.as_str(), self.kind) {
+                ("id", _) => &mut fields.id,
+                ("atomicityGroup", _) => &mut fields.group,
+                ("headers", _) => &mut fields.headers,
+                ("body", _) => &mut fields.body,
+                ("method", MessageKind::Request) => &mut fields.method,
+                ("url", MessageKind::Request) => &mut fields.url,
+                ("dependsOn", MessageKind::Request) => &mut fields.depends_on,
+                ("if", MessageKind::Request) => &mut fields.condition,
+                ("status", MessageKind::Response) => &mut fields.status,
+                _ => return Err(err(JsonErrorKind::UnknownMember(name.clone()), offset_of(value))),
+            };
+            if slot.replace(value).is_some() {
+                return Err(err(JsonErrorKind::DuplicateMember(name.clone()), offset_of(value)));
+            }
+        }
+        let string = |v: Option<&&RawValue>, name: &'static str| -> Result<Option<String>, JsonError> {
+            match v {
+                None => Ok(None),
+                Some(v) => serde_json::from_str::<String>(v.get()).map(Some).map_err(|_| {
+                    err(
+                        JsonErrorKind::Syntax(format!("\"{name}\" must be a string")),
+                        offset_of(v),
+                    )
+                }),
+            }
+        };
+        let id = string(fields.id.as_ref(), "id")?;
+        let group = string(fields.group.as_ref(), "atomicityGroup")?;
+        let item_at = at;
+        let headers = match &fields.headers {
+            None => HeaderMap::new(),
+            Some(v) => read_headers(v).map_err(|kind| err(kind, offset_of(v)))?,
+        };
+        let media = headers.get(http::header::CONTENT_TYPE).map(|v| v.as_bytes().to_vec());
+        let body = match &fields.body {
+            None => Bytes::new(),
+            Some(v) => read_body(&raw, v, media.as_deref(), &self.options).map_err(|kind| err(kind, offset_of(v)))?,
+        };
+        match self.kind {
+            MessageKind::Request => {
+                let Some(method_raw) = fields.method else {
+                    return Err(err(JsonErrorKind::MissingMember("method"), item_at));
+                };
+                let method_text = string(Some(&method_raw), "method")?.unwrap_or_default();
+                let method = Method::from_bytes(method_text.to_ascii_uppercase().as_bytes())
+                    .map_err(|_| err(JsonErrorKind::InvalidMethod, offset_of(method_raw)))?;
+                let Some(url_raw) = fields.url else {
+                    return Err(err(JsonErrorKind::MissingMember("url"), item_at));
+                };
+                let url = string(Some(&url_raw), "url")?.unwrap_or_default();
+                if id.is_none() {
+                    return Err(err(JsonErrorKind::MissingMember("id"), item_at));
+                }
+                if !body.is_empty() && (method == Method::GET || method == Method::DELETE) {
+                    let v = fields.body.expect("a body");
+                    return Err(err(JsonErrorKind::BodyNotAllowed, offset_of(v)));
+                }
+                let depends = match &fields.depends_on {
+                    None => Vec::new(),
+                    Some(v) => serde_json::from_str::<Vec<String>>(v.get()).map_err(|_| {
+                        err(
+                            JsonErrorKind::Syntax("\"dependsOn\" must be an array of strings".into()),
+                            offset_of(v),
+                        )
+                    })?,
+                };
+                let condition = string(fields.condition.as_ref(), "if")?;
+                let at_of = |v: &Option<&RawValue>| v.map_or(item_at, offset_of);
+                let (changeset, depends_on) = self
+                    .rules
+                    .request(
+                        id.as_deref(),
+                        group.as_deref(),
+                        &depends,
+                        &url,
+                        condition.as_deref(),
+                        self.options.validate,
+                    )
+                    .map_err(|(kind, which)| {
+                        let at = match which {
+                            Member::Id => at_of(&fields.id),
+                            Member::Group => at_of(&fields.group),
+                            Member::DependsOn => at_of(&fields.depends_on),
+                            Member::Url => at_of(&fields.url),
+                            Member::If => at_of(&fields.condition),
+                        };
+                        err(kind, at)
+                    })?;
+                let mut item = RequestItem::new(method, url).with_body(body);
+                item.headers = headers;
+                item.content_id = id;
+                item.changeset = changeset;
+                item.depends_on = depends_on;
+                item.condition = condition;
+                Ok(JsonEvent::Request(item))
+            }
+            MessageKind::Response => {
+                let Some(status_raw) = fields.status else {
+                    return Err(err(JsonErrorKind::MissingMember("status"), item_at));
+                };
+                let status = serde_json::from_str::<u16>(status_raw.get())
+                    .ok()
+                    .and_then(|s| StatusCode::from_u16(s).ok())
+                    .ok_or_else(|| err(JsonErrorKind::InvalidStatus, offset_of(status_raw)))?;
+                let at_of = |v: &Option<&RawValue>| v.map_or(item_at, offset_of);
+                let changeset = self
+                    .rules
+                    .response(id.as_deref(), group.as_deref(), self.options.validate)
+                    .map_err(|(kind, which)| {
+                        let at = match which {
+                            Member::Group => at_of(&fields.group),
+                            _ => at_of(&fields.id),
+                        };
+                        err(kind, at)
+                    })?;
+                let mut item = ResponseItem::new(status).with_body(body);
+                item.headers = headers;
+                item.content_id = id;
+                item.changeset = changeset;
+                Ok(JsonEvent::Response(item))
+            }
+        }
+    }
+}
+
+/// The byte offset of serde_json's 1-based line and column in `text`.
+fn offset_in(text: &[u8], line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match memchr::memchr(b'\n', &text[start..]) {
+            Some(n) => start += n + 1,
+            None => break,
+        }
+    }
+    (start + column.saturating_sub(1)).min(text.len())
+}
+
+/// An item's members, in order, duplicates kept.
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Members<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    let value: &'a RawValue = map.next_value()?;
+                    members.push((name, value));
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+#[derive(Default)]
+struct Fields<'a> {
+    id: Option<&'a RawValue>,
+    group: Option<&'a RawValue>,
+    headers: Option<&'a RawValue>,
+    body: Option<&'a RawValue>,
+    method: Option<&'a RawValue>,
+    url: Option<&'a RawValue>,
+    depends_on: Option<&'a RawValue>,
+    condition: Option<&'a RawValue>,
+    status: Option<&'a RawValue>,
+}
+
+fn read_headers(raw: &RawValue) -> Result<HeaderMap, JsonErrorKind> {
+    let members: Members<'_> =
+        serde_json::from_str(raw.get()).map_err(|_| JsonErrorKind::Syntax("\"headers\" must be an object".into()))?;
+    let mut headers = HeaderMap::with_capacity(members.0.len());
+    for (name, value) in members.0 {
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| JsonErrorKind::InvalidHeader(name.clone()))?;
+        if headers.contains_key(&header) {
+            return Err(JsonErrorKind::DuplicateHeader(name));
+        }
+        // `null` keeps the header, with an empty value.
+        let text = match value.get() {
+            "null" => String::new(),
+            v => serde_json::from_str::<String>(v).map_err(|_| JsonErrorKind::InvalidHeader(name.clone()))?,
+        };
+        let value = HeaderValue::from_str(&text).map_err(|_| JsonErrorKind::InvalidHeader(name.clone()))?;
+        headers.insert(header, value);
+    }
+    Ok(headers)
+}
+
+/// The bytes a `body` member stands for, given the item's `Content-Type`. JSON bodies are slices of the
+/// document (no copy).
+fn read_body(
+    item: &Bytes,
+    raw: &RawValue,
+    media_type: Option<&[u8]>,
+    options: &JsonReadOptions,
+) -> Result<Bytes, JsonErrorKind> {
+    let text = raw.get();
+    if text == "null" {
+        return Ok(Bytes::new());
+    }
+    let parsed = media_type.and_then(grammar::media_type);
+    let (json, text_type) = match &parsed {
+        Some(m) => (
+            is_json_media_type(m.type_, m.subtype),
+            is_text_media_type(m.type_, m.subtype),
+        ),
+        // Without a Content-Type, a value that is not a string can only be JSON.
+        None => (media_type.is_none() && !text.starts_with('"'), false),
+    };
+    if json {
+        let start = text.as_ptr() as usize - item.as_ptr() as usize;
+        return Ok(item.slice(start..start + text.len()));
+    }
+    let string: String = serde_json::from_str(text).map_err(|_| JsonErrorKind::InvalidBody)?;
+    if text_type {
+        return Ok(Bytes::from(string));
+    }
+    decode_base64(string.as_bytes(), options.standard_base64)
+        .map(Bytes::from)
+        .ok_or(JsonErrorKind::InvalidBody)
+}
+
+fn decode_base64(text: &[u8], standard_too: bool) -> Option<Vec<u8>> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let config = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let url = GeneralPurpose::new(&base64::alphabet::URL_SAFE, config);
+    match url.decode(text) {
+        Ok(bytes) => Some(bytes),
+        Err(_) if standard_too => GeneralPurpose::new(&base64::alphabet::STANDARD, config)
+            .decode(text)
+            .ok(),
+        Err(_) => None,
+    }
+}
+
+/// Which member an error of the rules points at.
+#[derive(Debug, Clone, Copy)]
+enum Member {
+    Id,
+    Group,
+    DependsOn,
+    Url,
+    If,
+}
+
+type RuleError = (JsonErrorKind, Member);
+
+/// The format's rules on ids, atomicity groups and dependencies, checked item by item.
+#[derive(Debug, Default)]
+struct Rules {
+    /// Each id seen, with the group of its item.
+    ids: HashMap<String, Option<usize>>,
+    /// Group names in order of appearance.
+    groups: Vec<String>,
+    /// The group of the previous item.
+    last_group: Option<usize>,
+}
+
+/// `1*unreserved` (RFC 3986): letters, digits, `-`, `.`, `_`, `~`.
+pub(crate) fn is_unreserved_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// The `$name` references of an `if` expression, system names left out.
+fn condition_references(condition: &str) -> impl Iterator<Item = &str> {
+    let bytes = condition.as_bytes();
+    memchr::memchr_iter(b'$', bytes).filter_map(move |i| {
+        if i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'_' | b'$')) {
+            return None;
+        }
+        let name = &condition[i + 1..];
+        let end = name
+            .bytes()
+            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')))
+            .unwrap_or(name.len());
+        let name = &name[..end];
+        let target = &condition[i..i + 1 + end];
+        let is_reference = content_id_reference(target.as_bytes()).is_some();
+        let implicit = ["it", "this", "now"].iter().any(|s| s.eq_ignore_ascii_case(name));
+        (is_reference && !implicit).then_some(name)
+    })
+}
+
+impl Rules {
+    /// The group index of an item, checking names and adjacency.
+    fn group(&mut self, id: Option<&str>, group: Option<&str>, validate: bool) -> Result<Option<usize>, RuleError> {
+        if let Some(id) = id {
+            if validate {
+                if !is_unreserved_id(id) {
+                    return Err((JsonErrorKind::InvalidId(id.into()), Member::Id));
+                }
+                if self.ids.contains_key(id) {
+                    return Err((JsonErrorKind::DuplicateId(id.into()), Member::Id));
+                }
+                if self.groups.iter().any(|g| g == id) || group == Some(id) {
+                    return Err((JsonErrorKind::IdEqualsGroup(id.into()), Member::Id));
+                }
+            }
+        }
+        let index = match group {
+            None => None,
+            Some(g) => match self.groups.iter().position(|known| known == g) {
+                Some(i) if self.last_group == Some(i) => Some(i),
+                Some(_) => return Err((JsonErrorKind::GroupNotAdjacent(g.into()), Member::Group)),
+                None => {
+                    if validate {
+                        if !is_unreserved_id(g) {
+                            return Err((JsonErrorKind::InvalidId(g.into()), Member::Group));
+                        }
+                        if self.ids.contains_key(g) {
+                            return Err((JsonErrorKind::IdEqualsGroup(g.into()), Member::Group));
+                        }
+                    }
+                    self.groups.push(g.into());
+                    Some(self.groups.len() - 1)
+                }
+            },
+        };
+        Ok(index)
+    }
+
+    fn response(&mut self, id: Option<&str>, group: Option<&str>, validate: bool) -> Result<Option<usize>, RuleError> {
+        let index = self.group(id, group, validate)?;
+        self.record(id, index);
+        Ok(index)
+    }
+
+    fn record(&mut self, id: Option<&str>, group: Option<usize>) {
+        if let Some(id) = id {
+            self.ids.insert(id.into(), group);
+        }
+        self.last_group = group;
+    }
+
+    fn request(
+        &mut self,
+        id: Option<&str>,
+        group: Option<&str>,
+        depends: &[String],
+        url: &str,
+        condition: Option<&str>,
+        validate: bool,
+    ) -> Result<(Option<usize>, Vec<Dependency>), RuleError> {
+        let index = self.group(id, group, validate)?;
+        let mut depends_on = Vec::with_capacity(depends.len());
+        for name in depends {
+            let dependency = if let Some(&member_group) = self.ids.get(name.as_str()) {
+                if validate && member_group.is_some() && member_group != index {
+                    return Err((
+                        JsonErrorKind::DependsOnMemberOfOtherGroup(name.clone()),
+                        Member::DependsOn,
+                    ));
+                }
+                Dependency::Request(name.clone())
+            } else if let Some(g) = self.groups.iter().position(|known| known == name) {
+                if index == Some(g) {
+                    return Err((JsonErrorKind::DependsOnOwnGroup(name.clone()), Member::DependsOn));
+                }
+                Dependency::Changeset(g)
+            } else {
+                return Err((JsonErrorKind::UnknownDependency(name.clone()), Member::DependsOn));
+            };
+            depends_on.push(dependency);
+        }
+        if validate {
+            let listed = |reference: &str| {
+                depends.iter().any(|d| d == reference)
+                    || self
+                        .ids
+                        .get(reference)
+                        .copied()
+                        .flatten()
+                        .is_some_and(|g| depends.iter().any(|d| *d == self.groups[g]))
+            };
+            if let Some(reference) = content_id_reference(url.as_bytes()) {
+                let reference = String::from_utf8_lossy(reference);
+                if !listed(&reference) {
+                    return Err((
+                        JsonErrorKind::ReferenceNotInDependsOn(reference.into_owned()),
+                        Member::Url,
+                    ));
+                }
+            }
+            for reference in condition.into_iter().flat_map(condition_references) {
+                if !listed(reference) {
+                    return Err((JsonErrorKind::ReferenceNotInDependsOn(reference.into()), Member::If));
+                }
+            }
+        }
+        self.record(id, index);
+        Ok((index, depends_on))
+    }
+}
+
+/// Reads a whole document for its rules only.
+pub(crate) fn check_document(kind: MessageKind, options: &JsonReadOptions, document: &[u8]) -> Result<(), JsonError> {
+    read_all(kind, options, document, |_| {}).map(|_| ())
+}
+
+/// Reads a whole document.
+fn read_all(
+    kind: MessageKind,
+    options: &JsonReadOptions,
+    document: &[u8],
+    mut each: impl FnMut(JsonEvent),
+) -> Result<usize, JsonError> {
+    let mut reader = JsonBatchReader::with_options(kind, options.clone());
+    let mut buf = BytesMut::from(document);
+    loop {
+        match reader.read_eof(&mut buf)? {
+            Some(JsonEvent::Finished) => {
+                // Only white space may follow.
+                if let Some(e) = reader.read_eof(&mut buf).err() {
+                    return Err(e);
+                }
+                return Ok(reader.rules.groups.len());
+            }
+            Some(event) => each(event),
+            None => unreachable!("at the end of input the reader finishes or fails"),
+        }
+    }
+}
+
+impl BatchRequest {
+    /// Reads an OData 4.01 JSON batch request (`{"requests":[...]}`) with default options, checking every rule
+    /// of the format (see [`JsonErrorKind`]). `id` becomes the Content-ID, each `atomicityGroup` a changeset
+    /// (by order of appearance), `dependsOn` and `if` are kept; `method` is read in any case. Bodies: the JSON
+    /// text itself (not re-serialised) for `application/json` and `+json`, the string for text, base64url
+    /// (padding optional) otherwise; `null` is no body.
+    ///
+    /// # Errors
+    ///
+    /// [`JsonError`], naming the rule, the request and the byte offset.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odata_batch::{BatchRequest, Dependency};
+    ///
+    /// let json = r#"{"requests":[
+    ///   {"id":"1","atomicityGroup":"g","method":"post","url":"People",
+    ///    "headers":{"content-type":"application/json"},"body":{"Name":"A"}},
+    ///   {"id":"2","atomicityGroup":"g","dependsOn":["1"],"method":"patch","url":"$1",
+    ///    "headers":{"content-type":"application/json"},"body":{"Age":3}}]}"#;
+    /// let batch = BatchRequest::from_json(json).unwrap();
+    /// assert_eq!(batch.changesets, 1);
+    /// assert_eq!(&batch.items[0].body[..], br#"{"Name":"A"}"#);
+    /// assert_eq!(batch.items[1].method, http::Method::PATCH);
+    /// assert_eq!(batch.items[1].depends_on, [Dependency::Request("1".into())]);
+    /// ```
+    pub fn from_json(document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
+        Self::from_json_with(&JsonReadOptions::new(), document)
+    }
+
+    /// Like [`from_json`](Self::from_json), with options.
+    ///
+    /// # Errors
+    ///
+    /// As for `from_json`.
+    pub fn from_json_with(options: &JsonReadOptions, document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
+        let mut batch = Self::new();
+        batch.changesets = read_all(MessageKind::Request, options, document.as_ref(), |event| match event {
+            JsonEvent::Request(item) => batch.items.push(item),
+            JsonEvent::Annotation(name, value) => batch.annotations.push((name, value)),
+            // `@nextLink` only in responses; in a request it is an annotation like any other.
+            JsonEvent::NextLink(link) => batch
+                .annotations
+                .push(("@nextLink".into(), serde_json::to_string(&link).expect("a string"))),
+            JsonEvent::Response(_) | JsonEvent::Finished => {}
+        })?;
+        Ok(batch)
+    }
+}
+
+impl BatchResponse {
+    /// Reads an OData 4.01 JSON batch response (`{"responses":[...]}`) with default options. `@nextLink` goes
+    /// to [`next_link`](Self::next_link), other top-level annotations to `annotations`. For a response that
+    /// arrives over time, use [`JsonBatchReader`].
+    ///
+    /// # Errors
+    ///
+    /// [`JsonError`], naming the rule, the response and the byte offset. A document cut off before its end is
+    /// [`JsonErrorKind::Truncated`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odata_batch::BatchResponse;
+    ///
+    /// let json = r#"{"responses":[{"id":"1","status":201,"headers":{"location":"People(1)"}}],
+    ///                "@nextLink":"$batch?$skiptoken=2"}"#;
+    /// let batch = BatchResponse::from_json(json).unwrap();
+    /// assert_eq!(batch.items[0].headers["location"], "People(1)");
+    /// assert_eq!(batch.next_link.as_deref(), Some("$batch?$skiptoken=2"));
+    /// assert!(BatchResponse::from_json(&json[..40]).is_err());
+    /// ```
+    pub fn from_json(document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
+        Self::from_json_with(&JsonReadOptions::new(), document)
+    }
+
+    /// Like [`from_json`](Self::from_json), with options.
+    ///
+    /// # Errors
+    ///
+    /// As for `from_json`.
+    pub fn from_json_with(options: &JsonReadOptions, document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
+        let mut batch = Self::new();
+        batch.changesets = read_all(MessageKind::Response, options, document.as_ref(), |event| match event {
+            JsonEvent::Response(item) => batch.items.push(item),
+            JsonEvent::Annotation(name, value) => batch.annotations.push((name, value)),
+            JsonEvent::NextLink(link) => batch.next_link = Some(link),
+            JsonEvent::Request(_) | JsonEvent::Finished => {}
+        })?;
+        Ok(batch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_from_lines_and_columns() {
+        assert_eq!(offset_in(b"ab\ncd\nef", 3, 2), 7);
+        assert_eq!(offset_in(b"abc", 1, 1), 0);
+    }
+
+    #[test]
+    fn condition_references_skip_system_names() {
+        let refs: Vec<&str> = condition_references("$1/Price gt 0 and $it/x eq $root/y and $Order").collect();
+        assert_eq!(refs, ["1", "Order"]);
+    }
+}
