@@ -93,8 +93,8 @@ pub struct RequestItem {
     /// The body, sharing memory with the decoded payload.
     pub body: Bytes,
     /// What this request waits for (the JSON format's `dependsOn`): earlier requests by Content-ID, or earlier
-    /// changesets. Empty for multipart batches, whose requests run in order. Writing JSON adds the dependency
-    /// a `$id` URL implies when it is missing.
+    /// changesets. Empty for multipart batches, whose requests run in order. The dependency that a `$id` URL
+    /// implies is not listed: writing JSON adds it, reading JSON leaves it out, so both directions agree.
     pub depends_on: Vec<Dependency>,
     /// The JSON format's `if` member: an expression the service evaluates before running the request, kept as
     /// given. Multipart cannot carry it.

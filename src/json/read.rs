@@ -106,8 +106,8 @@ impl fmt::Display for JsonErrorKind {
 /// let doc = r#"{"requests":[{"id":"1","method":"get","url":"A"},{"id":"1","method":"get","url":"B"}]}"#;
 /// let err = BatchRequest::from_json(doc).unwrap_err();
 /// assert_eq!(err.kind(), &JsonErrorKind::DuplicateId("1".into()));
-/// assert_eq!((err.item(), err.offset()), (Some(1), Some(56)));
-/// assert_eq!(err.to_string(), "item 1 at byte 56: id \"1\" is used by an earlier item");
+/// assert_eq!((err.item(), err.offset()), (Some(1), Some(55)));
+/// assert_eq!(err.to_string(), "item 1 at byte 55: id \"1\" is used by an earlier item");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonError {
@@ -981,6 +981,20 @@ impl Rules {
             };
             depends_on.push(dependency);
         }
+        // The dependency a `$id` URL implies is not kept: writing JSON adds it back, so that model -> JSON ->
+        // model and JSON -> model -> JSON agree.
+        if let Some(reference) = content_id_reference(url.as_bytes()) {
+            let reference = String::from_utf8_lossy(reference);
+            if let Some(&group) = self.ids.get(reference.as_ref()) {
+                let implied = match group {
+                    Some(g) if group != index => Dependency::Changeset(g),
+                    _ => Dependency::Request(reference.into_owned()),
+                };
+                if let Some(i) = depends_on.iter().position(|d| *d == implied) {
+                    depends_on.remove(i);
+                }
+            }
+        }
         if validate {
             let listed = |reference: &str| {
                 depends.iter().any(|d| d == reference)
@@ -1060,12 +1074,15 @@ impl BatchRequest {
     ///   {"id":"1","atomicityGroup":"g","method":"post","url":"People",
     ///    "headers":{"content-type":"application/json"},"body":{"Name":"A"}},
     ///   {"id":"2","atomicityGroup":"g","dependsOn":["1"],"method":"patch","url":"$1",
-    ///    "headers":{"content-type":"application/json"},"body":{"Age":3}}]}"#;
+    ///    "headers":{"content-type":"application/json"},"body":{"Age":3}},
+    ///   {"id":"3","dependsOn":["g"],"method":"get","url":"People"}]}"#;
     /// let batch = BatchRequest::from_json(json).unwrap();
     /// assert_eq!(batch.changesets, 1);
     /// assert_eq!(&batch.items[0].body[..], br#"{"Name":"A"}"#);
     /// assert_eq!(batch.items[1].method, http::Method::PATCH);
-    /// assert_eq!(batch.items[1].depends_on, [Dependency::Request("1".into())]);
+    /// // The dependency its `$1` URL implies is left out of the model (writing JSON puts it back).
+    /// assert!(batch.items[1].depends_on.is_empty());
+    /// assert_eq!(batch.items[2].depends_on, [Dependency::Changeset(0)]);
     /// ```
     pub fn from_json(document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
         Self::from_json_with(&JsonReadOptions::new(), document)

@@ -1,0 +1,445 @@
+//! The OData 4.01 JSON batch format: one test per rule of the reader, per body rule, streaming and
+//! truncation, and the writer's round trips.
+#![cfg(feature = "json")]
+
+use bytes::BytesMut;
+use odata_batch::json::{JsonBatchReader, JsonEvent, JsonReadOptions};
+use odata_batch::{BatchRequest, BatchResponse, Dependency, JsonErrorKind, MessageKind};
+
+/// The error kind, item and offset of reading a request document.
+fn refused(doc: &str) -> (JsonErrorKind, Option<usize>, Option<usize>) {
+    let e = BatchRequest::from_json(doc).unwrap_err();
+    (e.kind().clone(), e.item(), e.offset())
+}
+
+fn at(doc: &str, needle: &str) -> Option<usize> {
+    Some(doc.find(needle).unwrap_or_else(|| panic!("{needle} not in {doc}")))
+}
+
+#[test]
+fn ids_must_be_unique() {
+    let doc = r#"{"requests":[{"id":"a","method":"get","url":"A"},{"id":"a","method":"get","url":"B"}]}"#;
+    assert_eq!(
+        refused(doc),
+        (
+            JsonErrorKind::DuplicateId("a".into()),
+            Some(1),
+            at(doc, r#""a","method":"get","url":"B""#)
+        )
+    );
+}
+
+#[test]
+fn ids_must_not_equal_an_atomicity_group_in_either_order() {
+    let doc = r#"{"requests":[{"id":"g","method":"get","url":"A"},{"id":"2","atomicityGroup":"g","method":"post","url":"B"}]}"#;
+    assert_eq!(
+        refused(doc),
+        (
+            JsonErrorKind::IdEqualsGroup("g".into()),
+            Some(1),
+            at(doc, r#""g","method":"post""#)
+        )
+    );
+    let doc = r#"{"requests":[{"id":"1","atomicityGroup":"g","method":"post","url":"B"},{"id":"g","method":"get","url":"A"}]}"#;
+    assert_eq!(
+        refused(doc),
+        (
+            JsonErrorKind::IdEqualsGroup("g".into()),
+            Some(1),
+            at(doc, r#""g","method":"get""#)
+        )
+    );
+    let doc = r#"{"requests":[{"id":"x","atomicityGroup":"x","method":"post","url":"B"}]}"#;
+    assert_eq!(refused(doc).0, JsonErrorKind::IdEqualsGroup("x".into()));
+}
+
+#[test]
+fn ids_and_groups_are_unreserved_characters() {
+    let doc = r#"{"requests":[{"id":"a b","method":"get","url":"A"}]}"#;
+    assert_eq!(
+        refused(doc),
+        (JsonErrorKind::InvalidId("a b".into()), Some(0), at(doc, r#""a b""#))
+    );
+    let doc = r#"{"requests":[{"id":"1","atomicityGroup":"g/1","method":"post","url":"A"}]}"#;
+    assert_eq!(
+        refused(doc),
+        (JsonErrorKind::InvalidId("g/1".into()), Some(0), at(doc, r#""g/1""#))
+    );
+    let doc = r#"{"requests":[{"id":"","method":"get","url":"A"}]}"#;
+    assert_eq!(refused(doc).0, JsonErrorKind::InvalidId(String::new()));
+    let ok = r#"{"requests":[{"id":"A-z.0_9~","atomicityGroup":"69028f2c-f57b","method":"post","url":"A"}]}"#;
+    assert!(BatchRequest::from_json(ok).is_ok());
+}
+
+#[test]
+fn members_of_a_group_are_adjacent() {
+    let doc = r#"{"requests":[{"id":"1","atomicityGroup":"g","method":"post","url":"A"},{"id":"2","method":"get","url":"B"},{"id":"3","atomicityGroup":"g","method":"post","url":"C"}]}"#;
+    assert_eq!(
+        refused(doc),
+        (
+            JsonErrorKind::GroupNotAdjacent("g".into()),
+            Some(2),
+            at(doc, r#""g","method":"post","url":"C""#)
+        )
+    );
+}
+
+#[test]
+fn depends_on_names_only_earlier_requests_or_groups() {
+    let forward =
+        r#"{"requests":[{"id":"1","dependsOn":["2"],"method":"get","url":"A"},{"id":"2","method":"get","url":"B"}]}"#;
+    assert_eq!(
+        refused(forward),
+        (
+            JsonErrorKind::UnknownDependency("2".into()),
+            Some(0),
+            at(forward, "[\"2\"]")
+        )
+    );
+    let itself = r#"{"requests":[{"id":"1","dependsOn":["1"],"method":"get","url":"A"}]}"#;
+    assert_eq!(refused(itself).0, JsonErrorKind::UnknownDependency("1".into()));
+    let own = r#"{"requests":[{"id":"1","atomicityGroup":"g","method":"post","url":"A"},{"id":"2","atomicityGroup":"g","dependsOn":["g"],"method":"post","url":"B"}]}"#;
+    assert_eq!(refused(own).0, JsonErrorKind::DependsOnOwnGroup("g".into()));
+    let member = r#"{"requests":[{"id":"1","atomicityGroup":"g","method":"post","url":"A"},{"id":"2","dependsOn":["1"],"method":"get","url":"B"}]}"#;
+    assert_eq!(
+        refused(member).0,
+        JsonErrorKind::DependsOnMemberOfOtherGroup("1".into())
+    );
+    // Naming the group is the way, and a member of the same group may be named.
+    let ok = r#"{"requests":[{"id":"1","atomicityGroup":"g","method":"post","url":"A"},{"id":"2","atomicityGroup":"g","dependsOn":["1"],"method":"post","url":"B"},{"id":"3","dependsOn":["g"],"method":"get","url":"C"}]}"#;
+    let batch = BatchRequest::from_json(ok).unwrap();
+    assert_eq!(batch.items[1].depends_on, [Dependency::Request("1".into())]);
+    assert_eq!(batch.items[2].depends_on, [Dependency::Changeset(0)]);
+}
+
+#[test]
+fn a_reference_in_the_url_must_be_in_depends_on() {
+    let doc = r#"{"requests":[{"id":"1","method":"post","url":"A"},{"id":"2","method":"get","url":"$1/Orders"}]}"#;
+    assert_eq!(
+        refused(doc),
+        (
+            JsonErrorKind::ReferenceNotInDependsOn("1".into()),
+            Some(1),
+            at(doc, "\"$1/Orders\"")
+        )
+    );
+    // Through the group of the referenced request.
+    let ok = r#"{"requests":[{"id":"1","atomicityGroup":"g","method":"post","url":"A"},{"id":"2","dependsOn":["g"],"method":"get","url":"$1/Orders"}]}"#;
+    assert!(BatchRequest::from_json(ok).is_ok());
+    // System resources are not references.
+    for url in [
+        "$metadata",
+        "$batch",
+        "$crossjoin(A,B)",
+        "$all",
+        "$entity?$id=A(1)",
+        "$root/A",
+        "$id",
+    ] {
+        let doc = format!(r#"{{"requests":[{{"id":"1","method":"get","url":"{url}"}}]}}"#);
+        assert!(BatchRequest::from_json(&doc).is_ok(), "{url}");
+    }
+}
+
+#[test]
+fn the_if_member_is_kept_and_its_references_checked() {
+    let doc = r#"{"requests":[{"id":"1","method":"get","url":"A(1)"},{"id":"2","dependsOn":["1"],"if":"$1/Price gt 10","method":"delete","url":"A(1)"}]}"#;
+    let batch = BatchRequest::from_json(doc).unwrap();
+    assert_eq!(batch.items[1].condition.as_deref(), Some("$1/Price gt 10"));
+    assert_eq!(batch.items[1].depends_on, [Dependency::Request("1".into())]);
+    let doc = r#"{"requests":[{"id":"1","method":"get","url":"A(1)"},{"id":"2","if":"$1/Price gt 10","method":"delete","url":"A(1)"}]}"#;
+    assert_eq!(
+        refused(doc),
+        (
+            JsonErrorKind::ReferenceNotInDependsOn("1".into()),
+            Some(1),
+            at(doc, "\"$1/Price")
+        )
+    );
+    let json = BatchRequest::from_json(r#"{"requests":[{"id":"1","method":"get","url":"A(1)"},{"id":"2","dependsOn":["1"],"if":"$1/Price gt 10","method":"delete","url":"A(1)"}]}"#)
+        .unwrap()
+        .to_json()
+        .unwrap();
+    assert!(std::str::from_utf8(&json)
+        .unwrap()
+        .contains(r#""dependsOn":["1"],"if":"$1/Price gt 10""#));
+}
+
+#[test]
+fn validation_can_be_turned_off_but_structure_is_still_checked() {
+    let doc = r#"{"requests":[{"id":"a b","method":"post","url":"A"},{"id":"2","method":"get","url":"$9"}]}"#;
+    let mut options = JsonReadOptions::new();
+    options.validate(false);
+    assert_eq!(BatchRequest::from_json_with(&options, doc).unwrap().items.len(), 2);
+    let bad = r#"{"requests":[{"id":"1","method":"get","url":"A","url":"B"}]}"#;
+    assert!(BatchRequest::from_json_with(&options, bad).is_err());
+}
+
+#[test]
+fn member_rules() {
+    let doc = r#"{"requests":[{"id":"1","method":"get","url":"A","URL":"B"}]}"#;
+    assert_eq!(
+        refused(doc),
+        (JsonErrorKind::UnknownMember("URL".into()), Some(0), at(doc, "\"B\""))
+    );
+    let doc = r#"{"requests":[{"id":"1","method":"get","url":"A","id":"2"}]}"#;
+    assert_eq!(
+        refused(doc),
+        (JsonErrorKind::DuplicateMember("id".into()), Some(0), at(doc, "\"2\""))
+    );
+    let doc = r#"{"requests":[{"id":"1","method":"get","url":"A","headers":{"Accept":"a","accept":"b"}}]}"#;
+    assert_eq!(refused(doc).0, JsonErrorKind::DuplicateHeader("accept".into()));
+    let doc = r#"{"requests":[{"id":"1","method":"get","url":"A","headers":{"x":"a\r\nb"}}]}"#;
+    assert_eq!(refused(doc).0, JsonErrorKind::InvalidHeader("x".into()));
+    let doc = r#"{"requests":[{"id":"1","method":"get","url":"A","headers":{"x":1}}]}"#;
+    assert_eq!(refused(doc).0, JsonErrorKind::InvalidHeader("x".into()));
+    for (doc, member) in [
+        (r#"{"requests":[{"method":"get","url":"A"}]}"#, "id"),
+        (r#"{"requests":[{"id":"1","url":"A"}]}"#, "method"),
+        (r#"{"requests":[{"id":"1","method":"get"}]}"#, "url"),
+        (r#"{}"#, "requests"),
+    ] {
+        assert_eq!(refused(doc).0, JsonErrorKind::MissingMember(member), "{doc}");
+    }
+    let doc = r#"{"requests":[{"id":"1","method":"g e t","url":"A"}]}"#;
+    assert_eq!(refused(doc).0, JsonErrorKind::InvalidMethod);
+    // Method in any case; member order free.
+    let doc = r#"{"requests":[{"url":"A","body":{"a":1},"headers":{"content-type":"application/json"},"method":"pAtCh","id":"1"}]}"#;
+    let batch = BatchRequest::from_json(doc).unwrap();
+    assert_eq!(batch.items[0].method, http::Method::PATCH);
+    assert_eq!(&batch.items[0].body[..], br#"{"a":1}"#);
+    // Top level: the other role's array, a duplicate array, trailing data.
+    assert_eq!(
+        refused(r#"{"responses":[]}"#).0,
+        JsonErrorKind::UnknownMember("responses".into())
+    );
+    assert_eq!(
+        refused(r#"{"requests":[],"requests":[]}"#).0,
+        JsonErrorKind::DuplicateMember("requests".into())
+    );
+    assert_eq!(
+        refused(r#"{"requests":[]} x"#),
+        (JsonErrorKind::TrailingData, None, Some(16))
+    );
+    assert!(matches!(refused(r#"{"requests":[1]}"#).0, JsonErrorKind::Syntax(_)));
+    assert!(matches!(
+        refused(r#"{"requests":[{"id":"1","method":"get","url":"A"},]}"#).0,
+        JsonErrorKind::Syntax(_)
+    ));
+    assert!(matches!(refused("[]").0, JsonErrorKind::Syntax(_)));
+    let status = BatchResponse::from_json(r#"{"responses":[{"id":"1","status":99}]}"#).unwrap_err();
+    assert_eq!(status.kind(), &JsonErrorKind::InvalidStatus);
+    let status = BatchResponse::from_json(r#"{"responses":[{"id":"1"}]}"#).unwrap_err();
+    assert_eq!(status.kind(), &JsonErrorKind::MissingMember("status"));
+}
+
+#[test]
+fn top_level_annotations_and_next_link_are_kept() {
+    let doc = r#"{"@odata.context":"$metadata#x","responses":[{"id":"1","status":200}],"@nextLink":"next?page=2","@a.b":{"c":[1,2]}}"#;
+    let batch = BatchResponse::from_json(doc).unwrap();
+    assert_eq!(batch.next_link.as_deref(), Some("next?page=2"));
+    assert_eq!(
+        batch.annotations,
+        [
+            ("@odata.context".to_owned(), r#""$metadata#x""#.to_owned()),
+            ("@a.b".to_owned(), r#"{"c":[1,2]}"#.to_owned())
+        ]
+    );
+    let json = batch.to_json().unwrap();
+    assert_eq!(BatchResponse::from_json(&json).unwrap(), batch);
+    assert_eq!(
+        std::str::from_utf8(&json).unwrap(),
+        r#"{"responses":[{"id":"1","status":200,"headers":{}}],"@odata.context":"$metadata#x","@a.b":{"c":[1,2]},"@nextLink":"next?page=2"}"#
+    );
+}
+
+fn one_body(content_type: Option<&str>, body: &str) -> Result<bytes::Bytes, JsonErrorKind> {
+    let headers = content_type.map_or(String::new(), |ct| format!(r#","headers":{{"content-type":"{ct}"}}"#));
+    let doc = format!(r#"{{"requests":[{{"id":"1","method":"post","url":"A"{headers},"body":{body}}}]}}"#);
+    BatchRequest::from_json(&doc)
+        .map(|b| b.items[0].body.clone())
+        .map_err(|e| e.kind().clone())
+}
+
+#[test]
+fn bodies_by_media_type() {
+    // JSON and +json, with parameters: the JSON text itself, byte for byte.
+    let value = r#"{"a" : [1, 2.50, "\u00e9"], "b":null}"#;
+    assert_eq!(
+        one_body(Some("application/json;odata.metadata=minimal"), value).unwrap(),
+        value.as_bytes()
+    );
+    assert_eq!(
+        one_body(Some("application/problem+JSON"), "[1]").unwrap(),
+        "[1]".as_bytes()
+    );
+    assert_eq!(
+        one_body(Some("application/json"), r#""just a string""#).unwrap(),
+        r#""just a string""#.as_bytes()
+    );
+    // Text: the string, exactly.
+    assert_eq!(
+        one_body(Some("text/plain; charset=utf-8"), r#""line\r\none \"q\" é""#).unwrap(),
+        "line\r\none \"q\" é".as_bytes()
+    );
+    assert_eq!(
+        one_body(Some("text/plain"), "1").unwrap_err(),
+        JsonErrorKind::InvalidBody
+    );
+    // Anything else: base64url, padding optional; standard base64 only when allowed.
+    assert_eq!(
+        one_body(Some("application/octet-stream"), r#""AQIDBAUGBwgJAA==""#).unwrap(),
+        &[1u8, 2, 3, 4, 5, 6, 7, 8, 9, 0][..]
+    );
+    assert_eq!(one_body(Some("image/png"), r#""-_8""#).unwrap(), &[0xfb, 0xff][..]);
+    assert_eq!(
+        one_body(Some("image/png"), r#""+/8=""#).unwrap_err(),
+        JsonErrorKind::InvalidBody
+    );
+    assert_eq!(
+        one_body(Some("image/png"), "{}").unwrap_err(),
+        JsonErrorKind::InvalidBody
+    );
+    // null: no body. No Content-Type: a JSON value is JSON, a string is base64url.
+    assert!(one_body(Some("application/json"), "null").unwrap().is_empty());
+    assert_eq!(one_body(None, r#"{"x":1}"#).unwrap(), r#"{"x":1}"#.as_bytes());
+    assert_eq!(one_body(None, r#""AAE""#).unwrap(), &[0u8, 1][..]);
+    // A body on GET or DELETE.
+    let doc = r#"{"requests":[{"id":"1","method":"delete","url":"A","body":{"a":1}}]}"#;
+    assert_eq!(
+        refused(doc),
+        (JsonErrorKind::BodyNotAllowed, Some(0), at(doc, "{\"a\""))
+    );
+    assert!(BatchRequest::from_json(r#"{"requests":[{"id":"1","method":"get","url":"A","body":null}]}"#).is_ok());
+}
+
+#[test]
+fn bodies_round_trip_through_the_writer() {
+    let binary: Vec<u8> = (0..=255).collect();
+    let mut batch = BatchRequest::new();
+    batch
+        .post("Bin")
+        .header("Content-Type", "application/octet-stream")
+        .body(binary.clone());
+    batch
+        .post("Text")
+        .header("Content-Type", "text/plain")
+        .body("a\r\n\"b\"\u{1}é");
+    batch
+        .post("Json")
+        .header("Content-Type", "application/json")
+        .body(r#"{"a":[1,2.50]}"#);
+    batch.post("None").body(vec![0u8, 1, 2]);
+    let json = batch.to_json().unwrap();
+    let back = BatchRequest::from_json(&json).unwrap();
+    // Requests without a Content-ID get the smallest unused numbers as ids.
+    for (i, item) in batch.items.iter_mut().enumerate() {
+        item.content_id = Some((i + 1).to_string());
+    }
+    assert_eq!(back, batch);
+    assert_eq!(&back.items[0].body[..], &binary[..]);
+    // Binary is base64url without padding.
+    assert!(std::str::from_utf8(&json).unwrap().contains(r#""body":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn-AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq-wsbKztLW2t7i5uru8vb6_wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t_g4eLj5OXm5-jp6uvs7e7v8PHy8_T19vf4-fr7_P3-_w""#));
+    // Bodies that would not survive: not JSON under a JSON type, not UTF-8 under a text type.
+    let mut bad = BatchRequest::new();
+    bad.post("A")
+        .header("Content-Type", "application/json")
+        .body("{not json");
+    assert_eq!(bad.to_json().unwrap_err().kind(), &JsonErrorKind::InvalidBody);
+    let mut bad = BatchRequest::new();
+    bad.post("A").header("Content-Type", "text/plain").body(vec![0xffu8]);
+    assert_eq!(bad.to_json().unwrap_err().kind(), &JsonErrorKind::InvalidBody);
+}
+
+fn response_document(n: usize) -> String {
+    let mut doc = String::from(r#"{"@odata.context":"x","responses":["#);
+    for i in 0..n {
+        if i > 0 {
+            doc.push(',');
+        }
+        let group = if (100..110).contains(&i) {
+            r#","atomicityGroup":"g1""#
+        } else {
+            ""
+        };
+        doc.push_str(&format!(
+            r#"{{"id":"{i}"{group},"status":200,"headers":{{"content-type":"application/json"}},"body":{{"n":{i},"text":"{}\"}}\\"}}}}"#,
+            "x".repeat(1000)
+        ));
+    }
+    doc.push_str(r#"],"@nextLink":"more"}"#);
+    doc
+}
+
+fn stream(doc: &[u8], size: usize) -> Vec<JsonEvent> {
+    let mut reader = JsonBatchReader::new(MessageKind::Response);
+    let mut buf = BytesMut::new();
+    let mut events = Vec::new();
+    let mut largest = 0;
+    for chunk in doc.chunks(size) {
+        buf.extend_from_slice(chunk);
+        while let Some(e) = reader.read(&mut buf).unwrap() {
+            events.push(e);
+        }
+        largest = largest.max(buf.len());
+    }
+    while let Some(e) = reader.read_eof(&mut buf).unwrap() {
+        events.push(e);
+    }
+    // Memory: what stays buffered is at most one item (about 1.1 KiB here) plus one chunk.
+    assert!(
+        largest <= 1200 + size,
+        "{largest} bytes buffered with {size}-byte chunks"
+    );
+    events
+}
+
+#[test]
+fn a_thousand_item_response_streams_the_same_in_any_chunking() {
+    let doc = response_document(1000);
+    let whole = stream(doc.as_bytes(), doc.len());
+    assert_eq!(whole.len(), 1000 + 3);
+    assert_eq!(whole[0], JsonEvent::Annotation("@odata.context".into(), "\"x\"".into()));
+    assert_eq!(whole[1001], JsonEvent::NextLink("more".into()));
+    assert_eq!(whole[1002], JsonEvent::Finished);
+    let JsonEvent::Response(r) = &whole[105] else { panic!() };
+    assert_eq!((r.content_id.as_deref(), r.changeset), (Some("104"), Some(0)));
+    assert!(r.body.starts_with(br#"{"n":104,"#));
+    for size in [1, 64, 16 * 1024] {
+        assert_eq!(stream(doc.as_bytes(), size), whole, "{size}-byte chunks");
+    }
+    let batch = BatchResponse::from_json(&doc).unwrap();
+    assert_eq!(batch.items.len(), 1000);
+    assert_eq!(
+        batch.to_json().map(|j| BatchResponse::from_json(j).unwrap()).unwrap(),
+        batch
+    );
+}
+
+#[test]
+fn truncation_anywhere_is_an_error_never_an_end() {
+    let doc = r#"{"@a":[1,{"b":"}"}],"responses":[{"id":"1","status":200,"headers":{"content-type":"text/plain"},"body":"a\"]}"},{"id":"2","status":204}]}"#;
+    assert_eq!(BatchResponse::from_json(doc).unwrap().items.len(), 2);
+    for cut in 0..doc.len() {
+        let prefix = &doc.as_bytes()[..cut];
+        let err = BatchResponse::from_json(prefix).unwrap_err();
+        assert!(
+            matches!(err.kind(), JsonErrorKind::Truncated | JsonErrorKind::Syntax(_)),
+            "cut at {cut}: {err}"
+        );
+        // Streamed, the complete items come out, then the error.
+        let mut reader = JsonBatchReader::new(MessageKind::Response);
+        let mut buf = BytesMut::from(prefix);
+        let outcome = loop {
+            match reader.read_eof(&mut buf) {
+                Ok(Some(JsonEvent::Finished)) => break Ok(()),
+                Ok(Some(_)) => continue,
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        assert!(outcome.is_err(), "cut at {cut} read as complete");
+    }
+    // Only white space after the end changes nothing.
+    assert!(BatchResponse::from_json(format!("{doc} \r\n")).is_ok());
+}
