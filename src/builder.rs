@@ -444,6 +444,21 @@ impl BatchRequest {
     ///
     /// As for [`encode`](Self::encode).
     pub fn encode_with(&self, options: &EncodeOptions) -> Result<EncodedBatch, EncodeError> {
+        if options.continue_on_error.is_some() {
+            // With continue-on-error a multipart service runs a request even when what it depends on failed:
+            // only a dependency inside the request's own changeset (which fails as a whole) still holds.
+            for (i, item) in self.items.iter().enumerate() {
+                let holds = |d: &crate::Dependency| match d {
+                    crate::Dependency::Request(id) => self.items[..i].iter().any(|e| {
+                        e.content_id.as_ref() == Some(id) && e.changeset.is_some() && e.changeset == item.changeset
+                    }),
+                    crate::Dependency::Changeset(_) => false,
+                };
+                if !item.depends_on.iter().all(holds) {
+                    return Err(EncodeError::new(EncodeErrorKind::DependencyNotExpressible, Some(i)));
+                }
+            }
+        }
         encode_items(&self.items, self.build.invalid.as_ref(), options, |e, dst, item| {
             e.request(dst, item)
         })
@@ -600,6 +615,9 @@ impl EncodeOptions {
     }
 
     /// Asks the server to go on after a failed operation.
+    ///
+    /// `None` means stop at the first failed request, in both formats: multipart batches say nothing (that is
+    /// their default) and JSON batches carry `Prefer: continue-on-error=false` (see [`crate::BatchFormat`]).
     pub fn continue_on_error(&mut self, form: Option<ContinueOnError>) -> &mut Self {
         self.continue_on_error = form;
         self
@@ -738,5 +756,84 @@ fn finish_encoded(encoder: &BatchEncoder, body: Bytes, options: &EncodeOptions) 
         content_type,
         body,
         headers,
+    }
+}
+
+#[cfg(feature = "json")]
+/// The outer headers of a JSON batch.
+fn json_headers(options: &EncodeOptions) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert("odata-version", HeaderValue::from_static("4.01"));
+    headers.insert("odata-maxversion", HeaderValue::from_static("4.01"));
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    // Explicit either way: the JSON format's own default is to continue.
+    let prefer = match options.continue_on_error {
+        Some(ContinueOnError::OData40) => "odata.continue-on-error",
+        Some(ContinueOnError::OData401) => "continue-on-error",
+        None => "continue-on-error=false",
+    };
+    headers.insert("prefer", HeaderValue::from_static(prefer));
+    headers
+}
+
+#[cfg(feature = "json")]
+impl BatchRequest {
+    /// Encodes as an OData 4.01 JSON batch ([`to_json`](Self::to_json)) with the outer headers to send:
+    /// `Content-Type: application/json`, `OData-Version: 4.01`, `Accept: application/json`, and `Prefer`
+    /// stating continue-on-error explicitly. Of `options`, only `continue_on_error` and `max_operations` apply.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::JsonError`] when the batch breaks a rule of the JSON format, or has more operations than
+    /// `max_operations` allows ([`crate::JsonErrorKind::TooManyOperations`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odata_batch::{BatchRequest, EncodeOptions};
+    ///
+    /// let mut batch = BatchRequest::new();
+    /// batch.get("People");
+    /// let encoded = batch.encode_json(&EncodeOptions::new()).unwrap();
+    /// assert_eq!(encoded.content_type, "application/json");
+    /// assert_eq!(encoded.headers["prefer"], "continue-on-error=false");
+    /// assert_eq!(&encoded.body[..], br#"{"requests":[{"id":"1","method":"GET","url":"People","headers":{}}]}"#);
+    /// ```
+    pub fn encode_json(&self, options: &EncodeOptions) -> Result<EncodedBatch, crate::JsonError> {
+        if let Some(max) = options.encoder.max_operations_value() {
+            if self.items.len() > max {
+                return Err(crate::JsonError::new(
+                    crate::JsonErrorKind::TooManyOperations { max },
+                    Some(max),
+                    None,
+                ));
+            }
+        }
+        Ok(EncodedBatch {
+            content_type: "application/json".into(),
+            body: self.to_json()?,
+            headers: json_headers(options),
+        })
+    }
+}
+
+#[cfg(feature = "json")]
+impl BatchResponse {
+    /// Encodes as an OData 4.01 JSON batch response ([`to_json`](Self::to_json)) with `Content-Type:
+    /// application/json` and `OData-Version: 4.01`.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::JsonError`] when the batch breaks a rule of the JSON format.
+    pub fn encode_json(&self) -> Result<EncodedBatch, crate::JsonError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert("odata-version", HeaderValue::from_static("4.01"));
+        Ok(EncodedBatch {
+            content_type: "application/json".into(),
+            body: self.to_json()?,
+            headers,
+        })
     }
 }

@@ -80,6 +80,9 @@ pub enum CodecError {
     Encode(EncodeError),
     /// The underlying reader failed.
     Io(io::Error),
+    /// A JSON batch document is malformed or breaks a rule of the format.
+    #[cfg(feature = "json")]
+    Json(crate::json::JsonError),
 }
 
 impl fmt::Display for CodecError {
@@ -88,6 +91,8 @@ impl fmt::Display for CodecError {
             Self::Decode(e) => e.fmt(f),
             Self::Encode(e) => e.fmt(f),
             Self::Io(e) => write!(f, "batch IO failed: {e}"),
+            #[cfg(feature = "json")]
+            Self::Json(e) => e.fmt(f),
         }
     }
 }
@@ -98,6 +103,8 @@ impl std::error::Error for CodecError {
             Self::Decode(e) => Some(e),
             Self::Encode(e) => Some(e),
             Self::Io(e) => Some(e),
+            #[cfg(feature = "json")]
+            Self::Json(e) => Some(e),
         }
     }
 }
@@ -117,6 +124,49 @@ impl From<EncodeError> for CodecError {
 impl From<DecodeError> for CodecError {
     fn from(e: DecodeError) -> Self {
         Self::Decode(e)
+    }
+}
+
+#[cfg(feature = "json")]
+impl From<crate::json::JsonError> for CodecError {
+    fn from(e: crate::json::JsonError) -> Self {
+        Self::Json(e)
+    }
+}
+
+/// The JSON batch reader as a `tokio_util` codec (features `json` and `tokio`): items as they complete, a
+/// cut-off document an error at the end of the stream.
+///
+/// # Example
+///
+/// ```
+/// use futures_util::StreamExt;
+/// use odata_batch::json::{JsonBatchReader, JsonEvent};
+/// use odata_batch::MessageKind;
+/// use tokio_util::codec::FramedRead;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let body: &[u8] = br#"{"responses":[{"id":"1","status":204},{"id":"2","status":404}]}"#;
+/// let events: Vec<_> = FramedRead::new(body, JsonBatchReader::new(MessageKind::Response)).collect().await;
+/// assert_eq!(events.len(), 3);
+/// assert!(matches!(events[2], Ok(JsonEvent::Finished)));
+///
+/// let cut: &[u8] = br#"{"responses":[{"id":"1","status":204},{"id":"2","#;
+/// let events: Vec<_> = FramedRead::new(cut, JsonBatchReader::new(MessageKind::Response)).collect().await;
+/// assert!(events[0].is_ok() && events[1].is_err());
+/// # });
+/// ```
+#[cfg(feature = "json")]
+impl Decoder for crate::json::JsonBatchReader {
+    type Item = crate::json::JsonEvent;
+    type Error = CodecError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, CodecError> {
+        Ok(self.read(src)?)
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, CodecError> {
+        Ok(self.read_eof(src)?)
     }
 }
 

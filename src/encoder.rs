@@ -80,6 +80,12 @@ pub enum EncodeErrorKind {
     Finished,
     /// No generated boundary avoided the bodies (practically impossible: boundaries are 128 random bits).
     NoUsableBoundary,
+    /// A request with an `if` condition (JSON batch format only): multipart cannot carry it.
+    ConditionNotExpressible,
+    /// A `dependsOn` entry multipart cannot honour: it names no earlier request or changeset, or, with
+    /// continue-on-error asked for, an item outside the request's own changeset (multipart then runs the
+    /// request even when what it depends on failed).
+    DependencyNotExpressible,
 }
 
 impl fmt::Display for EncodeErrorKind {
@@ -105,6 +111,8 @@ impl fmt::Display for EncodeErrorKind {
             Self::UnclosedChangeset => "a changeset is still open",
             Self::Finished => "the batch is already finished",
             Self::NoUsableBoundary => "no generated boundary avoids the bodies",
+            Self::ConditionNotExpressible => "an `if` condition cannot be written in a multipart batch",
+            Self::DependencyNotExpressible => "a dependsOn entry cannot be expressed in a multipart batch",
         };
         f.write_str(text)
     }
@@ -267,6 +275,10 @@ impl BatchEncoderBuilder {
         self
     }
 
+    pub(crate) fn max_operations_value(&self) -> Option<usize> {
+        self.max_operations
+    }
+
     /// An encoder for a batch with this boundary.
     pub fn build(&self, boundary: Boundary) -> BatchEncoder {
         BatchEncoder {
@@ -278,6 +290,7 @@ impl BatchEncoderBuilder {
             content_length: self.content_length,
             kind: None,
             operations: 0,
+            changesets: 0,
             ids: ContentIds::default(),
             finished: false,
             scratch: Vec::with_capacity(512),
@@ -323,6 +336,8 @@ pub struct BatchEncoder {
     content_length: bool,
     kind: Option<MessageKind>,
     operations: usize,
+    /// Changesets begun so far.
+    changesets: usize,
     ids: ContentIds,
     finished: bool,
     /// Where a part's head is assembled; reused, so it allocates only while growing to the largest head.
@@ -430,6 +445,7 @@ impl BatchEncoder {
             delim: Delim::new(boundary),
             operations: 0,
         });
+        self.changesets += 1;
         Ok(())
     }
 
@@ -600,6 +616,19 @@ impl BatchEncoder {
         if let Some(reference) = content_id_reference(url) {
             if self.ids.get(reference).is_none() {
                 return Err(self.fail(EncodeErrorKind::UnknownContentIdReference));
+            }
+        }
+        if item.condition.is_some() {
+            return Err(self.fail(EncodeErrorKind::ConditionNotExpressible));
+        }
+        for dependency in &item.depends_on {
+            // Multipart runs requests in order: a dependency on anything earlier holds.
+            let earlier = match dependency {
+                crate::Dependency::Request(id) => self.ids.get(id.as_bytes()).is_some(),
+                crate::Dependency::Changeset(c) => *c + usize::from(self.changeset.is_some()) < self.changesets,
+            };
+            if !earlier {
+                return Err(self.fail(EncodeErrorKind::DependencyNotExpressible));
             }
         }
         let start_line: [&[u8]; 4] = [item.method.as_str().as_bytes(), b" ", url, b" HTTP/1.1\r\n"];

@@ -157,5 +157,5 @@ pub use event::{ChangesetHead, Event, Head, Header, Headers, RequestLine, Status
 pub use json::{JsonError, JsonErrorKind};
 pub use leniency::Leniency;
 pub use limits::Limits;
-pub use model::{BatchError, BatchRequest, BatchResponse, Dependency, RequestItem, ResponseItem};
+pub use model::{BatchError, BatchFormat, BatchRequest, BatchResponse, Dependency, RequestItem, ResponseItem};
 pub use reference::ContentIdMap;

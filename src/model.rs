@@ -101,6 +101,51 @@ pub struct RequestItem {
     pub condition: Option<String>,
 }
 
+/// The two wire formats of a batch. They differ in one default that matters: when continue-on-error is not
+/// asked for, a multipart service stops at the first failed request, while the JSON format lets a service go
+/// on (requests run independently unless `dependsOn` says otherwise). This crate never leaves that to the
+/// default: [`EncodeOptions::continue_on_error`](crate::EncodeOptions::continue_on_error) set to `None` means
+/// *stop* in both formats, and a JSON batch then carries `Prefer: continue-on-error=false`, so that the same
+/// model behaves the same in either format.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::BatchFormat;
+///
+/// assert_eq!(BatchFormat::from_content_type("application/json;charset=utf-8"), Some(BatchFormat::Json));
+/// assert_eq!(BatchFormat::from_content_type("Multipart/Mixed; boundary=b"), Some(BatchFormat::Multipart));
+/// assert!(!BatchFormat::Multipart.continue_on_error_default());
+/// assert!(BatchFormat::Json.continue_on_error_default());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BatchFormat {
+    /// `multipart/mixed` (OData 4.0 and 4.01).
+    Multipart,
+    /// `application/json` (OData 4.01).
+    Json,
+}
+
+impl BatchFormat {
+    /// Whether a service continues after a failed request when the batch does not say (multipart: no,
+    /// JSON: yes).
+    pub fn continue_on_error_default(self) -> bool {
+        matches!(self, Self::Json)
+    }
+
+    /// The format a `Content-Type` value names; `None` for anything else.
+    pub fn from_content_type(content_type: impl AsRef<[u8]>) -> Option<Self> {
+        let m = crate::grammar::media_type(content_type.as_ref())?;
+        if m.type_.eq_ignore_ascii_case(b"multipart") && m.subtype.eq_ignore_ascii_case(b"mixed") {
+            Some(Self::Multipart)
+        } else if m.type_.eq_ignore_ascii_case(b"application") && m.subtype.eq_ignore_ascii_case(b"json") {
+            Some(Self::Json)
+        } else {
+            None
+        }
+    }
+}
+
 /// An entry of a request's `dependsOn` (JSON batch format).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Dependency {

@@ -1,4 +1,4 @@
-//! `odata-batch`: look at OData `$batch` payloads from a shell.
+//! `odata-batch`: look at, write and convert OData `$batch` payloads (multipart and JSON) from a shell.
 //!
 //! Exit codes: 0 success, 1 malformed input (the message, with its byte offset, on stderr), 2 usage errors
 //! (including an input file that cannot be read).
@@ -7,8 +7,8 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use odata_batch::{BatchError, BatchRequest, BatchResponse, ErrorKind};
+use clap::{Parser, Subcommand, ValueEnum};
+use odata_batch::{BatchError, BatchFormat, BatchRequest, BatchResponse, ErrorKind, JsonErrorKind};
 
 mod message;
 
@@ -19,9 +19,19 @@ struct Cli {
     command: Command,
 }
 
+/// A batch format on the command line.
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// `multipart/mixed`
+    Multipart,
+    /// The OData 4.01 JSON batch format
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Decode a multipart batch (request or response) and print it as the OData 4.01 JSON batch format.
+    /// Decode a batch (multipart or JSON, request or response) and print it as the OData 4.01 JSON batch
+    /// format.
     ///
     /// Without --content-type the input is a whole captured HTTP message (start line, headers, blank line,
     /// body), as a proxy or browser saves it, and the Content-Type comes from its headers; a chunked body is
@@ -29,20 +39,47 @@ enum Command {
     Decode {
         /// The input file; `-` or nothing for standard input.
         file: Option<PathBuf>,
-        /// The batch's Content-Type (`multipart/mixed; boundary=...`) when the input is a bare body.
+        /// The batch's Content-Type (`multipart/mixed; boundary=...` or `application/json`) when the input is
+        /// a bare body.
         #[arg(long)]
         content_type: Option<String>,
         /// Print compact JSON on one line instead of indented JSON.
         #[arg(long)]
         compact: bool,
     },
-    /// Encode an OData 4.01 JSON batch request (`{"requests":[...]}`) as a multipart body to send.
+    /// Convert a batch, request or response, between the multipart and the JSON format.
+    ///
+    /// The input is a bare body. Its format is the one --content-type names; without it, a body starting
+    /// with `{` is JSON and anything else multipart, with the boundary taken from its first delimiter line.
+    /// A multipart result goes to standard output with its `Content-Type: ...` line on standard error (or
+    /// in the file given with --content-type-out).
+    Convert {
+        /// The format to write.
+        #[arg(long, value_enum)]
+        to: Format,
+        /// The input file; `-` or nothing for standard input.
+        file: Option<PathBuf>,
+        /// The input's Content-Type.
+        #[arg(long)]
+        content_type: Option<String>,
+        /// Use this batch boundary when writing multipart.
+        #[arg(long)]
+        boundary: Option<String>,
+        /// Write the Content-Type header value to this file instead of standard error.
+        #[arg(long)]
+        content_type_out: Option<PathBuf>,
+    },
+    /// Encode an OData 4.01 JSON batch request (`{"requests":[...]}`) as a body to send.
     ///
     /// The body goes to standard output, the `Content-Type: ...` line to standard error (or to the file
-    /// given with --content-type-out). `atomicityGroup` becomes a changeset, `id` the Content-ID.
+    /// given with --content-type-out). For multipart, `atomicityGroup` becomes a changeset, `id` the
+    /// Content-ID; for JSON the request is checked against every rule of the format and written compactly.
     Encode {
         /// The input file; `-` or nothing for standard input.
         file: Option<PathBuf>,
+        /// The format to write.
+        #[arg(long, value_enum, default_value = "multipart")]
+        format: Format,
         /// Use this batch boundary instead of a generated one.
         #[arg(long)]
         boundary: Option<String>,
@@ -126,24 +163,119 @@ fn to_json<T: serde::Serialize>(value: &T, compact: bool) -> Result<String, Fail
     json.map_err(|e| Failure::malformed(format!("cannot write JSON: {e}")))
 }
 
-fn encode(file: Option<&PathBuf>, boundary: Option<String>, content_type_out: Option<PathBuf>) -> Result<(), Failure> {
-    let input = read_input(file)?;
-    let batch = BatchRequest::from_json(&input).map_err(|e| Failure::malformed(e.to_string()))?;
+/// Writes an encoded body to standard output and its Content-Type to standard error or a file.
+fn emit(body: &[u8], content_type: &str, content_type_out: Option<PathBuf>) -> Result<(), Failure> {
+    match content_type_out {
+        Some(path) => std::fs::write(&path, format!("{content_type}\n"))
+            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?,
+        None => eprintln!("Content-Type: {content_type}"),
+    }
+    let mut stdout = io::stdout().lock();
+    let _ = stdout.write_all(body).and_then(|()| stdout.flush());
+    Ok(())
+}
+
+fn encode_options(boundary: Option<String>) -> Result<odata_batch::EncodeOptions, Failure> {
     let mut options = odata_batch::EncodeOptions::new();
     if let Some(b) = boundary {
         let b = odata_batch::Boundary::new(&b).map_err(|e| Failure::usage(format!("--boundary: {e}")))?;
         options.boundary(b);
     }
-    let encoded = batch
-        .encode_with(&options)
-        .map_err(|e| Failure::malformed(e.to_string()))?;
-    match content_type_out {
-        Some(path) => std::fs::write(&path, format!("{}\n", encoded.content_type))
-            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?,
-        None => eprintln!("Content-Type: {}", encoded.content_type),
+    Ok(options)
+}
+
+fn encode(
+    file: Option<&PathBuf>,
+    format: Format,
+    boundary: Option<String>,
+    content_type_out: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let input = read_input(file)?;
+    let options = encode_options(boundary)?;
+    let batch = BatchRequest::from_json(&input).map_err(|e| Failure::malformed(e.to_string()))?;
+    let encoded = match format {
+        Format::Multipart => batch
+            .encode_with(&options)
+            .map_err(|e| Failure::malformed(e.to_string()))?,
+        Format::Json => batch
+            .encode_json(&options)
+            .map_err(|e| Failure::malformed(e.to_string()))?,
+    };
+    emit(&encoded.body, &encoded.content_type, content_type_out)
+}
+
+/// Reads a JSON batch of either kind. `content_type` names the input's media type in messages.
+fn read_json(input: &[u8], content_type: &str) -> Result<Decoded, Failure> {
+    match BatchResponse::from_json(input) {
+        Ok(b) => Ok(Decoded::Responses(b)),
+        Err(e) if e.kind() == &JsonErrorKind::UnknownMember("requests".into()) => BatchRequest::from_json(input)
+            .map(Decoded::Requests)
+            .map_err(|e| Failure::malformed(e.to_string())),
+        Err(e) if e.kind() == &JsonErrorKind::UnknownMember("error".into()) => {
+            // A whole-batch failure: an OData error object instead of a batch.
+            let message = serde_json::from_slice::<serde_json::Value>(input)
+                .ok()
+                .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            Err(Failure::malformed(format!(
+                "not a batch: the Content-Type is {content_type} and the body is an OData error: {message}"
+            )))
+        }
+        Err(e) => Err(Failure::malformed(e.to_string())),
     }
-    let mut stdout = io::stdout().lock();
-    let _ = stdout.write_all(&encoded.body).and_then(|()| stdout.flush());
+}
+
+/// The Content-Type of a bare multipart body, from its first delimiter line.
+fn sniff_multipart(input: &[u8]) -> Option<String> {
+    let line = input.split(|&b| b == b'\n').find(|l| l.starts_with(b"--"))?;
+    let boundary = std::str::from_utf8(&line[2..]).ok()?.trim_end();
+    odata_batch::Boundary::new(boundary).ok()?;
+    Some(format!("multipart/mixed; boundary=\"{boundary}\""))
+}
+
+fn convert(
+    to: Format,
+    file: Option<&PathBuf>,
+    content_type: Option<String>,
+    boundary: Option<String>,
+    content_type_out: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let input = read_input(file)?;
+    let json_input = match &content_type {
+        Some(ct) => match BatchFormat::from_content_type(ct) {
+            Some(f) => f == BatchFormat::Json,
+            None => return Err(Failure::malformed(format!("not a batch Content-Type: {ct}"))),
+        },
+        None => input.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'),
+    };
+    let decoded = if json_input {
+        read_json(&input, content_type.as_deref().unwrap_or("application/json"))?
+    } else {
+        let ct = content_type
+            .or_else(|| sniff_multipart(&input))
+            .ok_or_else(|| Failure::malformed("no multipart delimiter line found (or pass --content-type)"))?;
+        decode_batch(&ct, bytes::Bytes::from(input), None)?
+    };
+    let options = encode_options(boundary)?;
+    let malformed = |e: &dyn std::fmt::Display| Failure::malformed(e.to_string());
+    match (to, decoded) {
+        (Format::Json, Decoded::Requests(b)) => {
+            let json = b.to_json().map_err(|e| malformed(&e))?;
+            println!("{}", String::from_utf8_lossy(&json));
+        }
+        (Format::Json, Decoded::Responses(b)) => {
+            let json = b.to_json().map_err(|e| malformed(&e))?;
+            println!("{}", String::from_utf8_lossy(&json));
+        }
+        (Format::Multipart, Decoded::Requests(b)) => {
+            let encoded = b.encode_with(&options).map_err(|e| malformed(&e))?;
+            emit(&encoded.body, &encoded.content_type, content_type_out)?;
+        }
+        (Format::Multipart, Decoded::Responses(b)) => {
+            let encoded = b.encode_with(&options).map_err(|e| malformed(&e))?;
+            emit(&encoded.body, &encoded.content_type, content_type_out)?;
+        }
+    }
     Ok(())
 }
 
@@ -151,9 +283,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Encode {
             file,
+            format,
             boundary,
             content_type_out,
-        } => encode(file.as_ref(), boundary, content_type_out),
+        } => encode(file.as_ref(), format, boundary, content_type_out),
+        Command::Convert {
+            to,
+            file,
+            content_type,
+            boundary,
+            content_type_out,
+        } => convert(to, file.as_ref(), content_type, boundary, content_type_out),
         Command::Decode {
             file,
             content_type,
@@ -170,7 +310,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     (ct, msg.body, Some(msg.is_request))
                 }
             };
-            let out = match decode_batch(&content_type, body, hint)? {
+            let decoded = if BatchFormat::from_content_type(&content_type) == Some(BatchFormat::Json) {
+                read_json(&body, &content_type)?
+            } else {
+                decode_batch(&content_type, body, hint)?
+            };
+            let out = match decoded {
                 Decoded::Requests(b) => to_json(&b, compact)?,
                 Decoded::Responses(b) => to_json(&b, compact)?,
             };

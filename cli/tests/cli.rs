@@ -215,3 +215,94 @@ fn encode_refuses_invalid_input_naming_the_rule() {
     let out = run_with_stdin(&["encode", "--boundary", "bad@boundary"], b"{\"requests\":[]}");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn convert_goes_both_ways_for_both_roles() {
+    // Response: multipart (the shipped example, decoded to JSON first) -> multipart -> JSON gives the same JSON.
+    let decoded = bin().args(["decode", "--compact"]).arg(example()).output().unwrap();
+    assert_eq!(decoded.status.code(), Some(0));
+    let to_multipart = run_with_stdin(&["convert", "--to", "multipart", "--boundary", "b1"], &decoded.stdout);
+    assert_eq!(
+        to_multipart.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&to_multipart.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&to_multipart.stderr),
+        "Content-Type: multipart/mixed; boundary=b1\n"
+    );
+    assert!(to_multipart.stdout.starts_with(b"--b1\r\n"));
+    // The boundary is found from the body itself.
+    let back = run_with_stdin(&["convert", "--to", "json"], &to_multipart.stdout);
+    assert_eq!(back.status.code(), Some(0), "{}", String::from_utf8_lossy(&back.stderr));
+    let a: serde_json::Value = serde_json::from_slice(&decoded.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&back.stdout).unwrap();
+    assert_eq!(a, b);
+
+    // Request: JSON -> multipart -> JSON; changesets and references survive, the $1 dependency is written.
+    let request = r#"{"requests":[{"id":"1","atomicityGroup":"changeset1","method":"POST","url":"People","headers":{"content-type":"application/json"},"body":{"Name":"A"}},{"id":"2","atomicityGroup":"changeset1","dependsOn":["1"],"method":"PATCH","url":"$1","headers":{"content-type":"application/json"},"body":{"Age":3}},{"id":"3","method":"GET","url":"People","headers":{}}]}"#;
+    let multipart = run_with_stdin(&["convert", "--to", "multipart"], request.as_bytes());
+    assert_eq!(
+        multipart.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&multipart.stderr)
+    );
+    let back = run_with_stdin(&["convert", "--to", "json"], &multipart.stdout);
+    assert_eq!(String::from_utf8_lossy(&back.stdout).trim_end(), request);
+
+    // What multipart cannot carry is refused with the rule.
+    let conditional = r#"{"requests":[{"id":"1","method":"GET","url":"A"},{"id":"2","dependsOn":["1"],"if":"$1/Price gt 1","method":"DELETE","url":"A"}]}"#;
+    let out = run_with_stdin(&["convert", "--to", "multipart"], conditional.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("operation 1: an `if` condition cannot be written in a multipart batch"));
+    // Invalid JSON input names the item and the byte.
+    let out = run_with_stdin(
+        &["convert", "--to", "multipart"],
+        br#"{"requests":[{"id":"1","method":"GET"}]}"#,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "odata-batch: item 0 at byte 13: missing member \"url\"\n"
+    );
+}
+
+#[test]
+fn decode_reads_json_batches_and_encode_writes_them() {
+    let response = br#"{"responses":[{"id":"1","status":200,"headers":{"content-type":"text/plain"},"body":"hi"}],"@nextLink":"more"}"#;
+    let out = run_with_stdin(
+        &[
+            "decode",
+            "--content-type",
+            "application/json; charset=utf-8",
+            "--compact",
+        ],
+        response,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        std::str::from_utf8(response).unwrap()
+    );
+    // A captured HTTP message with a JSON body.
+    let mut message = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n".to_vec();
+    message.extend_from_slice(response);
+    let out = run_with_stdin(&["decode", "--compact"], &message);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // A cut-off JSON response is an error, not a shorter batch.
+    let out = run_with_stdin(&["decode", "--content-type", "application/json"], &response[..40]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cut off"));
+
+    let request = r#"{"requests":[{"id":"a","method":"get","url":"People"}]}"#;
+    let out = run_with_stdin(&["encode", "--format", "json"], request.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "Content-Type: application/json\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        r#"{"requests":[{"id":"a","method":"GET","url":"People","headers":{}}]}"#
+    );
+}

@@ -64,6 +64,11 @@ pub enum JsonErrorKind {
     /// A `$id` reference in `url` or `if` to a request that `dependsOn` does not list (directly, or through
     /// its atomicity group).
     ReferenceNotInDependsOn(String),
+    /// More requests than the configured maximum (writing only).
+    TooManyOperations {
+        /// The maximum.
+        max: usize,
+    },
 }
 
 impl fmt::Display for JsonErrorKind {
@@ -91,6 +96,7 @@ impl fmt::Display for JsonErrorKind {
                 write!(f, "dependsOn \"{d}\" is inside another atomicity group: name the group")
             }
             Self::ReferenceNotInDependsOn(d) => write!(f, "reference \"${d}\" is not listed in dependsOn"),
+            Self::TooManyOperations { max } => write!(f, "more than {max} operations"),
         }
     }
 }
