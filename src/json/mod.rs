@@ -1,18 +1,42 @@
-//! The OData 4.01 JSON batch view of decoded batches (feature `json`).
+//! The OData 4.01 JSON batch format (feature `json`): reading, writing, validating and converting
+//! `{"requests":[...]}` and `{"responses":[...]}` documents, on the same model as multipart.
 //!
-//! [`BatchRequest`] and [`BatchResponse`] implement `serde::Serialize` as the JSON batch format of OData 4.01
-//! Part 1 §11.7.7 (`{"requests":[...]}` / `{"responses":[...]}`):
+//! - **Reading**: [`BatchRequest::from_json`] / [`BatchResponse::from_json`] for whole documents,
+//!   [`JsonBatchReader`] for documents that arrive in pieces (also a `tokio_util` `Decoder` with feature
+//!   `tokio`). Every rule of the format is checked item by item ([`JsonErrorKind`] lists them), errors name the
+//!   item and the byte offset, and a document cut off before its closing brackets is an error, never a
+//!   shorter batch.
+//! - **Writing**: [`BatchRequest::to_json`] / [`BatchResponse::to_json`] check the batch against the format and
+//!   write it compactly; [`BatchRequest::encode_json`] adds the outer headers. `BatchRequest` and
+//!   `BatchResponse` also implement `serde::Serialize` (the same document, unchecked), which is how the CLI
+//!   shows a multipart batch as JSON.
+//! - **Converting**: decode multipart, write JSON, or the other way round. Changesets are atomicity groups
+//!   (named `changeset1`, `changeset2`, ... unless an id already uses the name), Content-IDs are ids (a request
+//!   without one gets the smallest unused number), `$n` references are kept and the `dependsOn` they need is
+//!   written. What multipart cannot carry is refused when writing multipart
+//!   ([`EncodeErrorKind::ConditionNotExpressible`](crate::EncodeErrorKind::ConditionNotExpressible),
+//!   [`EncodeErrorKind::DependencyNotExpressible`](crate::EncodeErrorKind::DependencyNotExpressible)).
+//!   The formats' continue-on-error defaults differ; see [`BatchFormat`](crate::BatchFormat).
 //!
-//! - `id` is the Content-ID, absent when there is none;
-//! - `atomicityGroup` is present exactly for the items of one changeset, and shared by them (`changeset1`,
-//!   `changeset2`, ... in order, made unique against the ids);
-//! - `dependsOn` (requests) names the item a `$id` URL refers to, or its atomicity group when that item is in
-//!   another group, as the format requires;
-//! - `headers` are the embedded HTTP headers only, names in lower case; repeated headers are joined with
-//!   `", "`;
-//! - `body` is the JSON value itself for `application/json` and `*/*+json` (kept byte for byte, not
-//!   re-serialised), a string for text (`text/*`, XML, form data) that is valid UTF-8, and base64url without
-//!   padding otherwise; absent when the body is empty.
+//! How items are written:
+//!
+//! - `id` is the Content-ID; `atomicityGroup` is present exactly for the items of one changeset;
+//! - `dependsOn` (requests) lists the model's [`depends_on`](crate::RequestItem::depends_on), plus the request
+//!   or group a `$id` URL needs; `if` is the model's [`condition`](crate::RequestItem::condition);
+//! - `headers` are the embedded HTTP headers, names in lower case; repeated headers are joined with `", "`
+//!   (JSON has one value per name); reading, `null` gives an empty value;
+//! - `body` by media type: the JSON value itself for `application/json` and `*/*+json` (byte for byte, not
+//!   re-serialised; white space around the value is left out), a string for text (`text/*`, XML, form data),
+//!   base64url without padding otherwise; absent when the body is empty. A JSON body that is the value
+//!   `null` cannot be told from no body and is refused by `to_json`. Reading, a body without a
+//!   `Content-Type` is JSON unless it is a string (then base64url), and standard base64 is accepted only
+//!   with [`JsonReadOptions::standard_base64`].
+//! - top-level annotations ([`BatchRequest::annotations`](crate::BatchRequest::annotations)) follow the item
+//!   array, then `@nextLink` ([`BatchResponse::next_link`](crate::BatchResponse::next_link)).
+//!
+//! Reading is lenient in two places real services need: any method token is accepted (the format lists
+//! `delete`, `get`, `patch`, `post`, `put`), and a `url` is kept as given (ODL accepts URLs that end in
+//! ` HTTP/1.1`; writing such a URL to multipart is refused).
 //!
 //! # Example
 //!
@@ -93,7 +117,9 @@ fn json_body(headers: &HeaderMap, body: &[u8]) -> Option<JsonBody> {
     };
     if let Ok(utf8) = std::str::from_utf8(body) {
         if json {
-            if let Ok(raw) = RawValue::from_string(utf8.to_owned()) {
+            // White space around the value does not survive a JSON document: it is left out.
+            let trimmed = utf8.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+            if let Ok(raw) = RawValue::from_string(trimmed.to_owned()) {
                 return Some(JsonBody::Json(raw));
             }
         }
@@ -342,6 +368,10 @@ impl Serialize for BatchRequest {
 /// Checks that bodies survive the trip through JSON: JSON media types hold JSON, text is UTF-8.
 fn check_bodies<'a>(items: impl Iterator<Item = (&'a HeaderMap, &'a [u8])>) -> Result<(), JsonError> {
     for (i, (headers, body)) in items.enumerate() {
+        // `null` is no body in the JSON format: a JSON body that is the value null cannot be told from none.
+        if matches!(json_body(headers, body), Some(JsonBody::Json(raw)) if raw.get() == "null") {
+            return Err(JsonError::new(JsonErrorKind::InvalidBody, Some(i), None));
+        }
         if let Some(JsonBody::Text(_)) = json_body(headers, body) {
             let media = headers
                 .get(http::header::CONTENT_TYPE)
