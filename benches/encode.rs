@@ -5,22 +5,14 @@
 //! `cargo bench --bench encode`; `python3 benches/fractions.py` prints MB/s and the fraction of the ceiling.
 #![allow(missing_docs)] // criterion_group! generates an undocumented function
 
+mod common;
+
 use std::hint::black_box;
 
 use bytes::BytesMut;
+use common::{json_body, memcpy_ceiling};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use odata_batch::{BatchEncoder, BatchRequest, BatchResponse, Boundary, EncodeOptions};
-
-fn json_body(n: usize) -> String {
-    let mut s =
-        format!("{{\"@odata.type\":\"Microsoft.Dynamics.CRM.account\",\"accountnumber\":\"{n:08}\",\"description\":\"");
-    while s.len() < 1022 {
-        s.push_str("lorem ipsum ");
-    }
-    s.truncate(1022);
-    s.push_str("\"}");
-    s
-}
 
 fn request() -> BatchRequest {
     let mut batch = BatchRequest::new();
@@ -50,18 +42,6 @@ fn response() -> BatchResponse {
             .body(json_body(i));
     }
     batch
-}
-
-fn memcpy_ceiling(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, len: usize) {
-    let src = vec![0x5a_u8; len];
-    let mut dst: Vec<u8> = Vec::with_capacity(len);
-    g.bench_function("memcpy_ceiling", |b| {
-        b.iter(|| {
-            dst.clear();
-            dst.extend_from_slice(black_box(&src));
-            assert_eq!(dst.len(), len);
-        })
-    });
 }
 
 fn benches(c: &mut Criterion) {

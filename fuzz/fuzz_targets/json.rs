@@ -1,0 +1,56 @@
+//! The JSON batch reader on arbitrary bytes. The first byte picks the role and the chunk sizes; read whole
+//! and in chunks, the events (or the error, with its item and offset) must be the same, and a document that
+//! reads and can be written again must read back to the same batch.
+#![no_main]
+
+use bytes::BytesMut;
+use libfuzzer_sys::fuzz_target;
+use odata_batch::json::{JsonBatchReader, JsonError, JsonEvent, JsonReadOptions};
+use odata_batch::{BatchRequest, BatchResponse, MessageKind};
+
+fn read(kind: MessageKind, data: &[u8], size: usize) -> Result<Vec<JsonEvent>, JsonError> {
+    let mut reader = JsonBatchReader::with_options(kind, JsonReadOptions::new());
+    let mut buf = BytesMut::new();
+    let mut events = Vec::new();
+    for chunk in data.chunks(size) {
+        buf.extend_from_slice(chunk);
+        while let Some(e) = reader.read(&mut buf)? {
+            events.push(e);
+            assert!(events.len() <= data.len() + 2, "no progress");
+        }
+    }
+    while let Some(e) = reader.read_eof(&mut buf)? {
+        events.push(e);
+        assert!(events.len() <= data.len() + 2, "read_eof does not end");
+    }
+    Ok(events)
+}
+
+fuzz_target!(|input: &[u8]| {
+    let Some((&first, data)) = input.split_first() else { return };
+    let kind = if first & 1 == 0 { MessageKind::Request } else { MessageKind::Response };
+    let size = usize::from(first >> 1) % 64 + 1;
+    let whole = read(kind, data, data.len().max(1));
+    assert_eq!(whole, read(kind, data, size));
+    if let Ok(events) = &whole {
+        assert!(matches!(events.last(), Some(JsonEvent::Finished)), "a read ends with Finished");
+    }
+    match kind {
+        MessageKind::Request => {
+            assert_eq!(whole.is_ok(), BatchRequest::from_json(data).is_ok());
+            if let Ok(batch) = BatchRequest::from_json(data) {
+                if let Ok(json) = batch.to_json() {
+                    assert_eq!(BatchRequest::from_json(&json).unwrap(), batch);
+                }
+            }
+        }
+        MessageKind::Response => {
+            assert_eq!(whole.is_ok(), BatchResponse::from_json(data).is_ok());
+            if let Ok(batch) = BatchResponse::from_json(data) {
+                if let Ok(json) = batch.to_json() {
+                    assert_eq!(BatchResponse::from_json(&json).unwrap(), batch);
+                }
+            }
+        }
+    }
+});
