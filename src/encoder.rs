@@ -275,6 +275,7 @@ impl BatchEncoderBuilder {
         self
     }
 
+    #[cfg(feature = "json")]
     pub(crate) fn max_operations_value(&self) -> Option<usize> {
         self.max_operations
     }
@@ -536,7 +537,7 @@ impl BatchEncoder {
         &mut self,
         dst: &mut impl BufMut,
         content_id: Option<&[u8]>,
-        start_line: &[&[u8]],
+        start_line: StartLine<'_>,
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<(), EncodeError> {
@@ -550,14 +551,12 @@ impl BatchEncoder {
         let delimiter_line = prefix.len() - PART_HEADERS.len();
         if let Some(id) = content_id {
             head.extend_from_slice(b"Content-ID: ");
-            head.extend_from_slice(id);
+            put_short(&mut head, id);
             head.extend_from_slice(b"\r\n\r\n");
         } else {
             head.extend_from_slice(b"\r\n");
         }
-        for piece in start_line {
-            head.extend_from_slice(piece);
-        }
+        start_line.put(&mut head);
         for (name, value) in headers {
             head.extend_from_slice(name.as_str().as_bytes());
             head.extend_from_slice(b": ");
@@ -631,8 +630,11 @@ impl BatchEncoder {
                 return Err(self.fail(EncodeErrorKind::DependencyNotExpressible));
             }
         }
-        let start_line: [&[u8]; 4] = [item.method.as_str().as_bytes(), b" ", url, b" HTTP/1.1\r\n"];
-        self.put_part(dst, id.map(|(id, _)| id), &start_line, &item.headers, &item.body)?;
+        let start_line = StartLine::Request {
+            method: &item.method,
+            url,
+        };
+        self.put_part(dst, id.map(|(id, _)| id), start_line, &item.headers, &item.body)?;
         if let Some((id, hash)) = id {
             self.ids.insert_hashed(id, hash);
         }
@@ -655,16 +657,62 @@ impl BatchEncoder {
         if !reason.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)) {
             return Err(self.fail(EncodeErrorKind::InvalidReason));
         }
-        let start_line: [&[u8]; 5] = [
-            b"HTTP/1.1 ",
-            item.status.as_str().as_bytes(),
-            b" ",
-            reason.as_bytes(),
-            b"\r\n",
-        ];
-        self.put_part(dst, id.map(|(id, _)| id), &start_line, &item.headers, &item.body)?;
+        let start_line = StartLine::Response {
+            status: item.status,
+            reason: reason.as_bytes(),
+        };
+        self.put_part(dst, id.map(|(id, _)| id), start_line, &item.headers, &item.body)?;
         self.kind = Some(MessageKind::Response);
         Ok(())
+    }
+}
+
+/// The start line of an embedded message, written with constant-size copies where the text is known.
+#[derive(Clone, Copy)]
+enum StartLine<'a> {
+    Request { method: &'a Method, url: &'a [u8] },
+    Response { status: http::StatusCode, reason: &'a [u8] },
+}
+
+impl StartLine<'_> {
+    fn put(&self, head: &mut Vec<u8>) {
+        match *self {
+            Self::Request { method, url } => {
+                match *method {
+                    Method::POST => head.extend_from_slice(b"POST "),
+                    Method::PATCH => head.extend_from_slice(b"PATCH "),
+                    Method::GET => head.extend_from_slice(b"GET "),
+                    Method::PUT => head.extend_from_slice(b"PUT "),
+                    Method::DELETE => head.extend_from_slice(b"DELETE "),
+                    ref other => {
+                        head.extend_from_slice(other.as_str().as_bytes());
+                        head.push(b' ');
+                    }
+                }
+                head.extend_from_slice(url);
+                head.extend_from_slice(b" HTTP/1.1\r\n");
+            }
+            Self::Response { status, reason } => {
+                head.extend_from_slice(b"HTTP/1.1 ");
+                let code: [u8; 3] = status.as_str().as_bytes().try_into().expect("three digits");
+                head.extend_from_slice(&code);
+                head.push(b' ');
+                head.extend_from_slice(reason);
+                head.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+}
+
+/// Appends a short piece (a Content-ID, nearly always one to four bytes) without a library call.
+#[inline]
+fn put_short(head: &mut Vec<u8>, piece: &[u8]) {
+    match *piece {
+        [a] => head.push(a),
+        [a, b] => head.extend_from_slice(&[a, b]),
+        [a, b, c] => head.extend_from_slice(&[a, b, c]),
+        [a, b, c, d] => head.extend_from_slice(&[a, b, c, d]),
+        _ => head.extend_from_slice(piece),
     }
 }
 

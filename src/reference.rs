@@ -15,6 +15,10 @@ pub(crate) struct ContentIds {
     slots: Vec<Slot>,
     /// Occupied slots.
     occupied: usize,
+    /// Ids that are small decimal numbers written canonically (`0` to `4095`, no leading zero), as nearly
+    /// every client numbers them: the latest definition by number (index plus one, zero for none). No hash,
+    /// no comparison.
+    numbered: Vec<u32>,
     pub(crate) changeset_start: usize,
 }
 
@@ -52,15 +56,38 @@ impl Seed {
     }
 }
 
-/// The hash of an id in one table, from [`ContentIds::hash`]: computed once, used to look up and to insert.
+/// Where an id lives in one table, from [`ContentIds::hash`]: computed once, used to look up and to insert.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct IdHash(u64);
+pub(crate) enum IdHash {
+    /// A canonical decimal number below [`NUMBERED_IDS`].
+    Number(u32),
+    /// Any other id: its hash.
+    Hashed(u64),
+}
 
-impl IdHash {
-    /// The first slot to probe: the well-mixed high half of the hash.
-    fn home(self, mask: usize) -> usize {
-        (self.0 >> 32) as usize & mask
+/// Ids `0` to `NUMBERED_IDS - 1` are kept by number (at most 16 KiB of table).
+const NUMBERED_IDS: usize = 4096;
+
+/// The number a canonical decimal id stands for, when it is below [`NUMBERED_IDS`].
+#[inline]
+fn small_number(id: &[u8]) -> Option<u32> {
+    if id.is_empty() || id.len() > 4 || (id[0] == b'0' && id.len() > 1) {
+        return None;
     }
+    let mut n = 0u32;
+    for &d in id {
+        let digit = d.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n * 10 + u32::from(digit);
+    }
+    ((n as usize) < NUMBERED_IDS).then_some(n)
+}
+
+/// The first slot to probe for a hash: its well-mixed high half.
+fn home(hash: u64, mask: usize) -> usize {
+    (hash >> 32) as usize & mask
 }
 
 /// Byte equality without a library call for the short ids nearly every batch uses.
@@ -89,26 +116,42 @@ impl ContentIds {
         if want > self.slots.len() {
             self.rebuild(want);
         }
+        let numbered = (count + 1).next_power_of_two().clamp(64, NUMBERED_IDS);
+        if numbered > self.numbered.len() {
+            self.numbered.resize(numbered, 0);
+        }
     }
 
     pub(crate) fn hash(&self, id: &[u8]) -> IdHash {
-        IdHash(self.seed.hash(id))
+        match small_number(id) {
+            Some(n) => IdHash::Number(n),
+            None => IdHash::Hashed(self.seed.hash(id)),
+        }
     }
 
     /// The index of the latest definition of `id`, whose hash is `hash`.
     pub(crate) fn find(&self, id: &[u8], hash: IdHash) -> Option<usize> {
+        let hash = match hash {
+            IdHash::Number(n) => {
+                return match self.numbered.get(n as usize) {
+                    Some(&index) if index != 0 => Some(index as usize - 1),
+                    _ => None,
+                }
+            }
+            IdHash::Hashed(h) => h,
+        };
         if self.slots.is_empty() {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let mut i = hash.home(mask);
+        let mut i = home(hash, mask);
         loop {
             let slot = self.slots[i];
             if slot.index == 0 {
                 return None;
             }
             let index = slot.index as usize - 1;
-            if slot.hash == hash.0 && same_id(self.id(index), id) {
+            if slot.hash == hash && same_id(self.id(index), id) {
                 return Some(index);
             }
             i = (i + 1) & mask;
@@ -119,7 +162,8 @@ impl ContentIds {
         self.find(id, self.hash(id))
     }
 
-    pub(crate) fn id(&self, i: usize) -> &[u8] {
+    /// The bytes of definition `i` of a hashed id (numbered ids keep none).
+    fn id(&self, i: usize) -> &[u8] {
         let (s, e) = self.ranges[i];
         &self.arena[s as usize..e as usize]
     }
@@ -132,32 +176,47 @@ impl ContentIds {
     /// earlier one in lookups.
     pub(crate) fn insert_hashed(&mut self, id: &[u8], hash: IdHash) {
         let start = self.arena.len() as u32;
-        self.arena.extend_from_slice(id);
+        // A numbered id is its number: its bytes are not kept (its range is empty).
+        if let IdHash::Hashed(_) = hash {
+            self.arena.extend_from_slice(id);
+        }
         let index = self.ranges.len();
         self.ranges.push((start, self.arena.len() as u32));
-        if (self.occupied + 1) * 2 > self.slots.len() {
-            self.rebuild((self.slots.len() * 2).max(16));
+        match hash {
+            IdHash::Number(n) => {
+                let n = n as usize;
+                if n >= self.numbered.len() {
+                    self.numbered
+                        .resize((n + 1).next_power_of_two().clamp(64, NUMBERED_IDS), 0);
+                }
+                self.numbered[n] = index as u32 + 1;
+            }
+            IdHash::Hashed(hash) => {
+                if (self.occupied + 1) * 2 > self.slots.len() {
+                    self.rebuild((self.slots.len() * 2).max(16));
+                }
+                self.place(index, hash);
+            }
         }
-        self.place(index, hash);
     }
 
     /// Puts definition `index` in the table, over an earlier definition of the same id.
-    fn place(&mut self, index: usize, hash: IdHash) {
+    fn place(&mut self, index: usize, hash: u64) {
         let mask = self.slots.len() - 1;
-        let mut i = hash.home(mask);
+        let mut i = home(hash, mask);
         loop {
             let slot = self.slots[i];
             if slot.index == 0 {
                 self.occupied += 1;
                 break;
             }
-            if slot.hash == hash.0 && same_id(self.id(slot.index as usize - 1), self.id(index)) {
+            if slot.hash == hash && same_id(self.id(slot.index as usize - 1), self.id(index)) {
                 break;
             }
             i = (i + 1) & mask;
         }
         self.slots[i] = Slot {
-            hash: hash.0,
+            hash,
             index: index as u32 + 1,
         };
     }
@@ -169,7 +228,7 @@ impl ContentIds {
         let mask = len - 1;
         for slot in old.into_iter().filter(|s| s.index != 0) {
             // The entries are distinct ids: each goes to the first free slot from its home.
-            let mut i = IdHash(slot.hash).home(mask);
+            let mut i = home(slot.hash, mask);
             while self.slots[i].index != 0 {
                 i = (i + 1) & mask;
             }
