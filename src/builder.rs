@@ -767,11 +767,12 @@ fn json_headers(options: &EncodeOptions) -> HeaderMap {
     headers.insert("odata-version", HeaderValue::from_static("4.01"));
     headers.insert("odata-maxversion", HeaderValue::from_static("4.01"));
     headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-    // Explicit either way: the JSON format's own default is to continue.
+    // Explicit either way: the JSON format's own default is to continue. The `odata.` form, which OData 4.01
+    // services accept too, because SAP CAP knows only that one (tests/interop.rs).
     let prefer = match options.continue_on_error {
         Some(ContinueOnError::OData40) => "odata.continue-on-error",
         Some(ContinueOnError::OData401) => "continue-on-error",
-        None => "continue-on-error=false",
+        None => "odata.continue-on-error=false",
     };
     headers.insert("prefer", HeaderValue::from_static(prefer));
     headers
@@ -797,7 +798,7 @@ impl BatchRequest {
     /// batch.get("People");
     /// let encoded = batch.encode_json(&EncodeOptions::new()).unwrap();
     /// assert_eq!(encoded.content_type, "application/json");
-    /// assert_eq!(encoded.headers["prefer"], "continue-on-error=false");
+    /// assert_eq!(encoded.headers["prefer"], "odata.continue-on-error=false");
     /// assert_eq!(&encoded.body[..], br#"{"requests":[{"id":"1","method":"GET","url":"People","headers":{}}]}"#);
     /// ```
     pub fn encode_json(&self, options: &EncodeOptions) -> Result<EncodedBatch, crate::JsonError> {

@@ -129,6 +129,9 @@
 
 mod boundary;
 mod builder;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
 #[cfg(feature = "tokio")]
 mod codec;
 mod decoder;
@@ -143,6 +146,7 @@ mod leniency;
 mod limits;
 mod model;
 mod reference;
+mod split;
 
 pub use boundary::{Boundary, BoundaryGenerator, MAX_BOUNDARY_LEN};
 pub use builder::{ChangesetBuilder, ContinueOnError, EncodeOptions, EncodedBatch, OperationBuilder};
@@ -159,3 +163,4 @@ pub use leniency::Leniency;
 pub use limits::Limits;
 pub use model::{BatchError, BatchFormat, BatchRequest, BatchResponse, Dependency, RequestItem, ResponseItem};
 pub use reference::ContentIdMap;
+pub use split::SplitError;

@@ -105,7 +105,7 @@ pub struct RequestItem {
 /// asked for, a multipart service stops at the first failed request, while the JSON format lets a service go
 /// on (requests run independently unless `dependsOn` says otherwise). This crate never leaves that to the
 /// default: [`EncodeOptions::continue_on_error`](crate::EncodeOptions::continue_on_error) set to `None` means
-/// *stop* in both formats, and a JSON batch then carries `Prefer: continue-on-error=false`, so that the same
+/// *stop* in both formats, and a JSON batch then carries `Prefer: odata.continue-on-error=false`, so that the same
 /// model behaves the same in either format.
 ///
 /// # Example
@@ -269,7 +269,7 @@ impl PartialEq for BatchResponse {
 impl Eq for BatchResponse {}
 
 /// What a decoded part becomes in the model.
-trait Item: Sized {
+pub(crate) trait Item: Sized {
     const KIND: MessageKind;
     fn from_head(head: &Head, changeset: Option<usize>, body: Bytes) -> Self;
 }
@@ -363,6 +363,50 @@ fn header_map(head: &Head, headers: Headers<'_>) -> HeaderMap {
     map
 }
 
+/// Turns decoder events into items, one at a time: the state between a `Head` and its `End`.
+#[derive(Debug, Default)]
+pub(crate) struct Assembler {
+    changesets: usize,
+    changeset: Option<usize>,
+    head: Option<Head>,
+    body_parts: Vec<Bytes>,
+}
+
+impl Assembler {
+    /// Takes one event; gives the item it completes, if any.
+    pub(crate) fn push<T: Item>(&mut self, event: Event) -> Option<T> {
+        match event {
+            Event::ChangesetStart(_) => {
+                self.changeset = Some(self.changesets);
+                self.changesets += 1;
+            }
+            Event::ChangesetEnd => self.changeset = None,
+            Event::Head(h) => self.head = Some(h),
+            Event::Body(b) => self.body_parts.push(b),
+            Event::End => {
+                let h = self.head.take().expect("End follows Head");
+                let body = match self.body_parts.len() {
+                    0 => Bytes::new(),
+                    1 => self.body_parts.pop().expect("one part"),
+                    _ => {
+                        let mut all = BytesMut::new();
+                        self.body_parts.drain(..).for_each(|b| all.extend_from_slice(&b));
+                        all.freeze()
+                    }
+                };
+                return Some(T::from_head(&h, self.changeset, body));
+            }
+            Event::Finished => {}
+        }
+        None
+    }
+
+    /// Changesets begun so far.
+    pub(crate) fn changesets(&self) -> usize {
+        self.changesets
+    }
+}
+
 /// Runs the decoder over a whole payload and builds the items.
 fn decode_items<T: Item>(
     builder: &BatchDecoderBuilder,
@@ -375,36 +419,14 @@ fn decode_items<T: Item>(
     let original = body.clone();
     let mut input = body;
     let mut items = Vec::new();
-    let mut changesets = 0;
-    let mut changeset = None;
-    let mut head: Option<Head> = None;
-    let mut body_parts: Vec<Bytes> = Vec::new();
+    let mut assembler = Assembler::default();
     loop {
         let event = decoder
             .decode_complete(&mut input)
             .map_err(|e| e.with_line_from(&original))?;
         match event {
-            Some(Event::ChangesetStart(_)) => {
-                changeset = Some(changesets);
-                changesets += 1;
-            }
-            Some(Event::ChangesetEnd) => changeset = None,
-            Some(Event::Head(h)) => head = Some(h),
-            Some(Event::Body(b)) => body_parts.push(b),
-            Some(Event::End) => {
-                let h = head.take().expect("End follows Head");
-                let body = match body_parts.len() {
-                    0 => Bytes::new(),
-                    1 => body_parts.pop().expect("one part"),
-                    _ => {
-                        let mut all = BytesMut::new();
-                        body_parts.drain(..).for_each(|b| all.extend_from_slice(&b));
-                        all.freeze()
-                    }
-                };
-                items.push(T::from_head(&h, changeset, body));
-            }
-            Some(Event::Finished) | None => return Ok((items, changesets)),
+            Some(Event::Finished) | None => return Ok((items, assembler.changesets())),
+            Some(event) => items.extend(assembler.push::<T>(event)),
         }
     }
 }

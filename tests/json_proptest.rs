@@ -369,7 +369,7 @@ fn json_batches_state_continue_on_error_explicitly() {
     let mut options = EncodeOptions::new();
     assert_eq!(
         batch.encode_json(&options).unwrap().headers["prefer"],
-        "continue-on-error=false"
+        "odata.continue-on-error=false"
     );
     assert!(batch.encode_with(&options).unwrap().headers.get("prefer").is_none());
     assert!(!BatchFormat::Multipart.continue_on_error_default());

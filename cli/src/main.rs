@@ -1,7 +1,7 @@
 //! `odata-batch`: look at, write and convert OData `$batch` payloads (multipart and JSON) from a shell.
 //!
 //! Exit codes: 0 success, 1 malformed input (the message, with its byte offset, on stderr), 2 usage errors
-//! (including an input file that cannot be read).
+//! (including an input file that cannot be read), 3 a network or server failure (`send`).
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -43,6 +43,33 @@ enum Command {
         /// a bare body.
         #[arg(long)]
         content_type: Option<String>,
+        /// Print compact JSON on one line instead of indented JSON.
+        #[arg(long)]
+        compact: bool,
+    },
+    /// Send a JSON batch request (`{"requests":[...]}`, as for `encode`) to `<URL>/$batch` and print the
+    /// response as the OData 4.01 JSON batch format.
+    ///
+    /// More operations than --max-per-batch go out as several batches, in order, never splitting a
+    /// changeset; a line on standard error tells the progress. Exit code 3 on a network or server failure,
+    /// with the status and the service's error message.
+    Send {
+        /// The service root; the batch goes to `<URL>/$batch`.
+        url: String,
+        /// The input file; `-` or nothing for standard input.
+        file: Option<PathBuf>,
+        /// A header for the batch request, `Name: value` (repeatable), e.g. authorization.
+        #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+        /// The format to send.
+        #[arg(long, value_enum, default_value = "multipart")]
+        format: Format,
+        /// Ask the service to go on after a failed operation (`Prefer: odata.continue-on-error`).
+        #[arg(long)]
+        continue_on_error: bool,
+        /// Send at most this many operations per batch.
+        #[arg(long, value_name = "N")]
+        max_per_batch: Option<usize>,
         /// Print compact JSON on one line instead of indented JSON.
         #[arg(long)]
         compact: bool,
@@ -106,6 +133,13 @@ impl Failure {
     fn usage(message: impl Into<String>) -> Self {
         Self {
             code: 2,
+            message: message.into(),
+        }
+    }
+
+    fn remote(message: impl Into<String>) -> Self {
+        Self {
+            code: 3,
             message: message.into(),
         }
     }
@@ -279,6 +313,63 @@ fn convert(
     Ok(())
 }
 
+struct SendArgs {
+    url: String,
+    file: Option<PathBuf>,
+    headers: Vec<String>,
+    format: Format,
+    continue_on_error: bool,
+    max_per_batch: Option<usize>,
+    compact: bool,
+}
+
+fn send(args: SendArgs) -> Result<(), Failure> {
+    use odata_batch::client::{BatchClient, ClientError};
+    let input = read_input(args.file.as_ref())?;
+    let batch = BatchRequest::from_json(&input).map_err(|e| Failure::malformed(e.to_string()))?;
+    if args.max_per_batch == Some(0) {
+        return Err(Failure::usage("--max-per-batch must be at least 1"));
+    }
+    let mut client = BatchClient::new(&args.url);
+    for header in &args.headers {
+        let (name, value) = header
+            .split_once(':')
+            .ok_or_else(|| Failure::usage(format!("-H {header:?}: expected `Name: value`")))?;
+        let name = http::HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| Failure::usage(format!("-H {header:?}: invalid header name")))?;
+        let value = http::HeaderValue::from_str(value.trim())
+            .map_err(|_| Failure::usage(format!("-H {header:?}: invalid header value")))?;
+        client.headers_mut().append(name, value);
+    }
+    let mut options = odata_batch::EncodeOptions::new();
+    if args.continue_on_error {
+        options.continue_on_error(Some(odata_batch::ContinueOnError::OData40));
+    }
+    client
+        .encode_options(options)
+        .max_per_batch(args.max_per_batch)
+        .format(match args.format {
+            Format::Multipart => BatchFormat::Multipart,
+            Format::Json => BatchFormat::Json,
+        });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::remote(format!("cannot start the runtime: {e}")))?;
+    let response = runtime
+        .block_on(client.send_with_progress(&batch, |sent, total| {
+            eprintln!("odata-batch: sent batch {sent} of {total}");
+        }))
+        .map_err(|e| match e {
+            ClientError::Encode(_) | ClientError::Json(_) | ClientError::Split(_) => Failure::malformed(e.to_string()),
+            other => Failure::remote(other.to_string()),
+        })?;
+    let out = to_json(&response, args.compact)?;
+    let mut stdout = io::stdout().lock();
+    let _ = writeln!(stdout, "{out}").and_then(|()| stdout.flush());
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Encode {
@@ -294,6 +385,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
             boundary,
             content_type_out,
         } => convert(to, file.as_ref(), content_type, boundary, content_type_out),
+        Command::Send {
+            url,
+            file,
+            headers,
+            format,
+            continue_on_error,
+            max_per_batch,
+            compact,
+        } => send(SendArgs {
+            url,
+            file,
+            headers,
+            format,
+            continue_on_error,
+            max_per_batch,
+            compact,
+        }),
         Command::Decode {
             file,
             content_type,

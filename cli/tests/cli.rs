@@ -306,3 +306,128 @@ fn decode_reads_json_batches_and_encode_writes_them() {
         r#"{"requests":[{"id":"a","method":"GET","url":"People","headers":{}}]}"#
     );
 }
+
+/// A one-shot HTTP server on 127.0.0.1: answers each of `answers` to one request, in order, and hands back
+/// the requests it received.
+fn serve(answers: Vec<Vec<u8>>) -> (String, std::thread::JoinHandle<Vec<Vec<u8>>>) {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/svc", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let mut requests = Vec::new();
+        for answer in answers {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = Vec::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                head.extend_from_slice(line.as_bytes());
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            head.extend_from_slice(&body);
+            requests.push(head);
+            stream.write_all(&answer).unwrap();
+        }
+        requests
+    });
+    (url, handle)
+}
+
+fn http_response(status: &str, content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn send_posts_the_batch_and_prints_the_response() {
+    let multipart = "--r\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 201 Created\r\nLocation: http://x/svc/People(1)\r\n\r\n\r\n--r--\r\n";
+    let (url, server) = serve(vec![http_response("200 OK", "multipart/mixed; boundary=r", multipart)]);
+    let request = r#"{"requests":[{"id":"1","atomicityGroup":"g","method":"POST","url":"People","headers":{"content-type":"application/json"},"body":{"Name":"A"}}]}"#;
+    let out = run_with_stdin(
+        &[
+            "send",
+            &url,
+            "-H",
+            "Authorization: Bearer t0ken",
+            "--continue-on-error",
+            "--compact",
+        ],
+        request.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        r#"{"responses":[{"id":"1","status":201,"headers":{"location":"http://x/svc/People(1)"}}]}"#
+    );
+    let received = String::from_utf8(server.join().unwrap().remove(0)).unwrap();
+    assert!(received.starts_with("POST /svc/$batch HTTP/1.1\r\n"), "{received}");
+    let lower = received.to_ascii_lowercase();
+    assert!(lower.contains("authorization: bearer t0ken\r\n"), "{received}");
+    assert!(lower.contains("prefer: odata.continue-on-error\r\n"), "{received}");
+    assert!(
+        lower.contains("content-type: multipart/mixed; boundary=batch_"),
+        "{received}"
+    );
+    assert!(received.contains("POST People HTTP/1.1\r\n"), "{received}");
+}
+
+#[test]
+fn send_splits_and_reports_progress() {
+    let answer = |id: &str| {
+        let body = format!("--r\r\nContent-Type: application/http\r\nContent-ID: {id}\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--r--\r\n");
+        http_response("200 OK", "multipart/mixed; boundary=r", &body)
+    };
+    let (url, server) = serve(vec![answer("1"), answer("2")]);
+    let request =
+        r#"{"requests":[{"id":"1","method":"DELETE","url":"A(1)"},{"id":"2","method":"DELETE","url":"A(2)"}]}"#;
+    let out = run_with_stdin(&["send", &url, "--max-per-batch", "1", "--compact"], request.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "odata-batch: sent batch 1 of 2\nodata-batch: sent batch 2 of 2\n"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["responses"].as_array().unwrap().len(), 2);
+    assert_eq!(server.join().unwrap().len(), 2);
+}
+
+#[test]
+fn send_fails_with_exit_3_naming_status_and_message() {
+    let error = r#"{"error":{"code":"0x80060891","message":"The batch is malformed"}}"#;
+    let (url, server) = serve(vec![http_response("400 Bad Request", "application/json", error)]);
+    let request = r#"{"requests":[{"id":"1","method":"GET","url":"A"}]}"#;
+    let out = run_with_stdin(&["send", &url], request.as_bytes());
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "odata-batch: the service answered 400 Bad Request: The batch is malformed\n"
+    );
+    server.join().unwrap();
+    // Nobody listening: a network failure, also 3.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = run_with_stdin(&["send", &format!("http://127.0.0.1:{port}/svc")], request.as_bytes());
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP request failed"));
+    // A broken header is a usage error.
+    let out = run_with_stdin(
+        &["send", "http://127.0.0.1:9/svc", "-H", "no colon"],
+        request.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
