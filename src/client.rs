@@ -127,7 +127,7 @@ impl From<DecodeError> for ClientError {
 /// # #[allow(dead_code)]
 /// # async fn run() -> Result<(), odata_batch::client::ClientError> {
 /// let mut client = BatchClient::new("https://org.crm.dynamics.com/api/data/v9.2");
-/// client.header("authorization", "Bearer ...").max_per_batch(Some(1000));
+/// client.header("authorization", "Bearer ...").max_per_batch(Some(BatchClient::DATAVERSE_MAX_PER_BATCH));
 /// let mut batch = BatchRequest::new();
 /// batch.get("accounts?$select=name&$top=3");
 /// let response = client.send(&batch).await?;
@@ -147,6 +147,11 @@ pub struct BatchClient {
 }
 
 impl BatchClient {
+    /// The most operations Dataverse / Dynamics 365 takes in one batch.
+    pub const DATAVERSE_MAX_PER_BATCH: usize = 1000;
+    /// The most operations Creatio takes in one batch.
+    pub const CREATIO_MAX_PER_BATCH: usize = 100;
+
     /// A client for the service at `service_root` (the batch goes to `<service_root>/$batch`), with a default
     /// `reqwest::Client`.
     pub fn new(service_root: &str) -> Self {
@@ -192,7 +197,8 @@ impl BatchClient {
     }
 
     /// Send at most this many operations per batch: [`send`](Self::send) splits larger batches (see
-    /// [`BatchRequest::split`]). Default: no maximum.
+    /// [`BatchRequest::split`]). Default: no maximum; presets [`Self::DATAVERSE_MAX_PER_BATCH`] and
+    /// [`Self::CREATIO_MAX_PER_BATCH`].
     pub fn max_per_batch(&mut self, max: Option<usize>) -> &mut Self {
         self.max_per_batch = max;
         self
@@ -260,9 +266,13 @@ impl BatchClient {
             BatchFormat::Multipart => batch.encode_with(&self.options)?,
             BatchFormat::Json => batch.encode_json(&self.options)?,
         };
+        // The client's own headers replace the encoded ones of the same name.
         let mut headers = encoded.headers;
+        for name in self.headers.keys() {
+            headers.remove(name);
+        }
         for (name, value) in &self.headers {
-            headers.insert(name.clone(), value.clone());
+            headers.append(name.clone(), value.clone());
         }
         let response = self
             .http

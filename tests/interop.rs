@@ -350,11 +350,32 @@ async fn json_format_with_groups_and_depends_on(cap: &Cap) {
 }
 
 async fn whole_batch_error(cap: &Cap) {
-    let client = BatchClient::new(&format!("http://127.0.0.1:{}/odata/v4/nowhere", cap.port));
     let mut batch = BatchRequest::new();
     batch.get("Books");
+    // A batch CAP refuses as a whole: its Content-Type has lost the boundary (overridden on purpose).
+    let mut client = BatchClient::new(&cap.root());
+    client.header("content-type", "multipart/mixed");
     match client.send(&batch).await {
-        Err(ClientError::Status { status, .. }) => assert!(status.is_client_error(), "{status}"),
+        Err(ClientError::Status {
+            status,
+            message,
+            content_type,
+            body,
+        }) => {
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert!(content_type.is_some_and(|ct| ct.starts_with("application/json")));
+            assert_eq!(
+                message.as_deref(),
+                Some("No boundary found in Content-Type header"),
+                "{body:?}"
+            );
+        }
+        other => panic!("expected a typed status error, got {other:?}"),
+    }
+    // A service root that does not exist.
+    let client = BatchClient::new(&format!("http://127.0.0.1:{}/odata/v4/nowhere", cap.port));
+    match client.send(&batch).await {
+        Err(ClientError::Status { status, .. }) => assert_eq!(status, StatusCode::NOT_FOUND),
         other => panic!("expected a typed status error, got {other:?}"),
     }
 }
