@@ -85,6 +85,20 @@ fn members_of_a_group_are_adjacent() {
 }
 
 #[test]
+fn responses_of_one_group_may_come_apart() {
+    // A service may run groups in parallel and answer in any order.
+    let doc = r#"{"responses":[{"id":"1","atomicityGroup":"g","status":201},{"id":"3","status":200},{"id":"2","atomicityGroup":"g","status":201}]}"#;
+    let batch = BatchResponse::from_json(doc).unwrap();
+    let groups: Vec<Option<usize>> = batch.items.iter().map(|i| i.changeset).collect();
+    assert_eq!((groups, batch.changesets), (vec![Some(0), None, Some(0)], 1));
+    // Multipart cannot say that: writing it refuses with a rule.
+    assert_eq!(
+        batch.encode().unwrap_err().kind(),
+        odata_batch::EncodeErrorKind::ChangesetNotAdjacent
+    );
+}
+
+#[test]
 fn depends_on_names_only_earlier_requests_or_groups() {
     let forward =
         r#"{"requests":[{"id":"1","dependsOn":["2"],"method":"get","url":"A"},{"id":"2","method":"get","url":"B"}]}"#;

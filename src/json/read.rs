@@ -52,7 +52,7 @@ pub enum JsonErrorKind {
     DuplicateId(String),
     /// An `id` equal to an `atomicityGroup` of the document.
     IdEqualsGroup(String),
-    /// The members of an atomicity group are not adjacent.
+    /// The members of an atomicity group are not adjacent (requests; responses may come in any order).
     GroupNotAdjacent(String),
     /// A `dependsOn` entry that is neither an earlier request nor an earlier atomicity group (this includes
     /// the request itself and forward references).
@@ -908,7 +908,13 @@ fn condition_references(condition: &str) -> impl Iterator<Item = &str> {
 
 impl Rules {
     /// The group index of an item, checking names and adjacency.
-    fn group(&mut self, id: Option<&str>, group: Option<&str>, validate: bool) -> Result<Option<usize>, RuleError> {
+    fn group(
+        &mut self,
+        id: Option<&str>,
+        group: Option<&str>,
+        validate: bool,
+        adjacent: bool,
+    ) -> Result<Option<usize>, RuleError> {
         if let Some(id) = id {
             if validate {
                 if !is_unreserved_id(id) {
@@ -925,7 +931,7 @@ impl Rules {
         let index = match group {
             None => None,
             Some(g) => match self.groups.iter().position(|known| known == g) {
-                Some(i) if self.last_group == Some(i) => Some(i),
+                Some(i) if self.last_group == Some(i) || !adjacent => Some(i),
                 Some(_) => return Err((JsonErrorKind::GroupNotAdjacent(g.into()), Member::Group)),
                 None => {
                     if validate {
@@ -945,7 +951,9 @@ impl Rules {
     }
 
     fn response(&mut self, id: Option<&str>, group: Option<&str>, validate: bool) -> Result<Option<usize>, RuleError> {
-        let index = self.group(id, group, validate)?;
+        // A service may answer in any order (it may run groups in parallel): responses of one group need not
+        // be adjacent.
+        let index = self.group(id, group, validate, false)?;
         self.record(id, index);
         Ok(index)
     }
@@ -966,7 +974,7 @@ impl Rules {
         condition: Option<&str>,
         validate: bool,
     ) -> Result<(Option<usize>, Vec<Dependency>), RuleError> {
-        let index = self.group(id, group, validate)?;
+        let index = self.group(id, group, validate, true)?;
         let mut depends_on = Vec::with_capacity(depends.len());
         for name in depends {
             let dependency = if let Some(&member_group) = self.ids.get(name.as_str()) {
