@@ -457,3 +457,33 @@ fn truncation_anywhere_is_an_error_never_an_end() {
     // Only white space after the end changes nothing.
     assert!(BatchResponse::from_json(format!("{doc} \r\n")).is_ok());
 }
+
+#[test]
+fn a_maximum_item_size_bounds_memory_whole_or_streamed() {
+    let doc = response_document(3);
+    let mut options = JsonReadOptions::new();
+    options.max_item_bytes(Some(2000));
+    assert_eq!(BatchResponse::from_json_with(&options, &doc).unwrap().items.len(), 3);
+    options.max_item_bytes(Some(1000));
+    let whole = BatchResponse::from_json_with(&options, &doc).unwrap_err();
+    assert_eq!(
+        (whole.kind(), whole.item()),
+        (&JsonErrorKind::ItemTooLarge { max: 1000 }, Some(0))
+    );
+    // Streamed in small chunks: the same error, before more than the maximum plus one chunk is buffered.
+    let mut reader = JsonBatchReader::with_options(MessageKind::Response, options.clone());
+    let mut buf = BytesMut::new();
+    let mut outcome = None;
+    for chunk in doc.as_bytes().chunks(64) {
+        buf.extend_from_slice(chunk);
+        assert!(buf.len() <= 1000 + 64);
+        match reader.read(&mut buf) {
+            Ok(_) => {}
+            Err(e) => {
+                outcome = Some(e);
+                break;
+            }
+        }
+    }
+    assert_eq!(outcome, Some(whole));
+}

@@ -64,6 +64,11 @@ pub enum JsonErrorKind {
     /// A `$id` reference in `url` or `if` to a request that `dependsOn` does not list (directly, or through
     /// its atomicity group).
     ReferenceNotInDependsOn(String),
+    /// An item (or a top-level annotation) larger than [`JsonReadOptions::max_item_bytes`].
+    ItemTooLarge {
+        /// The maximum.
+        max: usize,
+    },
     /// More requests than the configured maximum (writing only).
     TooManyOperations {
         /// The maximum.
@@ -97,6 +102,7 @@ impl fmt::Display for JsonErrorKind {
             }
             Self::ReferenceNotInDependsOn(d) => write!(f, "reference \"${d}\" is not listed in dependsOn"),
             Self::TooManyOperations { max } => write!(f, "more than {max} operations"),
+            Self::ItemTooLarge { max } => write!(f, "item larger than {max} bytes"),
         }
     }
 }
@@ -177,6 +183,7 @@ impl std::error::Error for JsonError {}
 pub struct JsonReadOptions {
     standard_base64: bool,
     validate: bool,
+    max_item_bytes: Option<usize>,
 }
 
 impl Default for JsonReadOptions {
@@ -191,6 +198,7 @@ impl JsonReadOptions {
         Self {
             standard_base64: false,
             validate: true,
+            max_item_bytes: None,
         }
     }
 
@@ -204,6 +212,25 @@ impl JsonReadOptions {
     /// model needs is checked: JSON syntax, member names and types, headers, methods, statuses and bodies.
     pub fn validate(&mut self, on: bool) -> &mut Self {
         self.validate = on;
+        self
+    }
+
+    /// Refuse an item (or top-level annotation) larger than this many bytes of JSON. A streaming reader keeps
+    /// one item in memory, so this bounds its memory whatever the service sends. Default: no maximum (the
+    /// largest item decides).
+    ///
+    /// ```
+    /// use odata_batch::json::JsonReadOptions;
+    /// use odata_batch::{BatchResponse, JsonErrorKind};
+    ///
+    /// let mut options = JsonReadOptions::new();
+    /// options.max_item_bytes(Some(40));
+    /// let doc = r#"{"responses":[{"id":"1","status":200,"body":{"a":"0123456789"}}]}"#;
+    /// let err = BatchResponse::from_json_with(&options, doc).unwrap_err();
+    /// assert_eq!((err.kind(), err.item(), err.offset()), (&JsonErrorKind::ItemTooLarge { max: 40 }, Some(0), Some(14)));
+    /// ```
+    pub fn max_item_bytes(&mut self, max: Option<usize>) -> &mut Self {
+        self.max_item_bytes = max;
         self
     }
 }
@@ -477,8 +504,9 @@ impl JsonBatchReader {
                         return Err(self.fail(unexpected("a member name"), None, at));
                     }
                     let Some(len) = self.value.scan(buf, eof) else {
-                        return self.need_more(eof, None);
+                        return self.need_more(eof, None, buf.len());
                     };
+                    self.check_size(len, None)?;
                     let raw = self.consume(buf, len);
                     let name: String = serde_json::from_slice(&raw)
                         .map_err(|e| self.fail(JsonErrorKind::Syntax(e.to_string()), None, at))?;
@@ -535,8 +563,9 @@ impl JsonBatchReader {
                         return Err(self.fail(unexpected("an object for the item"), Some(self.items), at));
                     }
                     let Some(len) = self.value.scan(buf, eof) else {
-                        return self.need_more(eof, Some(self.items));
+                        return self.need_more(eof, Some(self.items), buf.len());
                     };
+                    self.check_size(len, Some(self.items))?;
                     let raw = self.consume(buf, len);
                     let index = self.items;
                     self.items += 1;
@@ -548,8 +577,9 @@ impl JsonBatchReader {
                 }
                 State::Annotation => {
                     let Some(len) = self.value.scan(buf, eof) else {
-                        return self.need_more(eof, None);
+                        return self.need_more(eof, None, buf.len());
                     };
+                    self.check_size(len, None)?;
                     let raw = self.consume(buf, len);
                     self.state = State::AfterMember;
                     let text = std::str::from_utf8(&raw)
@@ -587,11 +617,26 @@ impl JsonBatchReader {
         }
     }
 
-    fn need_more(&mut self, eof: bool, item: Option<usize>) -> Result<Option<JsonEvent>, JsonError> {
+    /// A value is still incomplete: wait for more input, unless it already exceeds the maximum or the input
+    /// has ended.
+    fn need_more(&mut self, eof: bool, item: Option<usize>, buffered: usize) -> Result<Option<JsonEvent>, JsonError> {
+        if let Some(max) = self.options.max_item_bytes {
+            if buffered > max {
+                return Err(self.fail(JsonErrorKind::ItemTooLarge { max }, item, self.base));
+            }
+        }
         if eof {
             Err(self.fail(JsonErrorKind::Truncated, item, self.base))
         } else {
             Ok(None)
+        }
+    }
+
+    /// Refuses a complete value larger than the maximum.
+    fn check_size(&mut self, len: usize, item: Option<usize>) -> Result<(), JsonError> {
+        match self.options.max_item_bytes {
+            Some(max) if len > max => Err(self.fail(JsonErrorKind::ItemTooLarge { max }, item, self.base)),
+            _ => Ok(()),
         }
     }
 
