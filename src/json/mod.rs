@@ -64,6 +64,7 @@ use crate::model::{text, BatchRequest, BatchResponse};
 use crate::reference::content_id_reference;
 
 mod read;
+mod scan;
 
 pub use read::{JsonBatchReader, JsonError, JsonErrorKind, JsonEvent, JsonReadOptions};
 

@@ -3,14 +3,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::ops::Range;
 
 use base64::Engine as _;
 use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
 
-use super::{is_json_media_type, is_text_media_type};
+use super::{is_json_media_type, is_text_media_type, scan};
 use crate::decoder::MessageKind;
 use crate::grammar;
 use crate::model::{BatchRequest, BatchResponse, Dependency, RequestItem, ResponseItem};
@@ -582,9 +581,11 @@ impl JsonBatchReader {
                     self.check_size(len, None)?;
                     let raw = self.consume(buf, len);
                     self.state = State::AfterMember;
-                    let text = std::str::from_utf8(&raw)
-                        .ok()
-                        .and_then(|t| serde_json::from_str::<&RawValue>(t).ok().map(|_| t.to_owned()));
+                    let text = std::str::from_utf8(&raw).ok().filter(|t| {
+                        let b = t.as_bytes();
+                        scan::value_end(b, scan::skip_ws(b, 0)).is_ok_and(|end| scan::skip_ws(b, end) == b.len())
+                    });
+                    let text = text.map(|t| t.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n')).to_owned());
                     let Some(text) = text else {
                         return Err(self.fail(JsonErrorKind::Syntax("invalid annotation value".into()), None, at));
                     };
@@ -649,17 +650,20 @@ impl JsonBatchReader {
         Ok(JsonEvent::Finished)
     }
 
-    /// Reads one complete item.
+    /// Reads one complete item: checks it as JSON and splits its members in one pass ([`scan`]), then reads
+    /// the members it has.
     fn item(&mut self, raw: Bytes, index: usize, at: usize) -> Result<JsonEvent, JsonError> {
-        let offset_of = |v: &RawValue| at + (v.get().as_ptr() as usize - raw.as_ptr() as usize);
         let err = |kind, offset| JsonError::new(kind, Some(index), Some(offset));
-        let members: Members<'_> = serde_json::from_slice(&raw).map_err(|e| {
-            let offset = at + offset_in(&raw, e.line(), e.column());
-            err(JsonErrorKind::Syntax(e.to_string()), offset)
-        })?;
+        let text = std::str::from_utf8(&raw)
+            .map_err(|e| err(JsonErrorKind::Syntax("invalid UTF-8".into()), at + e.valid_up_to()))?;
+        let mut members = Vec::with_capacity(8);
+        scan::members(text.as_bytes(), 0..text.len(), &mut members)
+            .map_err(|e| err(JsonErrorKind::Syntax(format!("expected {}", e.message)), at + e.at))?;
+        let offset_of = |r: &Range<usize>| at + r.start;
         let mut fields = Fields::default();
-        for (name, value) in &members.0 {
-            let slot = match (name.as_str(), self.kind) {
+        for m in &members {
+            let name = member_name(text, m);
+            let slot = match (name.as_ref(), self.kind) {
                 ("id", _) => &mut fields.id,
                 ("atomicityGroup", _) => &mut fields.group,
                 ("headers", _) => &mut fields.headers,
@@ -669,65 +673,73 @@ impl JsonBatchReader {
                 ("dependsOn", MessageKind::Request) => &mut fields.depends_on,
                 ("if", MessageKind::Request) => &mut fields.condition,
                 ("status", MessageKind::Response) => &mut fields.status,
-                _ => return Err(err(JsonErrorKind::UnknownMember(name.clone()), offset_of(value))),
+                _ => {
+                    return Err(err(
+                        JsonErrorKind::UnknownMember(name.into_owned()),
+                        offset_of(&m.value),
+                    ))
+                }
             };
-            if slot.replace(value).is_some() {
-                return Err(err(JsonErrorKind::DuplicateMember(name.clone()), offset_of(value)));
+            if slot.replace(m.value.clone()).is_some() {
+                return Err(err(
+                    JsonErrorKind::DuplicateMember(name.into_owned()),
+                    offset_of(&m.value),
+                ));
             }
         }
-        let string = |v: Option<&&RawValue>, name: &'static str| -> Result<Option<String>, JsonError> {
+        let string = |v: &Option<Range<usize>>, name: &'static str| -> Result<Option<String>, JsonError> {
             match v {
                 None => Ok(None),
-                Some(v) => serde_json::from_str::<String>(v.get()).map(Some).map_err(|_| {
+                Some(r) => string_value(text, r.clone()).map(Some).ok_or_else(|| {
                     err(
                         JsonErrorKind::Syntax(format!("\"{name}\" must be a string")),
-                        offset_of(v),
+                        offset_of(r),
                     )
                 }),
             }
         };
-        let id = string(fields.id.as_ref(), "id")?;
-        let group = string(fields.group.as_ref(), "atomicityGroup")?;
+        let id = string(&fields.id, "id")?;
+        let group = string(&fields.group, "atomicityGroup")?;
         let item_at = at;
         let headers = match &fields.headers {
             None => HeaderMap::new(),
-            Some(v) => read_headers(v).map_err(|kind| err(kind, offset_of(v)))?,
+            Some(r) => read_headers(text, r.clone()).map_err(|kind| err(kind, offset_of(r)))?,
         };
         let media = headers.get(http::header::CONTENT_TYPE).map(|v| v.as_bytes().to_vec());
         let body = match &fields.body {
             None => Bytes::new(),
-            Some(v) => read_body(&raw, v, media.as_deref(), &self.options).map_err(|kind| err(kind, offset_of(v)))?,
+            Some(r) => read_body(&raw, text, r.clone(), media.as_deref(), &self.options)
+                .map_err(|kind| err(kind, offset_of(r)))?,
         };
+        let at_of = |v: &Option<Range<usize>>| v.as_ref().map_or(item_at, offset_of);
         match self.kind {
             MessageKind::Request => {
-                let Some(method_raw) = fields.method else {
+                let Some(method_range) = &fields.method else {
                     return Err(err(JsonErrorKind::MissingMember("method"), item_at));
                 };
-                let method_text = string(Some(&method_raw), "method")?.unwrap_or_default();
+                let method_text = string(&fields.method, "method")?.unwrap_or_default();
                 let method = Method::from_bytes(method_text.to_ascii_uppercase().as_bytes())
-                    .map_err(|_| err(JsonErrorKind::InvalidMethod, offset_of(method_raw)))?;
-                let Some(url_raw) = fields.url else {
+                    .map_err(|_| err(JsonErrorKind::InvalidMethod, offset_of(method_range)))?;
+                if fields.url.is_none() {
                     return Err(err(JsonErrorKind::MissingMember("url"), item_at));
-                };
-                let url = string(Some(&url_raw), "url")?.unwrap_or_default();
+                }
+                let url = string(&fields.url, "url")?.unwrap_or_default();
                 if id.is_none() {
                     return Err(err(JsonErrorKind::MissingMember("id"), item_at));
                 }
                 if !body.is_empty() && (method == Method::GET || method == Method::DELETE) {
-                    let v = fields.body.expect("a body");
-                    return Err(err(JsonErrorKind::BodyNotAllowed, offset_of(v)));
+                    return Err(err(JsonErrorKind::BodyNotAllowed, at_of(&fields.body)));
                 }
                 let depends = match &fields.depends_on {
                     None => Vec::new(),
-                    Some(v) => serde_json::from_str::<Vec<String>>(v.get()).map_err(|_| {
+                    Some(r) => serde_json::from_str::<Vec<String>>(&text[r.clone()]).map_err(|_| {
                         err(
                             JsonErrorKind::Syntax("\"dependsOn\" must be an array of strings".into()),
-                            offset_of(v),
+                            offset_of(r),
                         )
                     })?,
                 };
-                let condition = string(fields.condition.as_ref(), "if")?;
-                let at_of = |v: &Option<&RawValue>| v.map_or(item_at, offset_of);
+                let condition = string(&fields.condition, "if")?;
                 let (changeset, depends_on) = self
                     .rules
                     .request(
@@ -757,14 +769,14 @@ impl JsonBatchReader {
                 Ok(JsonEvent::Request(item))
             }
             MessageKind::Response => {
-                let Some(status_raw) = fields.status else {
+                let Some(status_range) = &fields.status else {
                     return Err(err(JsonErrorKind::MissingMember("status"), item_at));
                 };
-                let status = serde_json::from_str::<u16>(status_raw.get())
+                let status = text[status_range.clone()]
+                    .parse::<u16>()
                     .ok()
                     .and_then(|s| StatusCode::from_u16(s).ok())
-                    .ok_or_else(|| err(JsonErrorKind::InvalidStatus, offset_of(status_raw)))?;
-                let at_of = |v: &Option<&RawValue>| v.map_or(item_at, offset_of);
+                    .ok_or_else(|| err(JsonErrorKind::InvalidStatus, offset_of(status_range)))?;
                 let changeset = self
                     .rules
                     .response(id.as_deref(), group.as_deref(), self.options.validate)
@@ -785,70 +797,62 @@ impl JsonBatchReader {
     }
 }
 
-/// The byte offset of serde_json's 1-based line and column in `text`.
-fn offset_in(text: &[u8], line: usize, column: usize) -> usize {
-    let mut start = 0;
-    for _ in 1..line {
-        match memchr::memchr(b'\n', &text[start..]) {
-            Some(n) => start += n + 1,
-            None => break,
-        }
-    }
-    (start + column.saturating_sub(1)).min(text.len())
-}
-
-/// An item's members, in order, duplicates kept.
-struct Members<'a>(Vec<(String, &'a RawValue)>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Members<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut members = Vec::new();
-                while let Some(name) = map.next_key::<String>()? {
-                    let value: &'a RawValue = map.next_value()?;
-                    members.push((name, value));
-                }
-                Ok(Members(members))
-            }
-        }
-        d.deserialize_map(V(std::marker::PhantomData))
+/// A member's name, decoded only when it has escapes.
+fn member_name<'a>(text: &'a str, m: &scan::Member) -> std::borrow::Cow<'a, str> {
+    let quoted = &text[m.name.clone()];
+    if m.name_escaped {
+        std::borrow::Cow::Owned(serde_json::from_str::<String>(quoted).unwrap_or_default())
+    } else {
+        std::borrow::Cow::Borrowed(&quoted[1..quoted.len() - 1])
     }
 }
 
+/// The string a JSON value stands for; `None` when it is not a string. The value is valid JSON already.
+fn string_value(text: &str, range: Range<usize>) -> Option<String> {
+    let quoted = &text[range];
+    if !quoted.starts_with('"') {
+        return None;
+    }
+    let inner = &quoted[1..quoted.len() - 1];
+    if inner.contains('\\') {
+        serde_json::from_str::<String>(quoted).ok()
+    } else {
+        Some(inner.to_owned())
+    }
+}
+
+/// Where each member of an item is, by name.
 #[derive(Default)]
-struct Fields<'a> {
-    id: Option<&'a RawValue>,
-    group: Option<&'a RawValue>,
-    headers: Option<&'a RawValue>,
-    body: Option<&'a RawValue>,
-    method: Option<&'a RawValue>,
-    url: Option<&'a RawValue>,
-    depends_on: Option<&'a RawValue>,
-    condition: Option<&'a RawValue>,
-    status: Option<&'a RawValue>,
+struct Fields {
+    id: Option<Range<usize>>,
+    group: Option<Range<usize>>,
+    headers: Option<Range<usize>>,
+    body: Option<Range<usize>>,
+    method: Option<Range<usize>>,
+    url: Option<Range<usize>>,
+    depends_on: Option<Range<usize>>,
+    condition: Option<Range<usize>>,
+    status: Option<Range<usize>>,
 }
 
-fn read_headers(raw: &RawValue) -> Result<HeaderMap, JsonErrorKind> {
-    let members: Members<'_> =
-        serde_json::from_str(raw.get()).map_err(|_| JsonErrorKind::Syntax("\"headers\" must be an object".into()))?;
-    let mut headers = HeaderMap::with_capacity(members.0.len());
-    for (name, value) in members.0 {
-        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| JsonErrorKind::InvalidHeader(name.clone()))?;
+fn read_headers(text: &str, range: Range<usize>) -> Result<HeaderMap, JsonErrorKind> {
+    let mut members = Vec::new();
+    scan::members(text.as_bytes(), range, &mut members)
+        .map_err(|_| JsonErrorKind::Syntax("\"headers\" must be an object".into()))?;
+    let mut headers = HeaderMap::with_capacity(members.len());
+    for m in &members {
+        let name = member_name(text, m);
+        let header =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| JsonErrorKind::InvalidHeader(name.to_string()))?;
         if headers.contains_key(&header) {
-            return Err(JsonErrorKind::DuplicateHeader(name));
+            return Err(JsonErrorKind::DuplicateHeader(name.into_owned()));
         }
         // `null` keeps the header, with an empty value.
-        let text = match value.get() {
+        let value = match &text[m.value.clone()] {
             "null" => String::new(),
-            v => serde_json::from_str::<String>(v).map_err(|_| JsonErrorKind::InvalidHeader(name.clone()))?,
+            _ => string_value(text, m.value.clone()).ok_or_else(|| JsonErrorKind::InvalidHeader(name.to_string()))?,
         };
-        let value = HeaderValue::from_str(&text).map_err(|_| JsonErrorKind::InvalidHeader(name.clone()))?;
+        let value = HeaderValue::from_str(&value).map_err(|_| JsonErrorKind::InvalidHeader(name.to_string()))?;
         headers.insert(header, value);
     }
     Ok(headers)
@@ -858,12 +862,13 @@ fn read_headers(raw: &RawValue) -> Result<HeaderMap, JsonErrorKind> {
 /// document (no copy).
 fn read_body(
     item: &Bytes,
-    raw: &RawValue,
+    text: &str,
+    range: Range<usize>,
     media_type: Option<&[u8]>,
     options: &JsonReadOptions,
 ) -> Result<Bytes, JsonErrorKind> {
-    let text = raw.get();
-    if text == "null" {
+    let value = &text[range.clone()];
+    if value == "null" {
         return Ok(Bytes::new());
     }
     let parsed = media_type.and_then(grammar::media_type);
@@ -873,13 +878,12 @@ fn read_body(
             is_text_media_type(m.type_, m.subtype),
         ),
         // Without a Content-Type, a value that is not a string can only be JSON.
-        None => (media_type.is_none() && !text.starts_with('"'), false),
+        None => (media_type.is_none() && !value.starts_with('"'), false),
     };
     if json {
-        let start = text.as_ptr() as usize - item.as_ptr() as usize;
-        return Ok(item.slice(start..start + text.len()));
+        return Ok(item.slice(range));
     }
-    let string: String = serde_json::from_str(text).map_err(|_| JsonErrorKind::InvalidBody)?;
+    let string = string_value(text, range).ok_or(JsonErrorKind::InvalidBody)?;
     if text_type {
         return Ok(Bytes::from(string));
     }
@@ -1213,12 +1217,6 @@ impl BatchResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn offsets_from_lines_and_columns() {
-        assert_eq!(offset_in(b"ab\ncd\nef", 3, 2), 7);
-        assert_eq!(offset_in(b"abc", 1, 1), 0);
-    }
 
     #[test]
     fn condition_references_skip_system_names() {
