@@ -1,7 +1,6 @@
 //! Reading JSON batch documents: a resumable scanner that finds each item of the `requests` / `responses`
 //! array as it completes, then reads that one item with serde_json and checks the format's rules.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
@@ -13,7 +12,7 @@ use super::{is_json_media_type, is_text_media_type, scan};
 use crate::decoder::MessageKind;
 use crate::grammar;
 use crate::model::{BatchRequest, BatchResponse, Dependency, RequestItem, ResponseItem};
-use crate::reference::content_id_reference;
+use crate::reference::{content_id_reference, ContentIds};
 
 /// Which rule a JSON batch document broke.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -703,7 +702,7 @@ impl JsonBatchReader {
         let item_at = at;
         let headers = match &fields.headers {
             None => HeaderMap::new(),
-            Some(r) => read_headers(text, r.clone()).map_err(|kind| err(kind, offset_of(r)))?,
+            Some(r) => read_headers(&raw, text, r.clone()).map_err(|kind| err(kind, offset_of(r)))?,
         };
         let media = headers.get(http::header::CONTENT_TYPE).map(|v| v.as_bytes().to_vec());
         let body = match &fields.body {
@@ -835,7 +834,8 @@ struct Fields {
     status: Option<Range<usize>>,
 }
 
-fn read_headers(text: &str, range: Range<usize>) -> Result<HeaderMap, JsonErrorKind> {
+/// The `headers` object. Values without escapes share the item's memory.
+fn read_headers(item: &Bytes, text: &str, range: Range<usize>) -> Result<HeaderMap, JsonErrorKind> {
     let mut members = Vec::new();
     scan::members(text.as_bytes(), range, &mut members)
         .map_err(|_| JsonErrorKind::Syntax("\"headers\" must be an object".into()))?;
@@ -847,12 +847,17 @@ fn read_headers(text: &str, range: Range<usize>) -> Result<HeaderMap, JsonErrorK
         if headers.contains_key(&header) {
             return Err(JsonErrorKind::DuplicateHeader(name.into_owned()));
         }
-        // `null` keeps the header, with an empty value.
-        let value = match &text[m.value.clone()] {
-            "null" => String::new(),
-            _ => string_value(text, m.value.clone()).ok_or_else(|| JsonErrorKind::InvalidHeader(name.to_string()))?,
+        let quoted = &text[m.value.clone()];
+        let invalid = || JsonErrorKind::InvalidHeader(name.to_string());
+        let value = if quoted == "null" {
+            // `null` keeps the header, with an empty value.
+            HeaderValue::from_static("")
+        } else if quoted.starts_with('"') && !quoted.contains('\\') {
+            HeaderValue::from_maybe_shared(item.slice(m.value.start + 1..m.value.end - 1)).map_err(|_| invalid())?
+        } else {
+            let value = string_value(text, m.value.clone()).ok_or_else(invalid)?;
+            HeaderValue::from_str(&value).map_err(|_| invalid())?
         };
-        let value = HeaderValue::from_str(&value).map_err(|_| JsonErrorKind::InvalidHeader(name.to_string()))?;
         headers.insert(header, value);
     }
     Ok(headers)
@@ -917,11 +922,34 @@ enum Member {
 
 type RuleError = (JsonErrorKind, Member);
 
+/// Ids seen, each with the group of its item: the multipart decoder's Content-ID table (seeded hash, one
+/// arena, numbered ids without hashing) plus the groups by definition.
+#[derive(Debug, Default)]
+struct IdGroups {
+    table: ContentIds,
+    groups: Vec<Option<usize>>,
+}
+
+impl IdGroups {
+    fn get(&self, id: &str) -> Option<&Option<usize>> {
+        self.table.get(id.as_bytes()).map(|i| &self.groups[i])
+    }
+
+    fn contains_key(&self, id: &str) -> bool {
+        self.table.get(id.as_bytes()).is_some()
+    }
+
+    fn insert(&mut self, id: &str, group: Option<usize>) {
+        self.table.insert(id.as_bytes());
+        self.groups.push(group);
+    }
+}
+
 /// The format's rules on ids, atomicity groups and dependencies, checked item by item.
 #[derive(Debug, Default)]
 struct Rules {
     /// Each id seen, with the group of its item.
-    ids: HashMap<String, Option<usize>>,
+    ids: IdGroups,
     /// Group names in order of appearance.
     groups: Vec<String>,
     /// The group of the previous item.
@@ -1009,7 +1037,7 @@ impl Rules {
 
     fn record(&mut self, id: Option<&str>, group: Option<usize>) {
         if let Some(id) = id {
-            self.ids.insert(id.into(), group);
+            self.ids.insert(id, group);
         }
         self.last_group = group;
     }
