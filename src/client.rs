@@ -305,7 +305,7 @@ impl BatchClient {
                 Reader::Multipart(Box::new(decoder), Assembler::default())
             }
             Some((_, Some(BatchFormat::Json))) if status.is_success() => {
-                Reader::Json(JsonBatchReader::new(MessageKind::Response), 0)
+                Reader::Json(Box::new(JsonBatchReader::new(MessageKind::Response)), 0)
             }
             _ => {
                 let body = response.bytes().await?;
@@ -335,7 +335,7 @@ impl BatchClient {
 enum Reader {
     Multipart(Box<BatchDecoder>, Assembler),
     /// The JSON reader, and the atomicity groups seen.
-    Json(JsonBatchReader, usize),
+    Json(Box<JsonBatchReader>, usize),
 }
 
 /// The responses of one batch as they arrive (from [`BatchClient::send_streaming`]).
