@@ -120,3 +120,63 @@ fn responses_join_in_order() {
     assert_eq!(shape, [(None, 200), (Some(0), 201), (Some(1), 204)]);
     assert_eq!((first.changesets, first.next_link.as_deref()), (2, Some("more")));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A batch of entries: a lone GET (maybe referring to an earlier id) or a changeset of POSTs.
+    fn batch() -> impl Strategy<Value = BatchRequest> {
+        prop::collection::vec((0usize..4, any::<bool>(), any::<prop::sample::Index>()), 0..30).prop_map(|entries| {
+            let mut batch = BatchRequest::new();
+            let mut ids: Vec<String> = Vec::new();
+            for (n, (size, refer, target)) in entries.into_iter().enumerate() {
+                if size == 0 {
+                    let url = if refer && !ids.is_empty() {
+                        format!("${}/x", ids[target.index(ids.len())])
+                    } else {
+                        format!("A({n})")
+                    };
+                    let id = format!("g{n}");
+                    batch.get(url).content_id(id.clone());
+                    ids.push(id);
+                } else {
+                    let mut cs = batch.changeset();
+                    for k in 0..size {
+                        let id = format!("c{n}_{k}");
+                        cs.post(format!("B{n}")).content_id(id.clone());
+                        ids.push(id);
+                    }
+                }
+            }
+            batch
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn parts_keep_every_operation_in_order_within_the_maximum(batch in batch(), max in 1usize..8) {
+            match batch.split(max) {
+                Ok(parts) => {
+                    let urls: Vec<&str> = parts.iter().flat_map(|p| p.items.iter().map(|i| i.url.as_str())).collect();
+                    let original: Vec<&str> = batch.items.iter().map(|i| i.url.as_str()).collect();
+                    prop_assert_eq!(urls, original);
+                    for part in &parts {
+                        prop_assert!(part.items.len() <= max || batch.items.is_empty());
+                        // Each part is a valid batch on its own: changesets numbered from 0, references
+                        // resolvable inside it.
+                        prop_assert!(part.encode().is_ok(), "{:?}", part.encode());
+                    }
+                    prop_assert_eq!(parts.iter().map(|p| p.changesets).sum::<usize>(), batch.changesets);
+                }
+                Err(SplitError::ChangesetTooLarge { operations, max: m, .. }) => {
+                    prop_assert!(operations > m);
+                }
+                Err(SplitError::ReferenceAcrossSplit { operation }) => {
+                    prop_assert!(batch.items[operation].url.starts_with('$'));
+                }
+                Err(other) => prop_assert!(false, "unexpected {:?}", other),
+            }
+        }
+    }
+}
