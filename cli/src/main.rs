@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use odata_batch::{BatchError, BatchFormat, BatchRequest, BatchResponse, ErrorKind, JsonErrorKind};
 
 mod message;
@@ -53,27 +53,7 @@ enum Command {
     /// More operations than --max-per-batch go out as several batches, in order, never splitting a
     /// changeset; a line on standard error tells the progress. Exit code 3 on a network or server failure,
     /// with the status and the service's error message.
-    Send {
-        /// The service root; the batch goes to `<URL>/$batch`.
-        url: String,
-        /// The input file; `-` or nothing for standard input.
-        file: Option<PathBuf>,
-        /// A header for the batch request, `Name: value` (repeatable), e.g. authorization.
-        #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
-        headers: Vec<String>,
-        /// The format to send.
-        #[arg(long, value_enum, default_value = "multipart")]
-        format: Format,
-        /// Ask the service to go on after a failed operation (`Prefer: odata.continue-on-error`).
-        #[arg(long)]
-        continue_on_error: bool,
-        /// Send at most this many operations per batch.
-        #[arg(long, value_name = "N")]
-        max_per_batch: Option<usize>,
-        /// Print compact JSON on one line instead of indented JSON.
-        #[arg(long)]
-        compact: bool,
-    },
+    Send(SendArgs),
     /// Convert a batch, request or response, between the multipart and the JSON format.
     ///
     /// The input is a bare body. Its format is the one --content-type names; without it, a body starting
@@ -313,13 +293,27 @@ fn convert(
     Ok(())
 }
 
+/// The arguments of `send`.
+#[derive(Args)]
 struct SendArgs {
+    /// The service root; the batch goes to `<URL>/$batch`.
     url: String,
+    /// The input file; `-` or nothing for standard input.
     file: Option<PathBuf>,
+    /// A header for the batch request, `Name: value` (repeatable), e.g. authorization.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     headers: Vec<String>,
+    /// The format to send.
+    #[arg(long, value_enum, default_value = "multipart")]
     format: Format,
+    /// Ask the service to go on after a failed operation (`Prefer: odata.continue-on-error`).
+    #[arg(long)]
     continue_on_error: bool,
+    /// Send at most this many operations per batch.
+    #[arg(long, value_name = "N")]
     max_per_batch: Option<usize>,
+    /// Print compact JSON on one line instead of indented JSON.
+    #[arg(long)]
     compact: bool,
 }
 
@@ -385,23 +379,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             boundary,
             content_type_out,
         } => convert(to, file.as_ref(), content_type, boundary, content_type_out),
-        Command::Send {
-            url,
-            file,
-            headers,
-            format,
-            continue_on_error,
-            max_per_batch,
-            compact,
-        } => send(SendArgs {
-            url,
-            file,
-            headers,
-            format,
-            continue_on_error,
-            max_per_batch,
-            compact,
-        }),
+        Command::Send(args) => send(args),
         Command::Decode {
             file,
             content_type,
