@@ -230,9 +230,13 @@ impl BatchClient {
         batch: &BatchRequest,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<BatchResponse, ClientError> {
+        let split;
         let parts = match self.max_per_batch {
-            Some(max) if batch.items.len() > max => batch.split(max)?,
-            _ => vec![batch.clone()],
+            Some(max) if batch.items.len() > max => {
+                split = batch.split(max)?;
+                &split[..]
+            }
+            _ => std::slice::from_ref(batch),
         };
         let mut all = BatchResponse::new();
         let total = parts.len();

@@ -1138,10 +1138,12 @@ impl BatchDecoder {
             }
             if let Some(cid) = content_id {
                 let id = &buf[cid.start as usize..cid.end as usize];
-                if in_changeset && self.ids.defined_in_changeset(id) {
+                // One key for the duplicate check and the insert.
+                let key = self.ids.key(id);
+                if in_changeset && self.ids.defined_in_changeset(id, key) {
                     return Err(self.err(ErrorKind::DuplicateContentId, cid.start as usize));
                 }
-                self.ids.insert(id);
+                self.ids.insert_keyed(id, key);
             }
         }
         let headers_end = if h.last_line_end > h.headers_start {

@@ -24,7 +24,7 @@ use http::{HeaderMap, Method};
 use crate::boundary::Boundary;
 use crate::decoder::MessageKind;
 use crate::model::{RequestItem, ResponseItem};
-use crate::reference::{content_id_reference, ContentIds, IdHash};
+use crate::reference::{content_id_reference, ContentIds, IdKey};
 
 /// Which rule an operation broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -490,13 +490,13 @@ impl BatchEncoder {
         Ok(())
     }
 
-    /// Checks what requests and responses share; returns the Content-ID to record, with its hash.
+    /// Checks what requests and responses share; returns the Content-ID to record, with its table key.
     fn check_common<'a>(
         &self,
         kind: MessageKind,
         content_id: Option<&'a str>,
         body: &[u8],
-    ) -> Result<Option<(&'a [u8], IdHash)>, EncodeError> {
+    ) -> Result<Option<(&'a [u8], IdKey)>, EncodeError> {
         if self.finished {
             return Err(self.fail(EncodeErrorKind::Finished));
         }
@@ -513,11 +513,11 @@ impl BatchEncoder {
             if cid.is_empty() || !cid.iter().all(|&b| is_visible(b)) {
                 return Err(self.fail(EncodeErrorKind::InvalidContentId));
             }
-            let hash = self.ids.hash(cid);
-            if kind == MessageKind::Request && self.ids.find(cid, hash).is_some() {
+            let key = self.ids.key(cid);
+            if kind == MessageKind::Request && self.ids.find(cid, key).is_some() {
                 return Err(self.fail(EncodeErrorKind::DuplicateContentId));
             }
-            id = Some((cid, hash));
+            id = Some((cid, key));
         }
         let conflict = match &self.changeset {
             Some(cs) => conflicts_any(body, &[&self.outer, &cs.delim]),
@@ -635,8 +635,8 @@ impl BatchEncoder {
             url,
         };
         self.put_part(dst, id.map(|(id, _)| id), start_line, &item.headers, &item.body)?;
-        if let Some((id, hash)) = id {
-            self.ids.insert_hashed(id, hash);
+        if let Some((id, key)) = id {
+            self.ids.insert_keyed(id, key);
         }
         self.kind = Some(MessageKind::Request);
         Ok(())

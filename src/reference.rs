@@ -56,9 +56,9 @@ impl Seed {
     }
 }
 
-/// Where an id lives in one table, from [`ContentIds::hash`]: computed once, used to look up and to insert.
+/// Where an id lives in one table, from [`ContentIds::key`]: computed once, used to look up and to insert.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum IdHash {
+pub(crate) enum IdKey {
     /// A canonical decimal number below [`NUMBERED_IDS`].
     Number(u32),
     /// Any other id: its hash.
@@ -122,23 +122,23 @@ impl ContentIds {
         }
     }
 
-    pub(crate) fn hash(&self, id: &[u8]) -> IdHash {
+    pub(crate) fn key(&self, id: &[u8]) -> IdKey {
         match small_number(id) {
-            Some(n) => IdHash::Number(n),
-            None => IdHash::Hashed(self.seed.hash(id)),
+            Some(n) => IdKey::Number(n),
+            None => IdKey::Hashed(self.seed.hash(id)),
         }
     }
 
-    /// The index of the latest definition of `id`, whose hash is `hash`.
-    pub(crate) fn find(&self, id: &[u8], hash: IdHash) -> Option<usize> {
-        let hash = match hash {
-            IdHash::Number(n) => {
+    /// The index of the latest definition of `id`, whose key is `key`.
+    pub(crate) fn find(&self, id: &[u8], key: IdKey) -> Option<usize> {
+        let hash = match key {
+            IdKey::Number(n) => {
                 return match self.numbered.get(n as usize) {
                     Some(&index) if index != 0 => Some(index as usize - 1),
                     _ => None,
                 }
             }
-            IdHash::Hashed(h) => h,
+            IdKey::Hashed(h) => h,
         };
         if self.slots.is_empty() {
             return None;
@@ -159,7 +159,7 @@ impl ContentIds {
     }
 
     pub(crate) fn get(&self, id: &[u8]) -> Option<usize> {
-        self.find(id, self.hash(id))
+        self.find(id, self.key(id))
     }
 
     /// The bytes of definition `i` of a hashed id (numbered ids keep none).
@@ -169,21 +169,21 @@ impl ContentIds {
     }
 
     pub(crate) fn insert(&mut self, id: &[u8]) {
-        self.insert_hashed(id, self.hash(id));
+        self.insert_keyed(id, self.key(id));
     }
 
-    /// Records a definition of `id` (whose hash is `hash`); a later definition of the same id replaces the
+    /// Records a definition of `id` (whose key is `key`); a later definition of the same id replaces the
     /// earlier one in lookups.
-    pub(crate) fn insert_hashed(&mut self, id: &[u8], hash: IdHash) {
+    pub(crate) fn insert_keyed(&mut self, id: &[u8], key: IdKey) {
         let start = self.arena.len() as u32;
         // A numbered id is its number: its bytes are not kept (its range is empty).
-        if let IdHash::Hashed(_) = hash {
+        if let IdKey::Hashed(_) = key {
             self.arena.extend_from_slice(id);
         }
         let index = self.ranges.len();
         self.ranges.push((start, self.arena.len() as u32));
-        match hash {
-            IdHash::Number(n) => {
+        match key {
+            IdKey::Number(n) => {
                 let n = n as usize;
                 if n >= self.numbered.len() {
                     self.numbered
@@ -191,7 +191,7 @@ impl ContentIds {
                 }
                 self.numbered[n] = index as u32 + 1;
             }
-            IdHash::Hashed(hash) => {
+            IdKey::Hashed(hash) => {
                 if (self.occupied + 1) * 2 > self.slots.len() {
                     self.rebuild((self.slots.len() * 2).max(16));
                 }
@@ -237,8 +237,9 @@ impl ContentIds {
         }
     }
 
-    pub(crate) fn defined_in_changeset(&self, id: &[u8]) -> bool {
-        self.get(id).is_some_and(|i| i >= self.changeset_start)
+    /// Whether the latest definition of `id` (key `key`) is in the current changeset.
+    pub(crate) fn defined_in_changeset(&self, id: &[u8], key: IdKey) -> bool {
+        self.find(id, key).is_some_and(|i| i >= self.changeset_start)
     }
 }
 
@@ -307,9 +308,9 @@ mod tests {
         let mut ids = ContentIds::default();
         ids.insert(b"1");
         ids.changeset_start = ids.ranges.len();
-        assert!(!ids.defined_in_changeset(b"1"));
+        assert!(!ids.defined_in_changeset(b"1", ids.key(b"1")));
         ids.insert(b"1");
-        assert!(ids.defined_in_changeset(b"1"));
+        assert!(ids.defined_in_changeset(b"1", ids.key(b"1")));
         assert!(ids.get(b"2").is_none());
     }
 }

@@ -487,3 +487,13 @@ fn a_maximum_item_size_bounds_memory_whole_or_streamed() {
     }
     assert_eq!(outcome, Some(whole));
 }
+
+#[test]
+fn a_next_link_in_a_request_is_an_annotation_kept_with_its_name() {
+    let doc = r#"{"requests":[{"id":"1","method":"get","url":"A"}],"@odata.nextLink":"x"}"#;
+    let batch = BatchRequest::from_json(doc).unwrap();
+    assert_eq!(batch.annotations, [("@odata.nextLink".to_owned(), "\"x\"".to_owned())]);
+    assert!(std::str::from_utf8(&batch.to_json().unwrap())
+        .unwrap()
+        .ends_with(r#""@odata.nextLink":"x"}"#));
+}

@@ -243,7 +243,8 @@ pub enum JsonEvent {
     Response(ResponseItem),
     /// A top-level annotation: its name and the JSON text of its value.
     Annotation(String, String),
-    /// The `@nextLink` of a partial response.
+    /// The `@nextLink` (or `@odata.nextLink`) of a partial response; in a request document it is an
+    /// `Annotation`.
     NextLink(String),
     /// The document's closing brace: the batch is complete.
     Finished,
@@ -589,7 +590,8 @@ impl JsonBatchReader {
                         return Err(self.fail(JsonErrorKind::Syntax("invalid annotation value".into()), None, at));
                     };
                     let (name, name_at) = self.member.take().expect("a name precedes the value");
-                    if name == "@nextLink" || name == "@odata.nextLink" {
+                    // `@nextLink` means more responses to fetch; in a request it is an annotation like any other.
+                    if self.kind == MessageKind::Response && (name == "@nextLink" || name == "@odata.nextLink") {
                         return match serde_json::from_str::<String>(&text) {
                             Ok(link) => Ok(Some(JsonEvent::NextLink(link))),
                             Err(_) => {
@@ -1072,14 +1074,15 @@ impl Rules {
             };
             depends_on.push(dependency);
         }
+        // A URL is a string, so its reference is too.
+        let url_reference = content_id_reference(url.as_bytes()).and_then(|r| std::str::from_utf8(r).ok());
         // The dependency a `$id` URL implies is not kept: writing JSON adds it back, so that model -> JSON ->
         // model and JSON -> model -> JSON agree.
-        if let Some(reference) = content_id_reference(url.as_bytes()) {
-            let reference = String::from_utf8_lossy(reference);
-            if let Some(&group) = self.ids.get(reference.as_ref()) {
+        if let Some(reference) = url_reference {
+            if let Some(&group) = self.ids.get(reference) {
                 let implied = match group {
                     Some(g) if group != index => Dependency::Changeset(g),
-                    _ => Dependency::Request(reference.into_owned()),
+                    _ => Dependency::Request(reference.to_owned()),
                 };
                 if let Some(i) = depends_on.iter().position(|d| *d == implied) {
                     depends_on.remove(i);
@@ -1096,11 +1099,10 @@ impl Rules {
                         .flatten()
                         .is_some_and(|g| depends.iter().any(|d| *d == self.groups[g]))
             };
-            if let Some(reference) = content_id_reference(url.as_bytes()) {
-                let reference = String::from_utf8_lossy(reference);
-                if !listed(&reference) {
+            if let Some(reference) = url_reference {
+                if !listed(reference) {
                     return Err((
-                        JsonErrorKind::ReferenceNotInDependsOn(reference.into_owned()),
+                        JsonErrorKind::ReferenceNotInDependsOn(reference.to_owned()),
                         Member::Url,
                     ));
                 }
@@ -1189,11 +1191,8 @@ impl BatchRequest {
         batch.changesets = read_all(MessageKind::Request, options, document.as_ref(), |event| match event {
             JsonEvent::Request(item) => batch.items.push(item),
             JsonEvent::Annotation(name, value) => batch.annotations.push((name, value)),
-            // `@nextLink` only in responses; in a request it is an annotation like any other.
-            JsonEvent::NextLink(link) => batch
-                .annotations
-                .push(("@nextLink".into(), serde_json::to_string(&link).expect("a string"))),
-            JsonEvent::Response(_) | JsonEvent::Finished => {}
+            // The reader gives `NextLink` for responses only.
+            JsonEvent::NextLink(_) | JsonEvent::Response(_) | JsonEvent::Finished => {}
         })?;
         Ok(batch)
     }

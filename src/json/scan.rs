@@ -1,7 +1,8 @@
 //! A JSON validator that also splits an object into its members, for reading items: strings are searched
-//! with `memchr2` and checked for control characters in bulk, so a 1 KiB body costs a few hundred
-//! instructions instead of a byte-by-byte parse. It checks what RFC 8259 requires of the bytes (UTF-8 is
-//! checked once for the whole item by the caller); it builds nothing but the member list.
+//! with `memchr2` and checked for control characters without a branch per byte. It checks what RFC 8259
+//! requires of the bytes (UTF-8 is checked once for the whole item by the caller); it builds nothing but the
+//! member list. (The reader has already found the item's end with its resumable bracket counter, so each item
+//! is scanned twice: once to find where it ends while the bytes arrive, once here.)
 
 use std::ops::Range;
 
@@ -62,21 +63,12 @@ pub(crate) fn string_end(t: &[u8], i: usize) -> Result<(usize, bool), SyntaxErro
     }
 }
 
-/// Whether `s` has a byte below 0x20 (not allowed unescaped in a JSON string). A branch-free reduction over
-/// 32-byte blocks, which the compiler turns into vector compares.
+/// Whether `s` has a byte below 0x20 (not allowed unescaped in a JSON string). A minimum has no early exit,
+/// so it runs without a branch per byte: on the JSON bench's 1 KiB bodies a read costs 15.2 M instructions per
+/// 1000 items this way against 20.0 M with `any` (callgrind, `examples/profile_json.rs`).
 #[inline]
 fn has_control(s: &[u8]) -> bool {
-    let blocks = s.chunks_exact(32);
-    let rest = blocks.remainder();
-    let mut found = 0u8;
-    for block in blocks {
-        let mut low = 0u8;
-        for &b in block {
-            low |= u8::from(b & 0xe0 == 0);
-        }
-        found |= low;
-    }
-    found != 0 || rest.iter().any(|&b| b < 0x20)
+    s.iter().copied().min().is_some_and(|low| low < 0x20)
 }
 
 fn digits(t: &[u8], mut p: usize) -> usize {

@@ -215,3 +215,18 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     }
     haystack.windows(needle.len()).position(|w| w == needle)
 }
+
+/// The shared conformance corpus (`../shared/corpus` beside the checkout). `None`, with a message naming
+/// `test`, when it is absent; under `CI=true` its absence fails the test.
+pub fn corpus_dir(test: &str) -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if dir.join("index.json").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "../shared/corpus must be present under CI=true"
+    );
+    eprintln!("../shared/corpus not found beside the checkout: {test} skipped");
+    None
+}
