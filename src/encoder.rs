@@ -746,7 +746,7 @@ enum StartLine<'a> {
 }
 
 impl StartLine<'_> {
-    #[inline]
+    #[inline(always)]
     fn put(&self, head: &mut Vec<u8>) {
         match *self {
             Self::Request { method, url } => {
@@ -777,7 +777,7 @@ impl StartLine<'_> {
 }
 
 /// Appends a short piece (a Content-ID, nearly always one to four bytes) without a library call.
-#[inline]
+#[inline(always)]
 fn put_short(head: &mut Vec<u8>, piece: &[u8]) {
     match *piece {
         [a] => head.push(a),
