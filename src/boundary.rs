@@ -249,6 +249,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn generated_boundaries_are_the_hexadecimal_of_the_sequence() {
+        let (mut fast, mut words) = (BoundaryGenerator::seeded(7), BoundaryGenerator::seeded(7));
+        for _ in 0..100 {
+            let expected = format!("batch_{:016x}{:016x}", words.next_u64(), words.next_u64());
+            assert_eq!(fast.next("batch_").as_str(), expected);
+        }
+    }
+
+    #[test]
     fn content_types() {
         let ok = |ct: &str, b: &str| assert_eq!(Boundary::from_content_type(ct).unwrap().as_str(), b, "{ct}");
         ok("multipart/mixed; boundary=batch_1", "batch_1");

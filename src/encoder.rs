@@ -833,6 +833,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn target_check_is_exact_for_every_byte_at_every_position() {
+        let naive = |url: &[u8]| !url.is_empty() && url.iter().all(|&b| b > 0x20 && b != 0x7f);
+        assert!(!is_clean_target(b""));
+        for len in 1..=40 {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut url = vec![b'a'; len];
+                    url[at] = byte;
+                    assert_eq!(is_clean_target(&url), naive(&url), "byte {byte:#04x} at {at} of {len}");
+                }
+            }
+        }
+        // A flagged byte beside bytes whose subtraction borrows (0x80 and above, 0x21) is still found, and a
+        // clean word beside them stays clean.
+        assert!(!is_clean_target(b"\x80\x80\x80\x20\x80\x80\x80\x80"));
+        assert!(is_clean_target(b"\x21\x80\xff\x7e\x21\x80\xff\x7e\x21"));
+    }
+
+    #[test]
+    fn line_feeds_and_delimiters_after_several_lines() {
+        let d = Delim::new(&Boundary::new("b1").unwrap());
+        assert!(d.conflicts(b"a\nb\nc\n--b1\nd"));
+        assert!(d.conflicts(b"a\n\n\n--b1--"));
+        assert!(!d.conflicts(b"a\n--b2\n--b1x\n-b1\n"));
+        assert!(!d.conflicts(b"\n\n\n"));
+        assert!(!d.conflicts(b"--"));
+        let long = [&[b'x'; 300][..], b"\r\n--b1\r\n", &[b'y'; 300][..]].concat();
+        assert!(d.conflicts(&long));
+        assert!(!d.conflicts(&long[..301]));
+    }
+
+    #[test]
     fn delimiter_conflicts_are_exact() {
         let d = Delim::new(&Boundary::new("b1").unwrap());
         assert!(d.conflicts(b"x\r\n--b1\r\ny"));

@@ -334,6 +334,30 @@ mod tests {
     }
 
     #[test]
+    fn numbered_references_agree_with_the_general_path() {
+        let ids = ContentIds::default();
+        let mut targets: Vec<String> = [
+            "$", "$/", "$x", "$0", "$00", "$01", "$4095", "$4096", "$9999", "$12345", "$7x",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        for n in (0..5000).step_by(7) {
+            for end in ["", "/Orders", "?$select=a", "(1)", "#frag", "x", "-", ".", "0"] {
+                targets.push(format!("${n}{end}"));
+                targets.push(format!("/${n}{end}"));
+            }
+        }
+        for target in &targets {
+            let general = content_id_reference(target.as_bytes()).and_then(|id| match ids.key(id) {
+                IdKey::Number(n) => Some(n),
+                IdKey::Hashed(_) => None,
+            });
+            assert_eq!(numbered_reference(target.as_bytes()), general, "{target}");
+        }
+    }
+
+    #[test]
     fn content_id_table_grows_and_keeps_the_latest_definition() {
         let mut ids = ContentIds::default();
         let names: Vec<String> = (0..5000).map(|i| format!("id{i}")).collect();
