@@ -1,7 +1,7 @@
 //! Building batches: constructors on the items, builders for batches and changesets, and encoding a whole
 //! batch in one call.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use http::{HeaderMap, Method, StatusCode, Version};
 
@@ -457,7 +457,7 @@ impl BatchRequest {
             }
         }
         encode_items(&self.items, self.build.invalid.as_ref(), options, |e, dst, item| {
-            e.request(dst, item)
+            e.request_in_place(dst, item)
         })
     }
 }
@@ -519,7 +519,7 @@ impl BatchResponse {
     /// As for [`encode`](Self::encode).
     pub fn encode_with(&self, options: &EncodeOptions) -> Result<EncodedBatch, EncodeError> {
         encode_items(&self.items, self.build.invalid.as_ref(), options, |e, dst, item| {
-            e.response(dst, item)
+            e.response_in_place(dst, item)
         })
     }
 }
@@ -642,7 +642,7 @@ fn encode_items<T: Item>(
     items: &[T],
     invalid: Option<&EncodeError>,
     options: &EncodeOptions,
-    mut write: impl FnMut(&mut BatchEncoder, &mut BytesMut, &T) -> Result<(), EncodeError>,
+    mut write: impl FnMut(&mut BatchEncoder, &mut Vec<u8>, &T) -> Result<(), EncodeError>,
 ) -> Result<EncodedBatch, EncodeError> {
     if let Some(e) = invalid {
         return Err(e.clone());
@@ -680,9 +680,10 @@ fn encode_items<T: Item>(
         let outer = options.boundary.clone().unwrap_or_else(|| generator.next("batch_"));
         let mut encoder = options.encoder.build(outer);
         encoder.reserve_content_ids(items.len(), id_bytes);
-        let mut out = BytesMut::with_capacity(size);
+        // A `Vec`, so that heads are assembled in place; it becomes the `Bytes` of the body without a copy.
+        let mut out = Vec::with_capacity(size);
         match write_all(&mut encoder, &mut out, items, &groups, &mut generator, &mut write) {
-            Ok(()) => return Ok(finish_encoded(&encoder, out.freeze(), options)),
+            Ok(()) => return Ok(finish_encoded(&encoder, Bytes::from(out), options)),
             Err(e) if e.kind() == EncodeErrorKind::BodyContainsDelimiter => {
                 let fixed_conflict = options
                     .boundary
@@ -702,11 +703,11 @@ fn encode_items<T: Item>(
 /// Writes every item, opening and closing changesets at the group bounds.
 fn write_all<T: Item>(
     encoder: &mut BatchEncoder,
-    out: &mut BytesMut,
+    out: &mut Vec<u8>,
     items: &[T],
     groups: &[(usize, usize)],
     generator: &mut BoundaryGenerator,
-    write: &mut impl FnMut(&mut BatchEncoder, &mut BytesMut, &T) -> Result<(), EncodeError>,
+    write: &mut impl FnMut(&mut BatchEncoder, &mut Vec<u8>, &T) -> Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
     let mut next_group = groups.iter().peekable();
     let mut open_until = None;

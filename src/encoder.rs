@@ -610,14 +610,13 @@ impl BatchEncoder {
         Ok(id)
     }
 
-    /// Writes one part. Its head is assembled in a reused scratch buffer (cheap small appends), checked against
-    /// the reader's limits (header count; size as the reader counts it, from the part headers to the blank line
-    /// after the embedded headers), and only then written, with the body, in two writes. The caller has checked
-    /// every other rule; nothing is written or recorded when this refuses.
+    /// Writes one part into `sink`: the head (checked against the reader's limits: header count; size as the
+    /// reader counts it, from the part headers to the blank line after the embedded headers), then the body.
+    /// The caller has checked every other rule; nothing is written or recorded when this refuses.
     #[inline(always)]
     fn put_part(
         &mut self,
-        dst: &mut impl BufMut,
+        sink: &mut impl PartSink,
         content_id: Option<&[u8]>,
         start_line: StartLine<'_>,
         headers: &HeaderMap,
@@ -627,42 +626,46 @@ impl BatchEncoder {
             Some(cs) => (&cs.delim, cs.operations == 0),
             None => (&self.outer, !self.written),
         };
-        let head = &mut self.scratch;
-        head.clear();
-        head.extend_from_slice(delim.part_prefix(first, content_id.is_some()));
-        match content_id {
-            Some(id) => {
-                put_short(head, id);
-                head.extend_from_slice(b"\r\n\r\n");
-            }
-            None => head.extend_from_slice(b"\r\n"),
-        }
-        start_line.put(head);
-        for (name, value) in headers {
-            head.extend_from_slice(name.as_str().as_bytes());
-            head.extend_from_slice(b": ");
-            head.extend_from_slice(value.as_bytes());
-            head.extend_from_slice(b"\r\n");
-        }
         let content_length =
             self.content_length && !body.is_empty() && !headers.contains_key(http::header::CONTENT_LENGTH);
-        if content_length {
-            head.extend_from_slice(b"content-length: ");
-            head.extend_from_slice(itoa_usize(body.len()).as_bytes());
-            head.extend_from_slice(b"\r\n");
-        }
-        head.extend_from_slice(b"\r\n");
-        let limits = &self.limits;
-        if headers.len() + usize::from(content_length) > limits.max_headers {
-            let max = limits.max_headers;
+        if headers.len() + usize::from(content_length) > self.limits.max_headers {
+            let max = self.limits.max_headers;
             return Err(self.fail(EncodeErrorKind::TooManyHeaders { max }));
         }
-        if head.len() - delim.delimiter_line_len(first) > limits.max_head_bytes {
-            let max = limits.max_head_bytes;
+        let max_head = self.limits.max_head_bytes + delim.delimiter_line_len(first);
+        let written = sink.put_part(
+            &mut self.scratch,
+            |head| {
+                let start = head.len();
+                head.extend_from_slice(delim.part_prefix(first, content_id.is_some()));
+                match content_id {
+                    Some(id) => {
+                        put_short(head, id);
+                        head.extend_from_slice(b"\r\n\r\n");
+                    }
+                    None => head.extend_from_slice(b"\r\n"),
+                }
+                start_line.put(head);
+                for (name, value) in headers {
+                    head.extend_from_slice(name.as_str().as_bytes());
+                    head.extend_from_slice(b": ");
+                    head.extend_from_slice(value.as_bytes());
+                    head.extend_from_slice(b"\r\n");
+                }
+                if content_length {
+                    head.extend_from_slice(b"content-length: ");
+                    head.extend_from_slice(itoa_usize(body.len()).as_bytes());
+                    head.extend_from_slice(b"\r\n");
+                }
+                head.extend_from_slice(b"\r\n");
+                head.len() - start <= max_head
+            },
+            body,
+        );
+        if !written {
+            let max = self.limits.max_head_bytes;
             return Err(self.fail(EncodeErrorKind::HeadTooLarge { max }));
         }
-        dst.put_slice(&self.scratch);
-        dst.put_slice(body);
         match &mut self.changeset {
             Some(cs) => cs.operations += 1,
             None => self.written = true,
@@ -677,6 +680,17 @@ impl BatchEncoder {
     ///
     /// A rule of [`EncodeErrorKind`] is broken; nothing is written then.
     pub fn request(&mut self, dst: &mut impl BufMut, item: &RequestItem) -> Result<(), EncodeError> {
+        self.request_to(&mut Through(dst), item)
+    }
+
+    /// Writes one request at the end of `out`, the head in place (no copy through the scratch buffer); a
+    /// refused request leaves `out` as it was.
+    pub(crate) fn request_in_place(&mut self, out: &mut Vec<u8>, item: &RequestItem) -> Result<(), EncodeError> {
+        self.request_to(&mut InPlace(out), item)
+    }
+
+    #[inline(always)]
+    fn request_to(&mut self, dst: &mut impl PartSink, item: &RequestItem) -> Result<(), EncodeError> {
         let id = self.check_common(MessageKind::Request, item.content_id.as_deref(), &item.body)?;
         let url = item.url.as_bytes();
         if !is_clean_target(url) {
@@ -719,6 +733,16 @@ impl BatchEncoder {
     ///
     /// A rule of [`EncodeErrorKind`] is broken; nothing is written then.
     pub fn response(&mut self, dst: &mut impl BufMut, item: &ResponseItem) -> Result<(), EncodeError> {
+        self.response_to(&mut Through(dst), item)
+    }
+
+    /// Writes one response at the end of `out`, as [`request_in_place`](Self::request_in_place) does.
+    pub(crate) fn response_in_place(&mut self, out: &mut Vec<u8>, item: &ResponseItem) -> Result<(), EncodeError> {
+        self.response_to(&mut InPlace(out), item)
+    }
+
+    #[inline(always)]
+    fn response_to(&mut self, dst: &mut impl PartSink, item: &ResponseItem) -> Result<(), EncodeError> {
         let id = self.check_common(MessageKind::Response, item.content_id.as_deref(), &item.body)?;
         let reason = if item.reason.is_empty() {
             canonical_reason(item.status)
@@ -735,6 +759,47 @@ impl BatchEncoder {
         self.put_part(dst, id.map(|(id, _)| id), start_line, &item.headers, &item.body)?;
         self.kind = Some(MessageKind::Response);
         Ok(())
+    }
+}
+
+/// Where a part goes.
+trait PartSink {
+    /// Appends the head with `assemble` (which says whether it kept within the limits), then, if it did, the
+    /// body; returns whether the part was written. Nothing is left behind when it was not.
+    fn put_part(&mut self, scratch: &mut Vec<u8>, assemble: impl FnOnce(&mut Vec<u8>) -> bool, body: &[u8]) -> bool;
+}
+
+/// Any [`BufMut`]: the head is assembled in the encoder's reused scratch buffer (cheap appends), then written
+/// with the body in two writes.
+struct Through<'a, B>(&'a mut B);
+
+impl<B: BufMut> PartSink for Through<'_, B> {
+    #[inline(always)]
+    fn put_part(&mut self, scratch: &mut Vec<u8>, assemble: impl FnOnce(&mut Vec<u8>) -> bool, body: &[u8]) -> bool {
+        scratch.clear();
+        if !assemble(scratch) {
+            return false;
+        }
+        self.0.put_slice(scratch);
+        self.0.put_slice(body);
+        true
+    }
+}
+
+/// A `Vec` the whole batch goes into: the head is assembled in place and cut off again if refused, which saves
+/// copying every head a second time.
+struct InPlace<'a>(&'a mut Vec<u8>);
+
+impl PartSink for InPlace<'_> {
+    #[inline(always)]
+    fn put_part(&mut self, _: &mut Vec<u8>, assemble: impl FnOnce(&mut Vec<u8>) -> bool, body: &[u8]) -> bool {
+        let start = self.0.len();
+        if !assemble(self.0) {
+            self.0.truncate(start);
+            return false;
+        }
+        self.0.extend_from_slice(body);
+        true
     }
 }
 
