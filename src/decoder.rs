@@ -36,7 +36,7 @@ use crate::event::{ChangesetHead, Event, Head, Span, StartLine};
 use crate::grammar;
 use crate::leniency::Leniency;
 use crate::limits::Limits;
-use crate::reference::{content_id_reference, ContentIds};
+use crate::reference::ContentIds;
 
 /// Whether a batch holds requests or responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1131,10 +1131,8 @@ impl BatchDecoder {
                 return Err(self.err(ErrorKind::MethodNotAllowedInChangeset, method.start as usize));
             }
             let target_bytes = &buf[target.start as usize..target.end as usize];
-            if let Some(id) = content_id_reference(target_bytes) {
-                if self.ids.get(id).is_none() {
-                    return Err(self.err(ErrorKind::UnknownContentIdReference, target.start as usize));
-                }
+            if !self.ids.reference_defined(target_bytes) {
+                return Err(self.err(ErrorKind::UnknownContentIdReference, target.start as usize));
             }
             if let Some(cid) = content_id {
                 let id = &buf[cid.start as usize..cid.end as usize];
