@@ -20,6 +20,10 @@ pub(crate) struct ContentIds {
     /// no comparison.
     numbered: Vec<u32>,
     pub(crate) changeset_start: usize,
+    /// Ids and id bytes announced by [`reserve`](Self::reserve): the hashed table and the arena are sized for
+    /// them when the first id that is not a small number arrives (most batches number every id, and then
+    /// neither is ever allocated).
+    expected: (usize, usize),
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -131,12 +135,8 @@ fn same_id(a: &[u8], b: &[u8]) -> bool {
 impl ContentIds {
     /// Room for `count` ids of `bytes` bytes in all, so that recording them allocates nothing more.
     pub(crate) fn reserve(&mut self, count: usize, bytes: usize) {
-        self.arena.reserve(bytes);
         self.ranges.reserve(count);
-        let want = (self.occupied + count).saturating_mul(2).next_power_of_two();
-        if want > self.slots.len() {
-            self.rebuild(want);
-        }
+        self.expected = (count, bytes);
         let numbered = (count + 1).next_power_of_two().clamp(64, NUMBERED_IDS);
         if numbered > self.numbered.len() {
             self.numbered.resize(numbered, 0);
@@ -233,6 +233,9 @@ impl ContentIds {
         let start = self.arena.len() as u32;
         // A numbered id is its number: its bytes are not kept (its range is empty).
         if let IdKey::Hashed(_) = key {
+            if self.arena.capacity() == 0 {
+                self.arena.reserve(self.expected.1.max(id.len()));
+            }
             self.arena.extend_from_slice(id);
         }
         let index = self.ranges.len();
@@ -248,7 +251,9 @@ impl ContentIds {
             }
             IdKey::Hashed(hash) => {
                 if (self.occupied + 1) * 2 > self.slots.len() {
-                    self.rebuild((self.slots.len() * 2).max(16));
+                    let (count, _) = std::mem::take(&mut self.expected);
+                    let reserved = (self.occupied + count).saturating_mul(2).next_power_of_two();
+                    self.rebuild(reserved.max(self.slots.len() * 2).max(16));
                 }
                 self.place(index, hash);
             }
@@ -373,13 +378,28 @@ mod tests {
         assert_eq!(ids.get(b"id7"), Some(5000));
         assert_eq!(ids.get(b"id5000"), None);
         assert_eq!(ids.get(b"a-much-longer-content-id-than-eight-bytes"), None);
+        // Numbered ids never allocate the hashed table; other ids find it sized for everything announced.
         let mut reserved = ContentIds::default();
-        reserved.reserve(100, 300);
-        let slots = reserved.slots.len();
+        reserved.reserve(200, 800);
         for i in 0..100 {
             reserved.insert(format!("{i}").as_bytes());
         }
-        assert_eq!(reserved.slots.len(), slots, "reserve made room for every id");
+        assert!(reserved.slots.is_empty() && reserved.arena.capacity() == 0);
+        reserved.insert(b"id0");
+        let (slots, arena) = (reserved.slots.len(), reserved.arena.capacity());
+        assert!(slots >= 400 && arena >= 800, "{slots} slots, {arena} bytes");
+        for i in 1..100 {
+            reserved.insert(format!("id{i}").as_bytes());
+        }
+        assert_eq!(
+            (reserved.slots.len(), reserved.arena.capacity()),
+            (slots, arena),
+            "reserve made room for every id"
+        );
+        for i in 0..100 {
+            assert_eq!(reserved.get(format!("{i}").as_bytes()), Some(i));
+            assert_eq!(reserved.get(format!("id{i}").as_bytes()), Some(100 + i));
+        }
     }
 
     #[test]
