@@ -138,18 +138,17 @@ impl BoundaryGenerator {
     /// If `prefix` is longer than 38 characters or not made of RFC 2046 `bchars`.
     #[allow(clippy::should_implement_trait)] // not an Iterator: it takes a prefix
     pub fn next(&mut self, prefix: &str) -> Boundary {
-        // What `format!("{prefix}{:016x}{:016x}", ..)` writes, at a tenth of the cost (a batch generates one
-        // boundary per changeset).
+        // What `format!("{prefix}{:016x}{:016x}", ..)` writes, at a small fraction of the cost (a batch generates
+        // one boundary per changeset).
         const HEX: &[u8; 16] = b"0123456789abcdef";
+        let words = [self.next_u64(), self.next_u64()];
+        let mut digits = [0u8; 32];
+        for (i, digit) in digits.iter_mut().enumerate() {
+            *digit = HEX[(words[i / 16] >> ((15 - i % 16) * 4)) as usize & 15];
+        }
         let mut value = String::with_capacity(prefix.len() + 32);
         value.push_str(prefix);
-        for word in [self.next_u64(), self.next_u64()] {
-            value.extend(
-                (0..16)
-                    .rev()
-                    .map(|digit| char::from(HEX[(word >> (digit * 4)) as usize & 15])),
-            );
-        }
+        value.push_str(std::str::from_utf8(&digits).expect("hexadecimal digits are ASCII"));
         Boundary::new(value).expect("prefix of bchars, at most 38 characters")
     }
 }
