@@ -138,7 +138,7 @@ impl BoundaryGenerator {
     /// If `prefix` is longer than 38 characters or not made of RFC 2046 `bchars`.
     #[allow(clippy::should_implement_trait)] // not an Iterator: it takes a prefix
     pub fn next(&mut self, prefix: &str) -> Boundary {
-        // What `format!("{prefix}{:016x}{:016x}", ..)` writes, at a small fraction of the cost (a batch generates
+        // What `format!("{prefix}{:016x}{:016x}", ..)` writes, without the formatting machinery (a batch generates
         // one boundary per changeset).
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let words = [self.next_u64(), self.next_u64()];

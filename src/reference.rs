@@ -133,7 +133,9 @@ fn same_id(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl ContentIds {
-    /// Room for `count` ids of `bytes` bytes in all, so that recording them allocates nothing more.
+    /// Room for `count` ids of `bytes` bytes in all: recording them allocates nothing more, except the hashed
+    /// table and the arena, once each, sized for all of them, when the first id that is not a small number
+    /// arrives.
     pub(crate) fn reserve(&mut self, count: usize, bytes: usize) {
         self.ranges.reserve(count);
         self.expected = (count, bytes);
