@@ -67,8 +67,34 @@ impl Boundary {
     /// other variants of [`ContentTypeError`] for a malformed value or a missing, duplicated, empty,
     /// over-long or invalid boundary.
     pub fn from_content_type(content_type: impl AsRef<[u8]>) -> Result<Self, ContentTypeError> {
-        let (start, end) = boundary_in_content_type(content_type.as_ref())?;
-        let value = &content_type.as_ref()[start..end];
+        Self::parse_content_type(content_type.as_ref(), false)
+    }
+
+    /// Like [`from_content_type`](Self::from_content_type), and also accepts an unquoted boundary holding RFC
+    /// 2046 characters that are not token characters (`boundary=batch:m39/x=y`, as SAP CAP writes it): see
+    /// [`Leniency::unquoted_boundary_specials`](crate::Leniency::unquoted_boundary_specials).
+    ///
+    /// # Errors
+    ///
+    /// As for `from_content_type`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odata_batch::{Boundary, ContentTypeError};
+    ///
+    /// let ct = "multipart/mixed;boundary=batch:m39/x=y";
+    /// assert_eq!(Boundary::from_content_type_lenient(ct).unwrap().as_str(), "batch:m39/x=y");
+    /// let Err(ContentTypeError::Malformed { at, .. }) = Boundary::from_content_type(ct) else { panic!() };
+    /// assert_eq!(at, 30); // the ':' that needs the value quoted
+    /// ```
+    pub fn from_content_type_lenient(content_type: impl AsRef<[u8]>) -> Result<Self, ContentTypeError> {
+        Self::parse_content_type(content_type.as_ref(), true)
+    }
+
+    pub(crate) fn parse_content_type(content_type: &[u8], lenient: bool) -> Result<Self, ContentTypeError> {
+        let (start, end) = boundary_in_content_type(content_type, lenient)?;
+        let value = &content_type[start..end];
         // Validated as bchars, hence ASCII.
         let value = std::str::from_utf8(value).map_err(|_| ContentTypeError::InvalidBoundary)?;
         Ok(Self(value.into()))
@@ -178,8 +204,12 @@ impl AsRef<str> for Boundary {
 }
 
 /// Finds the validated boundary of a `multipart/mixed` Content-Type value and returns its byte range.
-pub(crate) fn boundary_in_content_type(value: &[u8]) -> Result<(usize, usize), ContentTypeError> {
-    let mt = grammar::media_type(value).ok_or(ContentTypeError::Malformed)?;
+pub(crate) fn boundary_in_content_type(value: &[u8], lenient: bool) -> Result<(usize, usize), ContentTypeError> {
+    let malformed = || {
+        let (at, expected) = grammar::malformed_at(value, lenient);
+        ContentTypeError::Malformed { at, expected }
+    };
+    let mt = grammar::media_type_with(value, lenient).ok_or_else(malformed)?;
     if !mt.is("multipart", "mixed") {
         let mut media_type = String::from_utf8_lossy(mt.type_).into_owned();
         media_type.push('/');
@@ -188,8 +218,8 @@ pub(crate) fn boundary_in_content_type(value: &[u8]) -> Result<(usize, usize), C
         return Err(ContentTypeError::NotMultipartMixed { media_type });
     }
     let mut found = None;
-    for p in Params(mt.params) {
-        let p = p.map_err(|()| ContentTypeError::Malformed)?;
+    for p in Params::new(mt.params, lenient) {
+        let p = p.map_err(|()| malformed())?;
         if p.name.eq_ignore_ascii_case(b"boundary") {
             if found.is_some() {
                 return Err(ContentTypeError::DuplicateBoundary);
@@ -282,9 +312,50 @@ mod tests {
             &format!("multipart/mixed; boundary={}", "x".repeat(71)),
             ContentTypeError::BoundaryTooLong,
         );
-        err("multipart/mixed; boundary=batch:1", ContentTypeError::Malformed);
-        err("multipart/mixed; boundary=", ContentTypeError::Malformed);
-        err("nonsense", ContentTypeError::Malformed);
+        let malformed = |at, expected| ContentTypeError::Malformed { at, expected };
+        err(
+            "multipart/mixed; boundary=batch:1",
+            malformed(31, grammar::malformed_at(b"multipart/mixed; boundary=batch:1", false).1),
+        );
+        err(
+            "multipart/mixed; boundary=",
+            malformed(26, grammar::malformed_at(b"a/b; c=", false).1),
+        );
+        for (ct, at) in [
+            ("nonsense", 8),
+            ("", 0),
+            ("multipart/", 10),
+            ("/mixed", 0),
+            ("multipart/mixed boundary=x", 16),
+            ("multipart/mixed; =x", 17),
+            ("multipart/mixed; boundary", 25),
+            ("multipart/mixed; boundary=\"x", 26),
+            ("multipart/mixed; boundary=x y", 28),
+        ] {
+            match Boundary::from_content_type(ct) {
+                Err(ContentTypeError::Malformed { at: got, .. }) => assert_eq!(got, at, "{ct}"),
+                other => panic!("{ct}: {other:?}"),
+            }
+        }
+        // Lenient: an unquoted boundary of RFC 2046 characters.
+        let lenient = |ct: &str| Boundary::from_content_type_lenient(ct).map(|b| b.as_str().to_owned());
+        assert_eq!(
+            lenient("multipart/mixed;boundary=batch:m39/x=y").unwrap(),
+            "batch:m39/x=y"
+        );
+        assert_eq!(lenient("multipart/mixed; boundary=a(b)?,c ; x=1").unwrap(), "a(b)?,c");
+        assert!(matches!(
+            lenient("multipart/mixed; boundary=a b"),
+            Err(ContentTypeError::Malformed { at: 28, .. })
+        ));
+        assert!(matches!(
+            lenient("multipart/mixed; boundary=a@b"),
+            Err(ContentTypeError::Malformed { at: 27, .. })
+        ));
+        assert!(matches!(
+            lenient("multipart/mixed; x=a:b; boundary=c"),
+            Err(ContentTypeError::Malformed { at: 20, .. })
+        ));
         err(
             "Application/JSON; odata.metadata=minimal",
             ContentTypeError::NotMultipartMixed {

@@ -149,7 +149,8 @@ impl BatchDecoderBuilder {
     ///
     /// See [`Boundary::from_content_type`].
     pub fn build_for_content_type(&self, content_type: impl AsRef<[u8]>) -> Result<BatchDecoder, ContentTypeError> {
-        Ok(self.build_inner(&Boundary::from_content_type(content_type)?))
+        let lenient = self.leniency.unquoted_boundary_specials;
+        Ok(self.build_inner(&Boundary::parse_content_type(content_type.as_ref(), lenient)?))
     }
 
     fn build_inner(&self, boundary: &Boundary) -> BatchDecoder {
@@ -173,6 +174,7 @@ impl BatchDecoderBuilder {
             operations: 0,
             changeset_operations: 0,
             body_bytes: 0,
+            expected_body: None,
             ids: ContentIds::default(),
         }
     }
@@ -356,6 +358,9 @@ pub struct BatchDecoder {
     operations: usize,
     changeset_operations: usize,
     body_bytes: u64,
+    /// The body length the current operation's `Content-Length` announced, when strict reading checks it, and
+    /// whether the operation is a response.
+    expected_body: Option<(u64, bool)>,
     ids: ContentIds,
 }
 
@@ -581,6 +586,9 @@ impl BatchDecoder {
                         Some(found) if in_changeset && found.outer => {
                             return Err(self.err(ErrorKind::UnclosedChangeset, found.at - body_len));
                         }
+                        Some(found) if self.length_mismatch() => {
+                            return Err(self.err(ErrorKind::ContentLengthMismatch, found.at - body_len));
+                        }
                         // The delimiter is consumed at once, its events queued behind the body: no second search.
                         Some(found) => {
                             self.skip(input, found.line_end - found.at);
@@ -597,6 +605,15 @@ impl BatchDecoder {
                     }
                 }
             }
+        }
+    }
+
+    /// Whether the body just completed disagrees with the embedded `Content-Length` that strict reading holds it
+    /// to (a response without a body may announce any length: the answer to `HEAD`).
+    fn length_mismatch(&self) -> bool {
+        match self.expected_body {
+            Some((n, response)) => n != self.body_bytes && !(response && self.body_bytes == 0),
+            None => false,
         }
     }
 
@@ -666,7 +683,7 @@ impl BatchDecoder {
                         return Ok(Search::NeedMore { safe: 0 });
                     }
                 } else if buf.starts_with(dash) {
-                    match self.verify(buf, dash.len(), eof).map_err(|e| (e, 0))? {
+                    match self.verify(buf, dash.len(), 0, eof).map_err(|e| (e, 0))? {
                         Verify::Delimiter { close, line_end } => {
                             return Ok(Search::Found(Found {
                                 at: 0,
@@ -704,7 +721,10 @@ impl BatchDecoder {
             for (p, delim, outer) in candidates.into_iter().flatten() {
                 let Some(delim) = delim else { continue };
                 let at = if p > 0 && buf[p - 1] == b'\r' { p - 1 } else { p };
-                match self.verify(buf, p + delim.needle().len(), eof).map_err(|e| (e, at))? {
+                match self
+                    .verify(buf, p + delim.needle().len(), p + 1, eof)
+                    .map_err(|e| (e, at))?
+                {
                     Verify::Delimiter { close, line_end } => {
                         if at == p && !self.leniency.bare_lf {
                             return Err((self.err(ErrorKind::BareLineFeed, p), at));
@@ -744,8 +764,9 @@ impl BatchDecoder {
         }
     }
 
-    /// Checks what follows `--boundary` (at `s`): `--` for a close delimiter, transport padding, a line end.
-    fn verify(&self, buf: &[u8], s: usize, eof: bool) -> Result<Verify, DecodeError> {
+    /// Checks what follows `--boundary` (at `s`; the line starts at `dash`): `--` for a close delimiter,
+    /// transport padding, a line end. A line that is not a delimiter is an error under strict reading.
+    fn verify(&self, buf: &[u8], s: usize, dash: usize, eof: bool) -> Result<Verify, DecodeError> {
         let rest = &buf[s..];
         // A delimiter line cut off by the end of input stays `Incomplete`: callers at the end of input report
         // it as truncation, never as text.
@@ -768,11 +789,11 @@ impl BatchDecoder {
             Some(b'\r') => match rest.get(i + 1) {
                 None => return Ok(Verify::Incomplete),
                 Some(b'\n') => s + i + 2,
-                _ => return Ok(Verify::NotDelimiter),
+                _ => return self.not_delimiter(close, dash, s),
             },
             Some(b'\n') if self.leniency.bare_lf => s + i + 1,
             Some(b'\n') => return Err(self.err(ErrorKind::BareLineFeed, s + i)),
-            Some(_) => return Ok(Verify::NotDelimiter),
+            Some(_) => return self.not_delimiter(close, dash, s),
         };
         if padded && !self.leniency.transport_padding {
             return Err(self.err(ErrorKind::InvalidDelimiterLine, s + pad_start));
@@ -780,15 +801,35 @@ impl BatchDecoder {
         Ok(Verify::Delimiter { close, line_end })
     }
 
-    /// Whether a complete line (without its line break) is a delimiter line of an active boundary.
-    fn is_delimiter_line(&self, line: &[u8]) -> bool {
-        let check = |d: &Delimiter| {
-            line.strip_prefix(d.dash_boundary()).is_some_and(|rest| {
-                let rest = rest.strip_prefix(b"--").unwrap_or(rest);
-                rest.iter().all(|&b| b == b' ' || b == b'\t')
-            })
-        };
-        check(&self.outer) || self.inner.as_ref().is_some_and(check)
+    /// A line that starts with `--boundary` (at `dash`) but is not a delimiter line (`s` is just after the
+    /// boundary): text when tolerated, else the error for its kind.
+    fn not_delimiter(&self, close: bool, dash: usize, s: usize) -> Result<Verify, DecodeError> {
+        if close && !self.leniency.close_delimiter_trailer {
+            return Err(self.err(ErrorKind::InvalidCloseDelimiter, s + 2));
+        }
+        if !self.leniency.delimiter_lookalikes {
+            return Err(self.err(ErrorKind::DelimiterLookalike, dash));
+        }
+        Ok(Verify::NotDelimiter)
+    }
+
+    /// Whether a complete line (without its line break, at `pos`) is a delimiter line of an active boundary.
+    /// A line that starts with `--boundary` but is not one is an error under strict reading.
+    fn is_delimiter_line(&self, line: &[u8], pos: usize) -> Result<bool, DecodeError> {
+        for d in [Some(&self.outer), self.inner.as_ref()].into_iter().flatten() {
+            let Some(rest) = line.strip_prefix(d.dash_boundary()) else {
+                continue;
+            };
+            let (close, after) = match rest.strip_prefix(b"--") {
+                Some(after) => (true, after),
+                None => (false, rest),
+            };
+            if after.iter().all(|&b| b == b' ' || b == b'\t') {
+                return Ok(true);
+            }
+            self.not_delimiter(close, pos, pos + d.dash_boundary().len())?;
+        }
+        Ok(false)
     }
 
     /// Scans the head of the current part line by line, resuming where the last call stopped.
@@ -809,8 +850,10 @@ impl BatchDecoder {
                 self.head.pos = CANONICAL_PART_HEADERS.len();
                 continue;
             }
-            // The common line, a well-formed header, in one pass.
-            if self.head.phase != Phase::StartLine {
+            // The common line, a well-formed header, in one pass; tried once per line (a long line arriving in
+            // pieces resumes its line-end search below instead of rescanning), and not for a line starting with
+            // `-`, which may look like a delimiter.
+            if self.head.phase != Phase::StartLine && self.head.newline_from <= pos && buf.get(pos) != Some(&b'-') {
                 if let Some(h) = grammar::scan_header(buf, pos) {
                     let line_end = h.newline + 1;
                     let crlf = h.newline > 0 && buf[h.newline - 1] == b'\r';
@@ -818,7 +861,7 @@ impl BatchDecoder {
                         let content_end = if crlf { h.newline - 1 } else { h.newline };
                         let value = grammar::trim_ows(&buf[h.colon + 1..content_end]);
                         let start = buf.offset(value);
-                        self.header(&buf[pos..h.colon], start, start + value.len(), pos)?;
+                        self.header(buf, &buf[pos..h.colon], start, start + value.len(), pos)?;
                         self.head.last_line_end = content_end;
                         self.head.pos = line_end;
                         continue;
@@ -849,7 +892,7 @@ impl BatchDecoder {
                 return Err(self.err(ErrorKind::BareLineFeed, pos + nl));
             };
             let line = &buf[pos..content_end];
-            if line.starts_with(b"--") && self.is_delimiter_line(line) {
+            if line.starts_with(b"--") && self.is_delimiter_line(line, pos)? {
                 return match self.head.phase {
                     Phase::PartHeaders => Err(self.err(ErrorKind::MissingBlankLine, pos)),
                     Phase::StartLine => Err(self.err(ErrorKind::EmptyPart, pos)),
@@ -876,8 +919,7 @@ impl BatchDecoder {
                 }
                 (Phase::Headers, true) => {
                     // The blank line. If a delimiter follows at once, that line break was the delimiter's.
-                    let rest = &buf[line_end..];
-                    match self.delimiter_at_start(rest, eof)? {
+                    match self.delimiter_at(buf, line_end, eof)? {
                         None => return Ok(None),
                         Some(true) if self.leniency.unterminated_head => {
                             return self.finish_head(input, pos).map(Some);
@@ -899,9 +941,10 @@ impl BatchDecoder {
         }
     }
 
-    /// `Some(true)` when `rest` starts with a delimiter line, `Some(false)` when it cannot, `None` when more
+    /// `Some(true)` when a delimiter line starts at `at` in `buf`, `Some(false)` when none can, `None` when more
     /// input is needed to tell.
-    fn delimiter_at_start(&self, rest: &[u8], eof: bool) -> Result<Option<bool>, DecodeError> {
+    fn delimiter_at(&self, buf: &[u8], at: usize, eof: bool) -> Result<Option<bool>, DecodeError> {
+        let rest = &buf[at..];
         for delim in [Some(&self.outer), self.inner.as_ref()].into_iter().flatten() {
             let dash = delim.dash_boundary();
             if rest.len() < dash.len() {
@@ -911,7 +954,7 @@ impl BatchDecoder {
                 continue;
             }
             if rest.starts_with(dash) {
-                match self.verify(rest, dash.len(), eof)? {
+                match self.verify(buf, at + dash.len(), at, eof)? {
                     Verify::Delimiter { .. } => return Ok(Some(true)),
                     Verify::Incomplete => return Ok(None),
                     Verify::NotDelimiter => {}
@@ -941,7 +984,7 @@ impl BatchDecoder {
             }
             return Ok(());
         }
-        let Some((name, value)) = grammar::header_line(line) else {
+        let Some((name, value)) = grammar::header_line(line, self.leniency.space_before_colon) else {
             // A start line among the MIME part headers: the blank line between them is missing.
             let start_line = grammar::status_line(line).is_some() || grammar::request_line(line, true).is_some();
             let kind = if self.head.phase == Phase::PartHeaders && start_line {
@@ -952,12 +995,12 @@ impl BatchDecoder {
             return Err(self.err(kind, pos));
         };
         let start = buf.offset(value);
-        self.header(name, start, start + value.len(), pos)
+        self.header(buf, name, start, start + value.len(), pos)
     }
 
     /// Records one well-formed header line: counts it and tracks the headers the decoder needs.
     #[inline]
-    fn header(&mut self, name: &[u8], start: usize, end: usize, pos: usize) -> Result<(), DecodeError> {
+    fn header(&mut self, buf: &[u8], name: &[u8], start: usize, end: usize, pos: usize) -> Result<(), DecodeError> {
         self.head.count += 1;
         if self.head.count > self.limits.max_headers {
             return Err(self.limit(Limit::Headers, self.limits.max_headers as u64, pos));
@@ -972,14 +1015,35 @@ impl BatchDecoder {
             (Phase::PartHeaders, 10) if is("content-id") => Slot::PartContentId,
             (Phase::Headers, 10) if is("content-id") => Slot::ContentId,
             (Phase::Headers, 14) if is("content-length") => Slot::ContentLength,
+            (Phase::Headers, 17) if is("transfer-encoding") && !self.leniency.embedded_transfer_encoding => {
+                return Err(self.err(ErrorKind::TransferEncodingInPart, pos));
+            }
             _ => Slot::Other,
         };
         self.head.last_slot = Slot::Other;
-        // The first occurrence of each counts.
+        // The first occurrence of each counts; a later one with another value is an error under strict reading.
+        let leniency = self.leniency;
         if let Some(target) = self.head.slot_mut(slot) {
-            if target.is_none() {
-                *target = span;
-                self.head.last_slot = slot;
+            match *target {
+                None => {
+                    *target = span;
+                    self.head.last_slot = slot;
+                }
+                Some(first) => {
+                    let (a, b) = (&buf[first.start as usize..first.end as usize], &buf[start..end]);
+                    let conflict = match slot {
+                        Slot::ContentType | Slot::TransferEncoding => !a.eq_ignore_ascii_case(b),
+                        _ => a != b,
+                    };
+                    if conflict {
+                        if slot == Slot::ContentLength && !leniency.content_length_mismatch {
+                            return Err(self.err(ErrorKind::ConflictingContentLength, pos));
+                        }
+                        if slot != Slot::ContentLength && !leniency.conflicting_headers {
+                            return Err(self.err(ErrorKind::ConflictingHeaders, pos));
+                        }
+                    }
+                }
             }
         }
         Ok(())
@@ -994,7 +1058,7 @@ impl BatchDecoder {
         let ct_value = &buf[ct.start as usize..ct.end as usize];
         // The common case without parsing: exactly `application/http`, in any case.
         let http = ct_value.eq_ignore_ascii_case(b"application/http") || {
-            let Some(media_type) = grammar::media_type(ct_value) else {
+            let Some(media_type) = grammar::media_type_with(ct_value, self.leniency.unquoted_boundary_specials) else {
                 return Err(self.err(ErrorKind::UnsupportedContentType, ct.start as usize));
             };
             if !media_type.is("multipart", "mixed") && !media_type.is("application", "http") {
@@ -1006,11 +1070,16 @@ impl BatchDecoder {
             if self.inner.is_some() {
                 return Err(self.err(ErrorKind::NestedChangeset, ct.start as usize));
             }
-            let (b_start, b_end) = boundary::boundary_in_content_type(ct_value)
-                .map_err(|_| self.err(ErrorKind::InvalidChangesetBoundary, ct.start as usize))?;
+            let (b_start, b_end) =
+                boundary::boundary_in_content_type(ct_value, self.leniency.unquoted_boundary_specials)
+                    .map_err(|_| self.err(ErrorKind::InvalidChangesetBoundary, ct.start as usize))?;
             let boundary = &ct_value[b_start..b_end];
-            if boundary == self.outer.boundary() {
+            let outer = self.outer.boundary();
+            if boundary == outer {
                 return Err(self.err(ErrorKind::ChangesetBoundaryReused, ct.start as usize + b_start));
+            }
+            if !self.leniency.overlapping_boundaries && (outer.starts_with(boundary) || boundary.starts_with(outer)) {
+                return Err(self.err(ErrorKind::OverlappingBoundaries, ct.start as usize + b_start));
             }
             let delim = match self.spare_inner.take() {
                 Some(d) if d.boundary() == boundary => d,
@@ -1116,10 +1185,33 @@ impl BatchDecoder {
         let buf = input.chunk();
         let h = self.head;
         let start_line = h.start_line.ok_or_else(|| self.err(ErrorKind::EmptyPart, end))?;
+        self.expected_body = None;
         if let Some(cl) = h.content_length {
             let value = &buf[cl.start as usize..cl.end as usize];
-            if !self.leniency.invalid_content_length && (value.is_empty() || !value.iter().all(u8::is_ascii_digit)) {
-                return Err(self.err(ErrorKind::InvalidContentLength, cl.start as usize));
+            if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+                if !self.leniency.invalid_content_length {
+                    return Err(self.err(ErrorKind::InvalidContentLength, cl.start as usize));
+                }
+            } else {
+                let parsed = value
+                    .iter()
+                    .try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')));
+                match parsed {
+                    None if !self.leniency.invalid_content_length => {
+                        return Err(self.err(ErrorKind::ContentLengthOverflow, cl.start as usize));
+                    }
+                    None => {}
+                    Some(n) if !self.leniency.content_length_mismatch => {
+                        self.expected_body = Some((n, matches!(start_line, StartLine::Response { .. })));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        if let (Some(part), Some(embedded)) = (h.part_content_id, h.content_id) {
+            let get = |s: Span| &buf[s.start as usize..s.end as usize];
+            if !self.leniency.content_id_mismatch && get(part) != get(embedded) {
+                return Err(self.err(ErrorKind::ContentIdMismatch, embedded.start as usize));
             }
         }
         let content_id = h.part_content_id.or(h.content_id);
@@ -1144,11 +1236,10 @@ impl BatchDecoder {
                 self.ids.insert_keyed(id, key);
             }
         }
-        let headers_end = if h.last_line_end > h.headers_start {
-            h.last_line_end
-        } else {
-            h.headers_start
-        };
+        // The embedded header block: from after the start line to the end of the last header line, within the
+        // head (a start line directly followed by a delimiter has no header block at all).
+        let headers_start = h.headers_start.min(end);
+        let headers_end = h.last_line_end.clamp(headers_start, end);
         let raw = self.take(input, end);
         self.state = State::Body;
         self.body_bytes = 0;
@@ -1156,7 +1247,7 @@ impl BatchDecoder {
             raw,
             part_headers: Span::new(0, h.part_headers_end),
             start_line,
-            headers: Span::new(h.headers_start.min(headers_end), headers_end),
+            headers: Span::new(headers_start, headers_end),
             content_id,
         }))
     }

@@ -98,6 +98,34 @@ pub enum ErrorKind {
     DuplicateContentId,
     /// A `$n` reference to a `Content-ID` not defined earlier in the batch (request validation).
     UnknownContentIdReference,
+    /// A line that starts with `--boundary` of an active boundary but is not a delimiter line (`--batch_1X`,
+    /// `--batch_1 text`), which a reader matching boundaries by prefix would split at (strict reading only;
+    /// [`Leniency::delimiter_lookalikes`](crate::Leniency::delimiter_lookalikes)).
+    DelimiterLookalike,
+    /// A close delimiter followed by something other than transport padding and a line end (strict reading
+    /// only; [`Leniency::close_delimiter_trailer`](crate::Leniency::close_delimiter_trailer)).
+    InvalidCloseDelimiter,
+    /// A changeset boundary that the batch boundary starts with, or that starts with the batch boundary
+    /// (strict reading only; [`Leniency::overlapping_boundaries`](crate::Leniency::overlapping_boundaries)).
+    OverlappingBoundaries,
+    /// `Content-Type`, `Content-Transfer-Encoding` or `Content-ID` given twice in one header block with
+    /// different values (strict reading only; [`Leniency::conflicting_headers`](crate::Leniency::conflicting_headers)).
+    ConflictingHeaders,
+    /// The MIME part `Content-ID` and the embedded `Content-ID` differ (strict reading only;
+    /// [`Leniency::content_id_mismatch`](crate::Leniency::content_id_mismatch)).
+    ContentIdMismatch,
+    /// The embedded `Content-Length` differs from the length of the body (strict reading only;
+    /// [`Leniency::content_length_mismatch`](crate::Leniency::content_length_mismatch)).
+    ContentLengthMismatch,
+    /// `Content-Length` given twice with different values (strict reading only;
+    /// [`Leniency::content_length_mismatch`](crate::Leniency::content_length_mismatch)).
+    ConflictingContentLength,
+    /// An embedded `Content-Length` too large for 64 bits (strict reading only;
+    /// [`Leniency::invalid_content_length`](crate::Leniency::invalid_content_length)).
+    ContentLengthOverflow,
+    /// An embedded `Transfer-Encoding` header: the part is framed by delimiters, its body would be left
+    /// encoded (strict reading only; [`Leniency::embedded_transfer_encoding`](crate::Leniency::embedded_transfer_encoding)).
+    TransferEncodingInPart,
     /// A bound of [`Limits`](crate::Limits) was exceeded.
     LimitExceeded {
         /// Which bound.
@@ -138,6 +166,15 @@ impl fmt::Display for ErrorKind {
             Self::MethodNotAllowedInChangeset => "GET or HEAD inside a changeset",
             Self::DuplicateContentId => "Content-ID used twice in one changeset",
             Self::UnknownContentIdReference => "reference to a Content-ID not defined earlier",
+            Self::DelimiterLookalike => "line starts like a delimiter but is not one",
+            Self::InvalidCloseDelimiter => "text after a close delimiter on its line",
+            Self::OverlappingBoundaries => "changeset boundary and batch boundary are prefixes of one another",
+            Self::ConflictingHeaders => "header given twice with different values",
+            Self::ContentIdMismatch => "part Content-ID and embedded Content-ID differ",
+            Self::ContentLengthMismatch => "Content-Length differs from the body length",
+            Self::ConflictingContentLength => "Content-Length given twice with different values",
+            Self::ContentLengthOverflow => "Content-Length too large",
+            Self::TransferEncodingInPart => "Transfer-Encoding in an embedded HTTP message",
             Self::LimitExceeded { limit, max } => return write!(f, "{limit} limit of {max} exceeded"),
         };
         f.write_str(text)
@@ -222,7 +259,12 @@ impl std::error::Error for DecodeError {}
 #[non_exhaustive]
 pub enum ContentTypeError {
     /// The value does not parse as `type/subtype *(; name=value)`.
-    Malformed,
+    Malformed {
+        /// Byte offset in the value where it goes wrong.
+        at: usize,
+        /// What was expected there.
+        expected: &'static str,
+    },
     /// A valid media type, but not `multipart/mixed`. Carries the media type (`type/subtype`, lower-cased), so
     /// that a client can read the body as what it is, typically an OData JSON error.
     NotMultipartMixed {
@@ -244,7 +286,7 @@ pub enum ContentTypeError {
 impl fmt::Display for ContentTypeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Malformed => f.write_str("malformed Content-Type"),
+            Self::Malformed { at, expected } => write!(f, "malformed Content-Type: expected {expected} at byte {at}"),
             Self::NotMultipartMixed { media_type } => {
                 write!(f, "Content-Type is {media_type}, not multipart/mixed")
             }

@@ -138,7 +138,8 @@ impl<'a> Iterator for Headers<'a> {
             field = rest;
         }
         let colon = memchr::memchr(b':', field)?;
-        let name = std::str::from_utf8(&field[..colon]).ok()?;
+        // Spaces before the colon, where tolerated, are not part of the name.
+        let name = std::str::from_utf8(&field[..colon]).ok()?.trim_end_matches([' ', '\t']);
         Some(Header {
             name,
             value: crate::grammar::trim_ows(&field[colon + 1..]),

@@ -63,12 +63,18 @@ pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
     s
 }
 
-/// `name ":" OWS value OWS` → (name, value). The name must be a token, with no space before the colon.
-pub(crate) fn header_line(line: &[u8]) -> Option<(&[u8], &[u8])> {
+/// `name ":" OWS value OWS` → (name, value). The name must be a token; spaces or tabs before the colon only
+/// when `space_before_colon` (the name is returned without them).
+pub(crate) fn header_line(line: &[u8], space_before_colon: bool) -> Option<(&[u8], &[u8])> {
     // Hand-written rather than nom: this runs for every header line of every part. Both checks are folds
     // without early exits, so they run without a branch per byte.
     let n = memchr::memchr(b':', line)?;
-    let (name, value) = (&line[..n], &line[n + 1..]);
+    let (mut name, value) = (&line[..n], &line[n + 1..]);
+    if space_before_colon {
+        while let [rest @ .., b' ' | b'\t'] = name {
+            name = rest;
+        }
+    }
     let name_ok = name.iter().fold(!name.is_empty(), |ok, &b| ok & is_tchar(b));
     (name_ok && is_field_value(value)).then(|| (name, trim_ows(value)))
 }
@@ -108,8 +114,9 @@ pub(crate) fn request_line(line: &[u8], spaces_in_target: bool) -> Option<Reques
             });
         }
     }
-    // Without a version at the end, a space means a malformed version or spaces in the target.
-    if memchr::memchr(b' ', rest).is_some() {
+    // Without a version at the end, a space means a malformed version or spaces in the target; a target that
+    // is an HTTP version means the target is missing.
+    if memchr::memchr(b' ', rest).is_some() || rest.starts_with(b"HTTP/") {
         return None;
     }
     target_ok(rest, false).then_some(RequestLine {
@@ -202,8 +209,13 @@ impl MediaType<'_> {
     }
 }
 
-/// `OWS type "/" subtype OWS` followed by the parameter list (checked by [`params`]).
+/// `OWS type "/" subtype OWS` followed by the parameter list (checked by [`Params`]).
 pub(crate) fn media_type(value: &[u8]) -> Option<MediaType<'_>> {
+    media_type_with(value, false)
+}
+
+/// [`media_type`], with an unquoted `boundary` value of RFC 2046 characters accepted when `lenient_boundary`.
+pub(crate) fn media_type_with(value: &[u8], lenient_boundary: bool) -> Option<MediaType<'_>> {
     let parsed: IResult<&[u8], (&[u8], &[u8])> = (
         take_while(is_ows),
         take_while1(is_tchar),
@@ -216,10 +228,75 @@ pub(crate) fn media_type(value: &[u8]) -> Option<MediaType<'_>> {
     let (params, (type_, subtype)) = parsed.ok()?;
     let mt = MediaType { type_, subtype, params };
     // Validate the whole parameter list once here.
-    for p in Params(params) {
+    for p in Params::new(params, lenient_boundary) {
         p.ok()?;
     }
     Some(mt)
+}
+
+/// Where a `Content-Type` value that [`media_type_with`] refuses goes wrong, and what was expected there.
+pub(crate) fn malformed_at(value: &[u8], lenient_boundary: bool) -> (usize, &'static str) {
+    let len = value.len();
+    let skip = |mut i: usize, f: fn(u8) -> bool| {
+        while i < len && f(value[i]) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = skip(0, is_ows);
+    let t = skip(i, is_tchar);
+    if t == i {
+        return (i, "a media type such as multipart/mixed");
+    }
+    if value.get(t) != Some(&b'/') {
+        return (t, "'/' between type and subtype");
+    }
+    let st = skip(t + 1, is_tchar);
+    if st == t + 1 {
+        return (st, "a subtype after '/'");
+    }
+    i = skip(st, is_ows);
+    while i < len {
+        if value[i] != b';' {
+            return (i, "';' before the next parameter");
+        }
+        i = skip(i + 1, is_ows);
+        if i == len || value[i] == b';' {
+            continue;
+        }
+        let n = skip(i, is_tchar);
+        if n == i {
+            return (i, "a parameter name");
+        }
+        if value.get(n) != Some(&b'=') {
+            return (n, "'=' after the parameter name");
+        }
+        let v = n + 1;
+        if value.get(v) == Some(&b'"') {
+            match quoted_string(&value[v..]) {
+                Ok((rest, _)) => i = len - rest.len(),
+                Err(_) => return (v, "a quoted string closed by '\"', without control characters"),
+            }
+        } else {
+            let boundary = lenient_boundary && value[i..n].eq_ignore_ascii_case(b"boundary");
+            let e = skip(v, if boundary { is_bchar_nospace } else { is_tchar });
+            if e == v {
+                return (
+                    v,
+                    "a parameter value (a token, or a quoted string for characters such as : / = ? and space)",
+                );
+            }
+            if e < len && !matches!(value[e], b';' | b' ' | b'\t') {
+                return (
+                    e,
+                    "the end of the parameter value (a value with characters such as : / = ? needs quotes)",
+                );
+            }
+            i = e;
+        }
+        i = skip(i, is_ows);
+    }
+    (len, "a complete media type")
 }
 
 /// A parameter value: a token, or the inside of a quoted string (escapes not undone).
@@ -243,7 +320,12 @@ fn quoted_string(i: &[u8]) -> IResult<&[u8], &[u8]> {
     Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Char)))
 }
 
-fn param(i: &[u8]) -> IResult<&[u8], Option<Param<'_>>> {
+/// RFC 2046 `bchars` without the space: what an unquoted boundary may hold where tolerated.
+fn is_bchar_nospace(b: u8) -> bool {
+    is_tchar(b) || matches!(b, b'(' | b')' | b',' | b'/' | b':' | b'=' | b'?')
+}
+
+fn param(i: &[u8], lenient_boundary: bool) -> IResult<&[u8], Option<Param<'_>>> {
     let (i, _) = (take_while(is_ows), char(';'), take_while(is_ows)).parse(i)?;
     // `;` followed by nothing (or another `;`) is tolerated: odata.net writes `application/json;`.
     let (i, found) = opt((take_while1(is_tchar), char('='))).parse(i)?;
@@ -259,7 +341,11 @@ fn param(i: &[u8]) -> IResult<&[u8], Option<Param<'_>>> {
             }),
         ));
     }
-    let (i, value) = take_while1(is_tchar).parse(i)?;
+    let (i, value) = if lenient_boundary && name.eq_ignore_ascii_case(b"boundary") {
+        take_while1(is_bchar_nospace).parse(i)?
+    } else {
+        take_while1(is_tchar).parse(i)?
+    };
     let (i, _) = take_while(is_ows).parse(i)?;
     Ok((
         i,
@@ -272,25 +358,39 @@ fn param(i: &[u8]) -> IResult<&[u8], Option<Param<'_>>> {
 }
 
 /// Iterator over `;`-separated parameters; yields `Err(())` once on malformed text, then stops.
-pub(crate) struct Params<'a>(pub(crate) &'a [u8]);
+pub(crate) struct Params<'a> {
+    rest: &'a [u8],
+    lenient_boundary: bool,
+}
+
+impl<'a> Params<'a> {
+    /// The parameters in `text`; an unquoted `boundary` may hold any RFC 2046 character but the space when
+    /// `lenient_boundary`.
+    pub(crate) fn new(text: &'a [u8], lenient_boundary: bool) -> Self {
+        Self {
+            rest: text,
+            lenient_boundary,
+        }
+    }
+}
 
 impl<'a> Iterator for Params<'a> {
     type Item = Result<Param<'a>, ()>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if trim_ows(self.0).is_empty() {
+            if trim_ows(self.rest).is_empty() {
                 return None;
             }
-            match param(self.0) {
+            match param(self.rest, self.lenient_boundary) {
                 Ok((rest, p)) => {
-                    self.0 = rest;
+                    self.rest = rest;
                     if let Some(p) = p {
                         return Some(Ok(p));
                     }
                 }
                 Err(_) => {
-                    self.0 = &[];
+                    self.rest = &[];
                     return Some(Err(()));
                 }
             }
@@ -323,7 +423,10 @@ mod tests {
             b"GET", true => None;
             b" GET x HTTP/1.1", true => None;
             b"", true => None;
-            b"GET HTTP/1.1", true => Some((&b"GET"[..], &b"HTTP/1.1"[..], None));
+            b"GET HTTP/1.1", true => None;
+            b"GET HTTP/1.1", false => None;
+            b"GET HTTP/2", true => None;
+            b"GET HTTPS://x/y HTTP/1.1", true => Some((&b"GET"[..], &b"HTTPS://x/y"[..], v));
         }
     }
 
@@ -361,20 +464,25 @@ mod tests {
 
     #[test]
     fn header_lines() {
-        assert_eq!(header_line(b"Content-ID: 1"), Some((&b"Content-ID"[..], &b"1"[..])));
-        assert_eq!(header_line(b"a:b"), Some((&b"a"[..], &b"b"[..])));
-        assert_eq!(header_line(b"a:  \t"), Some((&b"a"[..], &b""[..])));
-        assert_eq!(header_line(b"no colon"), None);
-        assert_eq!(header_line(b"Name : x"), None);
-        assert_eq!(header_line(b": x"), None);
-        assert_eq!(header_line(b"a: x\ry"), None);
+        assert_eq!(
+            header_line(b"Content-ID: 1", false),
+            Some((&b"Content-ID"[..], &b"1"[..]))
+        );
+        assert_eq!(header_line(b"a:b", false), Some((&b"a"[..], &b"b"[..])));
+        assert_eq!(header_line(b"a:  \t", false), Some((&b"a"[..], &b""[..])));
+        assert_eq!(header_line(b"no colon", false), None);
+        assert_eq!(header_line(b"Name : x", false), None);
+        assert_eq!(header_line(b"Name \t: x", true), Some((&b"Name"[..], &b"x"[..])));
+        assert_eq!(header_line(b" : x", true), None);
+        assert_eq!(header_line(b": x", false), None);
+        assert_eq!(header_line(b"a: x\ry", false), None);
     }
 
     #[test]
     fn media_types() {
         let m = media_type(b"multipart/mixed; boundary=\"a b\"; charset=utf-8").unwrap();
         assert!(m.is("Multipart", "MIXED"));
-        let ps: Vec<_> = Params(m.params)
+        let ps: Vec<_> = Params::new(m.params, false)
             .map(|p| p.unwrap())
             .map(|p| (p.name, p.value, p.quoted))
             .collect();

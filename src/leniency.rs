@@ -86,6 +86,77 @@ pub struct Leniency {
     /// # Background
     /// RFC 9112 §3 and §4 allow none; the OData V2 specification's batch example has them.
     pub trailing_whitespace: bool,
+    /// Keep a line that starts with `--boundary` but is not a delimiter line (`--batch_1X`, `--batch_1 text`)
+    /// as text of the body, head or preamble it stands in. Strict reading refuses it with
+    /// [`ErrorKind::DelimiterLookalike`](crate::ErrorKind::DelimiterLookalike).
+    ///
+    /// # Background
+    /// RFC 2046 §5.1.1 makes such a line text, but a server that matches boundaries by prefix splits the part
+    /// there and reads a different batch: a validating server refuses what two readers could read apart.
+    pub delimiter_lookalikes: bool,
+    /// Keep a close delimiter followed by anything but transport padding and a line end (`--batch_1--x`) as
+    /// text. Strict reading refuses it with
+    /// [`ErrorKind::InvalidCloseDelimiter`](crate::ErrorKind::InvalidCloseDelimiter).
+    ///
+    /// # Background
+    /// RFC 2046 §5.1.1 lets only padding and a line break follow a close delimiter; readers that match the
+    /// close delimiter by prefix end the batch there.
+    pub close_delimiter_trailer: bool,
+    /// Accept a changeset boundary that the batch boundary starts with, or one that starts with the batch
+    /// boundary (`batch_1` and `batch_1_cs`). Delimiter lines are still told apart exactly. Strict reading
+    /// refuses it with [`ErrorKind::OverlappingBoundaries`](crate::ErrorKind::OverlappingBoundaries).
+    ///
+    /// # Background
+    /// RFC 2046 §5.1.2 asks that no encapsulation boundary appear within the encapsulated parts; a reader
+    /// that matches by prefix confuses the two.
+    pub overlapping_boundaries: bool,
+    /// Accept a part header (`Content-Type`, `Content-Transfer-Encoding`, `Content-ID`, in the MIME part
+    /// headers or, for `Content-ID`, the embedded ones) given twice with different values; the first counts.
+    /// Strict reading refuses it with [`ErrorKind::ConflictingHeaders`](crate::ErrorKind::ConflictingHeaders).
+    /// The same value given twice is accepted either way.
+    ///
+    /// # Background
+    /// Readers that take the last value instead of the first would read a different operation.
+    pub conflicting_headers: bool,
+    /// Accept a part whose MIME `Content-ID` and embedded `Content-ID` differ; the MIME part header counts.
+    /// Strict reading refuses it with [`ErrorKind::ContentIdMismatch`](crate::ErrorKind::ContentIdMismatch).
+    ///
+    /// # Background
+    /// OData puts `Content-ID` in the MIME part headers; Creatio puts it in the embedded ones. With both,
+    /// readers disagree about which names the operation.
+    pub content_id_mismatch: bool,
+    /// Accept an embedded `Content-Length` that disagrees with the body between the head and the next
+    /// delimiter, or that is given twice with different values; bodies are framed by delimiters either way.
+    /// Strict reading refuses them with [`ErrorKind::ContentLengthMismatch`](crate::ErrorKind::ContentLengthMismatch)
+    /// and [`ErrorKind::ConflictingContentLength`](crate::ErrorKind::ConflictingContentLength). A response
+    /// without a body may announce any length (the answer to `HEAD`) in both modes.
+    ///
+    /// # Background
+    /// RFC 9112 §6.3 treats disagreeing lengths as an error that opens the door to request smuggling; some
+    /// servers count the body before re-encoding it.
+    pub content_length_mismatch: bool,
+    /// Accept an embedded `Transfer-Encoding` header; the body is delivered as it stands between the head and
+    /// the next delimiter, not de-chunked. Strict reading refuses it with
+    /// [`ErrorKind::TransferEncodingInPart`](crate::ErrorKind::TransferEncodingInPart).
+    ///
+    /// # Background
+    /// Batch parts are framed by the multipart delimiters; a reader that honours the header would cut the body
+    /// elsewhere.
+    pub embedded_transfer_encoding: bool,
+    /// Accept spaces or tabs between a header name and its colon (`Name : value`); the name is read without
+    /// them. Strict reading refuses the line as [`ErrorKind::InvalidHeaderLine`](crate::ErrorKind::InvalidHeaderLine).
+    ///
+    /// # Background
+    /// RFC 9112 §5.1 forbids the space and requires proxies to remove it from responses, so clients meet it;
+    /// openui5's parser tests have such a response header.
+    pub space_before_colon: bool,
+    /// Accept an unquoted `boundary` parameter whose value holds RFC 2046 characters that are not token
+    /// characters (`boundary=batch:m39/x=y`); the value runs to the next `;` or the end. Strict reading
+    /// requires the quotes ([`ContentTypeError::Malformed`](crate::ContentTypeError::Malformed)).
+    ///
+    /// # Background
+    /// RFC 2045 §5.1 requires a quoted string for such values; SAP CAP answers with them unquoted.
+    pub unquoted_boundary_specials: bool,
 }
 
 impl Leniency {
@@ -102,6 +173,15 @@ impl Leniency {
             spaces_in_target: true,
             invalid_content_length: true,
             trailing_whitespace: true,
+            delimiter_lookalikes: true,
+            close_delimiter_trailer: true,
+            overlapping_boundaries: true,
+            conflicting_headers: true,
+            content_id_mismatch: true,
+            content_length_mismatch: true,
+            embedded_transfer_encoding: true,
+            space_before_colon: true,
+            unquoted_boundary_specials: true,
         }
     }
 
@@ -118,6 +198,15 @@ impl Leniency {
             spaces_in_target: false,
             invalid_content_length: false,
             trailing_whitespace: false,
+            delimiter_lookalikes: false,
+            close_delimiter_trailer: false,
+            overlapping_boundaries: false,
+            conflicting_headers: false,
+            content_id_mismatch: false,
+            content_length_mismatch: false,
+            embedded_transfer_encoding: false,
+            space_before_colon: false,
+            unquoted_boundary_specials: false,
         }
     }
 }

@@ -331,3 +331,44 @@ fn errors_come_in_stream_order_whole_or_chunked() {
     let body_at = payload.windows(10).position(|w| w == b"0123456789").unwrap() as u64;
     assert_eq!(whole.offset(), body_at + 4);
 }
+
+/// Issue 11, class 1: a start line directly followed by a delimiter panicked in the model's conversion.
+#[test]
+fn model_decode_of_a_start_line_that_runs_into_a_delimiter() {
+    use odata_batch::BatchRequest;
+    for nl in ["\r\n", "\n"] {
+        let part = format!("--b{nl}Content-Type: application/http{nl}Content-Transfer-Encoding: binary{nl}{nl}");
+        let response = format!("{part}HTTP/1.1 204 No Content{nl}--b--{nl}");
+        let decoded = BatchResponse::decode("multipart/mixed; boundary=b", response).unwrap();
+        assert_eq!(decoded.items.len(), 1);
+        assert_eq!(decoded.items[0].status, 204);
+        assert!(decoded.items[0].headers.is_empty());
+        assert!(decoded.items[0].body.is_empty());
+
+        let request = format!("{part}GET x HTTP/1.1{nl}{part}GET y HTTP/1.1{nl}--b--{nl}");
+        let decoded = BatchRequest::decode("multipart/mixed; boundary=b", request).unwrap();
+        let urls: Vec<_> = decoded.items.iter().map(|i| i.url.as_str()).collect();
+        assert_eq!(urls, ["x", "y"]);
+        assert!(decoded.items.iter().all(|i| i.headers.is_empty() && i.body.is_empty()));
+    }
+}
+
+/// Issue 11, class 5: what real servers send, read by the one-call decoders' lenient default.
+#[test]
+fn real_servers_quirks_decode_leniently() {
+    // SAP CAP: an unquoted boundary with RFC 2046 characters.
+    let body = "--batch:m39/x=y\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\nName : value\r\n\r\n{}\r\n--batch:m39/x=y--\r\n";
+    let decoded = BatchResponse::decode("multipart/mixed;boundary=batch:m39/x=y", body).unwrap();
+    assert_eq!(decoded.items[0].status, 200);
+    // openui5: a space before the colon; the name is read without it.
+    assert_eq!(decoded.items[0].headers.get("name").unwrap(), "value");
+    let mut strict = BatchDecoder::builder();
+    strict.leniency(Leniency::strict());
+    let err = strict
+        .build_for_content_type("multipart/mixed;boundary=batch:m39/x=y")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "malformed Content-Type: expected the end of the parameter value (a value with characters such as : / = ? needs quotes) at byte 30"
+    );
+}

@@ -267,15 +267,15 @@ fixtures! {
 
     "delimiter-lookalikes-stay-in-body", CT,
     b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\n\r\nmid --batch_1 line\r\n--batch_1X\r\n--batch_1-\r\n--batch_1---\r\n-batch_1\r\n--batch_\r\n--batch_1--\r\n",
-    lenient: Ok("200"), strict: Ok("200");
+    lenient: Ok("200"), strict: Err(ErrorKind::DelimiterLookalike, At("--batch_1X", 0));
 
     "nested-boundary-shares-prefix", CT,
     b"--batch_1\r\nContent-Type: multipart/mixed; boundary=batch_1_cs\r\n\r\n--batch_1_cs\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 201 Created\r\n\r\nx\r\n--batch_1_cs--\r\n--batch_1--\r\n",
-    lenient: Ok("[201]"), strict: Ok("[201]");
+    lenient: Ok("[201]"), strict: Err(ErrorKind::OverlappingBoundaries, At("batch_1_cs", 0));
 
     "outer-boundary-extends-inner", "multipart/mixed; boundary=cs_long",
     b"--cs_long\r\nContent-Type: multipart/mixed; boundary=cs\r\n\r\n--cs\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 201 Created\r\n\r\nx\r\n--cs--\r\n--cs_long--\r\n",
-    lenient: Ok("[201]"), strict: Ok("[201]");
+    lenient: Ok("[201]"), strict: Err(ErrorKind::OverlappingBoundaries, At("cs\r\n", 0));
 
     "unterminated-head", CT,
     b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET People HTTP/1.1\r\n\r\n--batch_1--\r\n",
@@ -417,4 +417,130 @@ fixtures! {
     "reference-to-earlier-changeset-and-system-resources", CT,
     b"--batch_1\r\nContent-Type: multipart/mixed; boundary=cs\r\n\r\n--cs\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 10\r\n\r\nPOST People HTTP/1.1\r\n\r\n{}\r\n--cs--\r\n--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET $10/Friends HTTP/1.1\r\n\r\n\r\n--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET $metadata HTTP/1.1\r\n\r\n\r\n--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET $crossjoin(People,Orders) HTTP/1.1\r\n\r\n\r\n--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET /$all HTTP/1.1\r\n\r\n\r\n--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET $entity?$id=People(1) HTTP/1.1\r\n\r\n\r\n--batch_1--\r\n",
     lenient: Ok("[POST#10] GET GET GET GET GET"), strict: Ok("[POST#10] GET GET GET GET GET");
+    // ---- issue 11: a start line directly followed by a delimiter (no header line, no blank line) --------
+    "status-line-then-close", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 204 No Content\r\n--batch_1--\r\n",
+    lenient: Ok("204"), strict: Err(ErrorKind::MissingHeadTerminator, At("--batch_1--", 0));
+
+    "request-line-then-delimiter-mid-batch", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET x HTTP/1.1\r\n--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET y HTTP/1.1\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Ok("GET GET"), strict: Err(ErrorKind::MissingHeadTerminator, At("--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET y", 0));
+
+    "request-line-then-close-lf", CT,
+    b"--batch_1\nContent-Type: application/http\nContent-Transfer-Encoding: binary\n\nGET x HTTP/1.1\n--batch_1--\n",
+    lenient: Ok("GET"), strict: Err(ErrorKind::BareLineFeed, At("\nContent-Type", 0));
+
+    "status-line-then-changeset-close", CT,
+    b"--batch_1\r\nContent-Type: multipart/mixed; boundary=cs\r\n\r\n--cs\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 201 Created\r\n--cs--\r\n--batch_1--\r\n",
+    lenient: Ok("[201]"), strict: Err(ErrorKind::MissingHeadTerminator, At("--cs--", 0));
+
+    // ---- issue 11: what strict reading refuses and lenient reading accepts ----------------------------
+    "lookalike-with-text-after-boundary", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\n\r\nline\r\n--batch_1 garbage\r\n--batch_1--\r\n",
+    lenient: Ok("200"), strict: Err(ErrorKind::DelimiterLookalike, At("--batch_1 garbage", 0));
+
+    "lookalike-lf-in-body", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\n\r\nline\n--batch_1XYZ\r\n--batch_1--\r\n",
+    lenient: Ok("200"), strict: Err(ErrorKind::DelimiterLookalike, At("--batch_1XYZ", 0));
+
+    "lookalike-at-body-start", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\n\r\n--batch_1XYZ\r\n--batch_1--\r\n",
+    lenient: Ok("200"), strict: Err(ErrorKind::DelimiterLookalike, At("--batch_1XYZ", 0));
+
+    "lookalike-in-preamble", CT,
+    b"--batch_1X\r\n--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Ok("200"), strict: Err(ErrorKind::DelimiterLookalike, At("--batch_1X", 0));
+
+    "lookalike-in-embedded-headers", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\n--batch_1X: y\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Ok("200"), strict: Err(ErrorKind::DelimiterLookalike, At("--batch_1X", 0));
+
+    "lookalike-in-part-headers", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n--batch_1-x: y\r\n\r\nHTTP/1.1 200 OK\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Ok("200"), strict: Err(ErrorKind::DelimiterLookalike, At("--batch_1-x", 0));
+
+    "lookalike-of-batch-inside-changeset", CT,
+    b"--batch_1\r\nContent-Type: multipart/mixed; boundary=cs\r\n\r\n--cs\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 201 Created\r\n\r\nx\r\n--batch_1z\r\n--cs--\r\n--batch_1--\r\n",
+    lenient: Ok("[201]"), strict: Err(ErrorKind::DelimiterLookalike, At("--batch_1z", 0));
+
+    "close-delimiter-with-trailer", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\n\r\nx\r\n--batch_1--x\r\n--batch_1--\r\n",
+    lenient: Ok("200"), strict: Err(ErrorKind::InvalidCloseDelimiter, At("x\r\n--batch_1--\r\n", 0));
+
+    "close-delimiter-with-dashes", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\n\r\nx\r\n--batch_1---\r\n--batch_1--\r\n",
+    lenient: Ok("200"), strict: Err(ErrorKind::InvalidCloseDelimiter, At("-\r\n--batch_1--\r\n", 0));
+
+    "changeset-close-with-trailer", CT,
+    b"--batch_1\r\nContent-Type: multipart/mixed; boundary=cs\r\n\r\n--cs\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 201 Created\r\n\r\nx\r\n--cs--junk\r\n--cs--\r\n--batch_1--\r\n",
+    lenient: Ok("[201]"), strict: Err(ErrorKind::InvalidCloseDelimiter, At("junk", 0));
+
+    "conflicting-part-content-type", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-Type: multipart/mixed; boundary=cs\r\n\r\nHTTP/1.1 200 OK\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Ok("200"), strict: Err(ErrorKind::ConflictingHeaders, At("Content-Type: multipart", 0));
+
+    "repeated-part-header-same-value", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\ncontent-type: Application/HTTP\r\nContent-ID: 7\r\nContent-ID: 7\r\n\r\nHTTP/1.1 200 OK\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Ok("200#7"), strict: Ok("200#7");
+
+    "conflicting-part-content-id", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\nContent-ID: 2\r\n\r\nHTTP/1.1 200 OK\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Ok("200#1"), strict: Err(ErrorKind::ConflictingHeaders, At("Content-ID: 2", 0));
+
+    "conflicting-transfer-encoding", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-Transfer-Encoding: base64\r\n\r\nHTTP/1.1 200 OK\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Ok("200"), strict: Err(ErrorKind::ConflictingHeaders, At("Content-Transfer-Encoding: base64", 0));
+
+    "conflicting-embedded-content-id", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\nContent-ID: 1\r\nContent-ID: 2\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Ok("200#1"), strict: Err(ErrorKind::ConflictingHeaders, At("Content-ID: 2", 0));
+
+    "part-and-embedded-content-id-differ", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\nHTTP/1.1 200 OK\r\nContent-ID: 2\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Ok("200#1"), strict: Err(ErrorKind::ContentIdMismatch, At("2\r\n\r\n\r\n", 0));
+
+    "part-and-embedded-content-id-agree", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\nHTTP/1.1 200 OK\r\nContent-ID: 1\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Ok("200#1"), strict: Ok("200#1");
+
+    "content-length-longer-than-body", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPOST People HTTP/1.1\r\nContent-Length: 5\r\n\r\n{}\r\n--batch_1--\r\n",
+    lenient: Ok("POST"), strict: Err(ErrorKind::ContentLengthMismatch, At("\r\n--batch_1--", 0));
+
+    "content-length-shorter-than-body", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPOST People HTTP/1.1\r\nContent-Length: 1\r\n\r\n{}\r\n--batch_1--\r\n",
+    lenient: Ok("POST"), strict: Err(ErrorKind::ContentLengthMismatch, At("\r\n--batch_1--", 0));
+
+    "content-length-matches-body", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPOST People HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}\r\n--batch_1--\r\n",
+    lenient: Ok("POST"), strict: Ok("POST");
+
+    "content-length-of-bodiless-response", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 120\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Ok("200"), strict: Ok("200");
+
+    "content-length-twice-different", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPOST People HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 3\r\n\r\n{}\r\n--batch_1--\r\n",
+    lenient: Ok("POST"), strict: Err(ErrorKind::ConflictingContentLength, At("content-length: 3", 0));
+
+    "content-length-overflows", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPOST People HTTP/1.1\r\nContent-Length: 18446744073709551616\r\n\r\n{}\r\n--batch_1--\r\n",
+    lenient: Ok("POST"), strict: Err(ErrorKind::ContentLengthOverflow, At("18446744073709551616", 0));
+
+    "embedded-transfer-encoding", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Ok("200"), strict: Err(ErrorKind::TransferEncodingInPart, At("Transfer-Encoding: chunked", 0));
+
+    // ---- issue 11: real servers' output -----------------------------------------------------------------
+    "space-before-colon-in-response-header", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type : application/json\r\n\r\n{}\r\n--batch_1--\r\n",
+    lenient: Ok("200"), strict: Err(ErrorKind::InvalidHeaderLine, At("Content-Type :", 0));
+
+    "unquoted-changeset-boundary-with-rfc2046-characters", "multipart/mixed;boundary=\"batch:m39/x=y\"",
+    b"--batch:m39/x=y\r\nContent-Type: multipart/mixed;boundary=cs:1/a\r\n\r\n--cs:1/a\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 201 Created\r\n\r\nx\r\n--cs:1/a--\r\n--batch:m39/x=y--\r\n",
+    lenient: Ok("[201]"), strict: Err(ErrorKind::UnsupportedContentType, At("multipart/mixed;boundary=cs", 0));
+
+    "target-is-a-version", CT,
+    b"--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET HTTP/1.1\r\n\r\n\r\n--batch_1--\r\n",
+    lenient: Err(ErrorKind::InvalidRequestLine, At("GET HTTP", 0)), strict: Err(ErrorKind::InvalidRequestLine, At("GET HTTP", 0));
 }
