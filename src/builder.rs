@@ -799,14 +799,13 @@ impl BatchRequest {
     /// assert_eq!(&encoded.body[..], br#"{"requests":[{"id":"1","method":"GET","url":"People","headers":{}}]}"#);
     /// ```
     pub fn encode_json(&self, options: &EncodeOptions) -> Result<EncodedBatch, crate::JsonError> {
-        if let Some(max) = options.encoder.max_operations_value() {
-            if self.items.len() > max {
-                return Err(crate::JsonError::new(
-                    crate::JsonErrorKind::TooManyOperations { max },
-                    Some(max),
-                    None,
-                ));
-            }
+        let max = options.encoder.max_operations_value();
+        if self.items.len() > max {
+            return Err(crate::JsonError::new(
+                crate::JsonErrorKind::TooManyOperations { max },
+                Some(max),
+                None,
+            ));
         }
         Ok(EncodedBatch {
             content_type: "application/json".into(),

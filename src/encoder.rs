@@ -45,12 +45,28 @@ pub enum EncodeErrorKind {
     DuplicateContentId,
     /// A `$n` URL refers to a Content-ID that no earlier operation defines (servers answer 400).
     UnknownContentIdReference,
-    /// More operations than the configured maximum.
+    /// More operations than the configured maximum, or than the reader's
+    /// [`Limits::max_operations`](crate::Limits::max_operations).
     TooManyOperations {
         /// The maximum.
         max: usize,
     },
-    /// A body contains a line that a reader would take for a delimiter of this boundary.
+    /// More operations in one changeset than the reader's
+    /// [`Limits::max_changeset_operations`](crate::Limits::max_changeset_operations).
+    TooManyChangesetOperations {
+        /// The limit.
+        max: usize,
+    },
+    /// A `Content-Length` header that differs from the body's length (a response without a body may announce
+    /// any length, as the answer to `HEAD` does), or two that differ.
+    ContentLengthMismatch,
+    /// A `Transfer-Encoding` header: parts are framed by delimiters, a reader honouring it would cut the body
+    /// elsewhere.
+    TransferEncodingInPart,
+    /// A `Content-ID` header among the embedded headers that differs from the operation's Content-ID.
+    ContentIdMismatch,
+    /// A body has a line that starts with `--boundary` of the batch or the open changeset: a delimiter, or a
+    /// line that a reader matching boundaries by prefix would split at.
     BodyContainsDelimiter,
     /// More embedded headers than the reader's [`Limits::max_headers`](crate::Limits::max_headers).
     TooManyHeaders {
@@ -99,7 +115,13 @@ impl fmt::Display for EncodeErrorKind {
             Self::DuplicateContentId => "Content-ID used by an earlier operation",
             Self::UnknownContentIdReference => "URL refers to a Content-ID not defined earlier",
             Self::TooManyOperations { max } => return write!(f, "more than {max} operations"),
-            Self::BodyContainsDelimiter => "body contains the batch or changeset delimiter",
+            Self::BodyContainsDelimiter => "body has a line starting with the batch or changeset delimiter",
+            Self::TooManyChangesetOperations { max } => {
+                return write!(f, "more than {max} operations in one changeset (the reader's limit)")
+            }
+            Self::ContentLengthMismatch => "Content-Length differs from the body length",
+            Self::TransferEncodingInPart => "Transfer-Encoding header in a batch part",
+            Self::ContentIdMismatch => "Content-ID header differs from the operation's Content-ID",
             Self::TooManyHeaders { max } => return write!(f, "more than {max} headers (the reader's limit)"),
             Self::HeadTooLarge { max } => return write!(f, "head larger than {max} bytes (the reader's limit)"),
             Self::BoundaryConflict => "changeset boundary equals or prefixes the batch boundary",
@@ -222,14 +244,6 @@ impl Delim {
     }
 }
 
-/// Whether `rest` (what follows `--boundary`) makes a delimiter line: `--`, padding, then a line end or the
-/// end of the body (the encoder's own CRLF follows it).
-fn is_delimiter_suffix(rest: &[u8]) -> bool {
-    let rest = rest.strip_prefix(b"--").unwrap_or(rest);
-    let pad = rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
-    matches!(&rest[pad..], [] | [b'\n', ..] | [b'\r', b'\n', ..])
-}
-
 /// Finds line feeds in bodies. `memchr::memchr` picks its implementation on every call; this picks memchr's
 /// AVX2 searcher once per encoder when the CPU has it, and calls it directly.
 #[derive(Clone, Copy)]
@@ -256,11 +270,10 @@ impl LineFeeds {
     }
 }
 
-/// Whether the line `rest` is a delimiter line of one of `delims`.
+/// Whether the line `rest` starts with `--boundary` of one of `delims`: a delimiter line, or a line that a
+/// reader matching boundaries by prefix (or a strict reader, which refuses it) would read differently.
 fn is_delimiter_line(rest: &[u8], delims: &[&Delim]) -> bool {
-    delims
-        .iter()
-        .any(|d| rest.starts_with(&d.dash) && is_delimiter_suffix(&rest[d.dash.len()..]))
+    delims.iter().any(|d| rest.starts_with(&d.dash))
 }
 
 /// Whether a reader would see a delimiter of any of `delims` in `body`. One pass for line feeds: only a line
@@ -303,7 +316,10 @@ pub struct BatchEncoderBuilder {
 }
 
 impl BatchEncoderBuilder {
-    /// Refuse more operations than this (Dataverse: 1000, Creatio: 100). Default: no maximum.
+    /// Refuse more operations than this (Dataverse: 1000, Creatio: 100). Default (`None`): what the reader's
+    /// [`Limits::max_operations`](crate::Limits::max_operations) admits (see
+    /// [`reader_limits`](Self::reader_limits)); a larger value is capped there too, so that the encoder never
+    /// writes a batch its reader refuses.
     pub fn max_operations(&mut self, max: Option<usize>) -> &mut Self {
         self.max_operations = max;
         self
@@ -325,8 +341,9 @@ impl BatchEncoderBuilder {
     }
 
     #[cfg(feature = "json")]
-    pub(crate) fn max_operations_value(&self) -> Option<usize> {
-        self.max_operations
+    pub(crate) fn max_operations_value(&self) -> usize {
+        let reader = self.limits.unwrap_or_default().max_operations;
+        self.max_operations.map_or(reader, |max| max.min(reader))
     }
 
     /// An encoder for a batch with this boundary.
@@ -336,7 +353,10 @@ impl BatchEncoderBuilder {
             boundary,
             changeset: None,
             written: false,
-            max_operations: self.max_operations,
+            max_operations: {
+                let reader = self.limits.unwrap_or_default().max_operations;
+                self.max_operations.map_or(reader, |max| max.min(reader))
+            },
             content_length: self.content_length,
             kind: None,
             operations: 0,
@@ -383,7 +403,8 @@ pub struct BatchEncoder {
     changeset: Option<OpenChangeset>,
     /// Something was written in the batch's multipart body.
     written: bool,
-    max_operations: Option<usize>,
+    /// The most operations written, the caller's maximum or the reader's limit, whichever is lower.
+    max_operations: usize,
     content_length: bool,
     kind: Option<MessageKind>,
     operations: usize,
@@ -584,9 +605,14 @@ impl BatchEncoder {
         if self.kind.is_some_and(|k| k != kind) {
             return Err(self.fail(EncodeErrorKind::MixedRequestResponse));
         }
-        if let Some(max) = self.max_operations {
-            if self.operations >= max {
-                return Err(self.fail(EncodeErrorKind::TooManyOperations { max }));
+        if self.operations >= self.max_operations {
+            let max = self.max_operations;
+            return Err(self.fail(EncodeErrorKind::TooManyOperations { max }));
+        }
+        if let Some(cs) = &self.changeset {
+            if cs.operations >= self.limits.max_changeset_operations {
+                let max = self.limits.max_changeset_operations;
+                return Err(self.fail(EncodeErrorKind::TooManyChangesetOperations { max }));
             }
         }
         let mut id = None;
@@ -610,6 +636,39 @@ impl BatchEncoder {
         Ok(id)
     }
 
+    /// Headers a reader would frame or name the part by: they must agree with what the encoder writes.
+    #[cold]
+    fn check_framing_headers(
+        &self,
+        headers: &HeaderMap,
+        content_id: Option<&[u8]>,
+        body: &[u8],
+        response: bool,
+    ) -> Result<(), EncodeError> {
+        if headers.contains_key(http::header::TRANSFER_ENCODING) {
+            return Err(self.fail(EncodeErrorKind::TransferEncodingInPart));
+        }
+        for value in headers.get_all(http::header::CONTENT_LENGTH) {
+            let value = crate::grammar::trim_ows(value.as_bytes());
+            let bodiless_response = body.is_empty() && response;
+            let agrees = value.len() <= 20 && !value.is_empty() && value.iter().all(u8::is_ascii_digit) && {
+                let n = value.iter().fold(0u128, |n, &d| n * 10 + u128::from(d - b'0'));
+                n == body.len() as u128 || bodiless_response
+            };
+            if !agrees {
+                return Err(self.fail(EncodeErrorKind::ContentLengthMismatch));
+            }
+        }
+        let mut embedded_ids = headers.get_all("content-id").iter();
+        if let Some(first) = embedded_ids.next() {
+            let differs = |v: &http::HeaderValue| Some(crate::grammar::trim_ows(v.as_bytes())) != content_id;
+            if differs(first) || embedded_ids.any(differs) {
+                return Err(self.fail(EncodeErrorKind::ContentIdMismatch));
+            }
+        }
+        Ok(())
+    }
+
     /// Writes one part into `sink`: the head (checked against the reader's limits: header count; size as the
     /// reader counts it, from the part headers to the blank line after the embedded headers), then the body.
     /// The caller has checked every other rule; nothing is written or recorded when this refuses.
@@ -626,6 +685,10 @@ impl BatchEncoder {
             Some(cs) => (&cs.delim, cs.operations == 0),
             None => (&self.outer, !self.written),
         };
+        if !headers.is_empty() {
+            let response = matches!(start_line, StartLine::Response { .. });
+            self.check_framing_headers(headers, content_id, body, response)?;
+        }
         let content_length =
             self.content_length && !body.is_empty() && !headers.contains_key(http::header::CONTENT_LENGTH);
         if headers.len() + usize::from(content_length) > self.limits.max_headers {
@@ -921,7 +984,8 @@ mod tests {
         let d = Delim::new(&Boundary::new("b1").unwrap());
         assert!(d.conflicts(b"a\nb\nc\n--b1\nd"));
         assert!(d.conflicts(b"a\n\n\n--b1--"));
-        assert!(!d.conflicts(b"a\n--b2\n--b1x\n-b1\n"));
+        assert!(d.conflicts(b"a\n--b2\n--b1x\n-b1\n"));
+        assert!(!d.conflicts(b"a\n--b2\n-b1\nx--b1\n"));
         assert!(!d.conflicts(b"\n\n\n"));
         assert!(!d.conflicts(b"--"));
         let long = [&[b'x'; 300][..], b"\r\n--b1\r\n", &[b'y'; 300][..]].concat();
@@ -930,17 +994,22 @@ mod tests {
     }
 
     #[test]
-    fn delimiter_conflicts_are_exact() {
+    fn delimiter_conflicts_are_lines_starting_with_the_boundary() {
         let d = Delim::new(&Boundary::new("b1").unwrap());
         assert!(d.conflicts(b"x\r\n--b1\r\ny"));
         assert!(d.conflicts(b"x\n--b1--"));
         assert!(d.conflicts(b"x\n--b1  \ny"));
         assert!(d.conflicts(b"x\n--b1"));
         assert!(d.conflicts(b"--b1\r\nrest"));
-        assert!(!d.conflicts(b"x\n--b1x\r\n"));
+        // Lines that only start with the delimiter: a reader matching by prefix splits there.
+        assert!(d.conflicts(b"x\n--b1x\r\n"));
+        assert!(d.conflicts(b"--b12"));
+        assert!(d.conflicts(b"x\n--b1 garbage"));
+        assert!(d.conflicts(b"x\n--b1--x"));
+        assert!(d.conflicts(b"x\n--b1\r"));
         assert!(!d.conflicts(b"x --b1\r\n"));
-        assert!(!d.conflicts(b"--b12"));
-        assert!(!d.conflicts(b"x\n--b1\r"));
+        assert!(!d.conflicts(b"x\n-b1\r\n"));
+        assert!(!d.conflicts(b"x\n--b\r\n"));
         assert!(!d.conflicts(b""));
     }
 

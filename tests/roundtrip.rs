@@ -296,10 +296,42 @@ fn every_validation_rule_refuses_before_writing() {
     refused(&mut e, &mut out, &smuggle, EncodeErrorKind::BodyContainsDelimiter);
     let outer = req(Method::POST, "People").with_body("x\n--batch_1--");
     refused(&mut e, &mut out, &outer, EncodeErrorKind::BodyContainsDelimiter);
-    // Look-alikes that no reader takes for a delimiter are fine.
+    // A line that only starts with the delimiter: a reader matching by prefix would split there.
+    let lookalike = req(Method::POST, "People").with_body("a\r\n--changeset_1X");
+    refused(&mut e, &mut out, &lookalike, EncodeErrorKind::BodyContainsDelimiter);
+    let lookalike = req(Method::POST, "People").with_body("--batch_1 garbage");
+    refused(&mut e, &mut out, &lookalike, EncodeErrorKind::BodyContainsDelimiter);
+    // Framing headers that disagree with what is written.
+    let length = req(Method::POST, "People").with_body("{}").with_header(
+        http::HeaderName::from_static("content-length"),
+        http::HeaderValue::from_static("3"),
+    );
+    refused(&mut e, &mut out, &length, EncodeErrorKind::ContentLengthMismatch);
+    let length = req(Method::POST, "People").with_body("{}").with_header(
+        http::HeaderName::from_static("content-length"),
+        http::HeaderValue::from_static("99999999999999999999999"),
+    );
+    refused(&mut e, &mut out, &length, EncodeErrorKind::ContentLengthMismatch);
+    let chunked = req(Method::POST, "People").with_header(
+        http::HeaderName::from_static("transfer-encoding"),
+        http::HeaderValue::from_static("chunked"),
+    );
+    refused(&mut e, &mut out, &chunked, EncodeErrorKind::TransferEncodingInPart);
+    let mut other_id = req(Method::POST, "People").with_header(
+        http::HeaderName::from_static("content-id"),
+        http::HeaderValue::from_static("9"),
+    );
+    other_id.content_id = Some("8".into());
+    refused(&mut e, &mut out, &other_id, EncodeErrorKind::ContentIdMismatch);
+    // Text that is not at a line start, or a true length, is fine.
     e.request(
         &mut out,
-        &req(Method::POST, "People").with_body("a --changeset_1 b\r\n--changeset_1X"),
+        &req(Method::POST, "People")
+            .with_body("a --changeset_1 b\r\n-changeset_1X")
+            .with_header(
+                http::HeaderName::from_static("content-length"),
+                http::HeaderValue::from_static("32"),
+            ),
     )
     .unwrap();
     assert_eq!(
@@ -435,6 +467,28 @@ fn generated_boundaries_avoid_bodies_and_fixed_ones_refuse() {
 
     let mut fixed = EncodeOptions::new();
     fixed.boundary(first.clone());
+    assert_eq!(
+        batch.encode_with(&fixed).unwrap_err().kind(),
+        EncodeErrorKind::BodyContainsDelimiter
+    );
+
+    // A body line that only starts with the generated boundary also makes the encoder pick another, and a
+    // fixed one refuse: readers matching by prefix would split there.
+    let mut batch = BatchRequest::new();
+    batch.post("Files").body(format!("x\n--{first}XYZ and more"));
+    let encoded = batch.encode_with(&options).unwrap();
+    assert!(!encoded.content_type.contains(first.as_str()));
+    let mut strict = odata_batch::BatchDecoder::builder();
+    strict.leniency(odata_batch::Leniency::strict());
+    let events = decode_whole(&strict, &encoded.content_type, &encoded.body).unwrap();
+    assert_eq!(
+        normalize(events),
+        normalize(decode_whole(&lenient(), &encoded.content_type, &encoded.body).unwrap())
+    );
+    assert_eq!(
+        BatchRequest::decode(&encoded.content_type, encoded.body).unwrap().items,
+        batch.items
+    );
     assert_eq!(
         batch.encode_with(&fixed).unwrap_err().kind(),
         EncodeErrorKind::BodyContainsDelimiter
@@ -731,4 +785,53 @@ fn heads_beyond_the_readers_limits_are_refused_unless_the_reader_admits_them() {
         EncodeErrorKind::HeadTooLarge { max: 80 * 1024 },
     );
     e.request(&mut out, &req(Method::GET, &"x".repeat(64 * 1024))).unwrap();
+}
+
+/// The encoder never writes a batch that the decoder's default limits refuse (issue 11, class 4).
+#[test]
+fn encoder_default_maximum_is_the_decoders_default_limit() {
+    let limits = odata_batch::Limits::default();
+    let mut batch = BatchRequest::new();
+    for i in 0..=limits.max_operations {
+        batch.get(format!("People({i})"));
+    }
+    let err = batch.encode().unwrap_err();
+    assert_eq!(
+        err.kind(),
+        EncodeErrorKind::TooManyOperations {
+            max: limits.max_operations
+        }
+    );
+    assert_eq!(err.operation(), Some(limits.max_operations));
+    // A larger caller maximum is capped at the reader's limit; a lower reader limit wins too.
+    let mut options = EncodeOptions::new();
+    options.max_operations(Some(usize::MAX));
+    assert_eq!(
+        batch.encode_with(&options).unwrap_err().kind(),
+        EncodeErrorKind::TooManyOperations {
+            max: limits.max_operations
+        }
+    );
+    batch.items.pop();
+    let encoded = batch.encode().unwrap();
+    assert_eq!(
+        BatchRequest::decode(&encoded.content_type, encoded.body)
+            .unwrap()
+            .items
+            .len(),
+        limits.max_operations
+    );
+
+    // Per changeset: the reader's changeset limit.
+    let mut reader = odata_batch::Limits::default();
+    reader.max_changeset_operations = 2;
+    let mut e = BatchEncoder::builder().reader_limits(reader).build(b("batch_1"));
+    let mut out = BytesMut::new();
+    e.begin_changeset(&mut out, &b("cs_1")).unwrap();
+    e.request(&mut out, &req(Method::POST, "A")).unwrap();
+    e.request(&mut out, &req(Method::POST, "B")).unwrap();
+    assert_eq!(
+        e.request(&mut out, &req(Method::POST, "C")).unwrap_err().kind(),
+        EncodeErrorKind::TooManyChangesetOperations { max: 2 }
+    );
 }

@@ -67,7 +67,7 @@ pub enum JsonErrorKind {
         /// The maximum.
         max: usize,
     },
-    /// More requests than the configured maximum (writing only).
+    /// More items than [`JsonReadOptions::max_operations`] (reading) or the encoder's maximum (writing).
     TooManyOperations {
         /// The maximum.
         max: usize,
@@ -182,6 +182,7 @@ pub struct JsonReadOptions {
     standard_base64: bool,
     validate: bool,
     max_item_bytes: Option<usize>,
+    max_operations: usize,
 }
 
 impl Default for JsonReadOptions {
@@ -197,7 +198,28 @@ impl JsonReadOptions {
             standard_base64: false,
             validate: true,
             max_item_bytes: None,
+            max_operations: crate::Limits::client().max_operations,
         }
+    }
+
+    /// Refuse a document with more items than this ([`JsonErrorKind::TooManyOperations`], at the first item
+    /// too many). Default: [`Limits::client`](crate::Limits::client)'s `max_operations` (100 000), the same
+    /// bound the multipart decoder and the encoders apply; a server reading untrusted requests lowers it, for
+    /// example to [`Limits::server`](crate::Limits::server)'s 1000.
+    ///
+    /// ```
+    /// use odata_batch::json::JsonReadOptions;
+    /// use odata_batch::{BatchRequest, JsonErrorKind};
+    ///
+    /// let mut options = JsonReadOptions::new();
+    /// options.max_operations(1);
+    /// let doc = r#"{"requests":[{"id":"1","method":"get","url":"A"},{"id":"2","method":"get","url":"B"}]}"#;
+    /// let err = BatchRequest::from_json_with(&options, doc).unwrap_err();
+    /// assert_eq!((err.kind(), err.item()), (&JsonErrorKind::TooManyOperations { max: 1 }, Some(1)));
+    /// ```
+    pub fn max_operations(&mut self, max: usize) -> &mut Self {
+        self.max_operations = max;
+        self
     }
 
     /// Also accept binary bodies in standard base64 (`+` and `/`), as Microsoft Graph writes them.
@@ -655,6 +677,10 @@ impl JsonBatchReader {
     /// the members it has.
     fn item(&mut self, raw: Bytes, index: usize, at: usize) -> Result<JsonEvent, JsonError> {
         let err = |kind, offset| JsonError::new(kind, Some(index), Some(offset));
+        if index >= self.options.max_operations {
+            let max = self.options.max_operations;
+            return Err(self.fail(JsonErrorKind::TooManyOperations { max }, Some(index), at));
+        }
         let text = std::str::from_utf8(&raw)
             .map_err(|e| err(JsonErrorKind::Syntax("invalid UTF-8".into()), at + e.valid_up_to()))?;
         let mut members = Vec::with_capacity(8);
