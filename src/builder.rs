@@ -294,15 +294,19 @@ impl<'a, B: Batch> OperationBuilder<'a, B> {
     }
 
     /// Sets the body to `value` as JSON and `Content-Type: application/json` unless a Content-Type is set.
-    ///
-    /// # Panics
-    ///
-    /// If `value`'s `Serialize` implementation fails (it cannot for `serde_json::Value` and derived types
-    /// without non-string map keys).
+    /// When `value`'s `Serialize` implementation fails (a map with non-string keys, a custom error), `encode`
+    /// reports [`EncodeErrorKind::InvalidJsonBody`] naming this operation, as it does for an invalid header.
     #[cfg(feature = "json")]
     #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn json(mut self, value: &impl serde::Serialize) -> Self {
-        let body = serde_json::to_vec(value).expect("value serialises to JSON");
+        let Ok(body) = serde_json::to_vec(value) else {
+            let index = self.index;
+            let state = self.batch.state();
+            state
+                .invalid
+                .get_or_insert(EncodeError::new(EncodeErrorKind::InvalidJsonBody, Some(index)));
+            return self;
+        };
         let item = self.item();
         *item.body_mut() = Bytes::from(body);
         if !item.headers_mut().contains_key(CONTENT_TYPE) {

@@ -39,8 +39,10 @@ pub enum EncodeErrorKind {
     InvalidReason,
     /// A header name is not an HTTP token, or a header value has a CR, LF, NUL or other control character.
     InvalidHeader,
-    /// `GET` or `HEAD` inside a changeset.
+    /// `GET` or `HEAD` (in any case, as the reader compares them) inside a changeset.
     MethodNotAllowedInChangeset,
+    /// A body given to the builder's `json` whose `Serialize` implementation failed.
+    InvalidJsonBody,
     /// A Content-ID used by an earlier operation of the batch.
     DuplicateContentId,
     /// A `$n` URL refers to a Content-ID that no earlier operation defines (servers answer 400).
@@ -112,6 +114,7 @@ impl fmt::Display for EncodeErrorKind {
             Self::InvalidReason => "reason phrase has a control character",
             Self::InvalidHeader => "header name is not a token, or its value has a control character",
             Self::MethodNotAllowedInChangeset => "GET or HEAD inside a changeset",
+            Self::InvalidJsonBody => "the body's value could not be serialised as JSON",
             Self::DuplicateContentId => "Content-ID used by an earlier operation",
             Self::UnknownContentIdReference => "URL refers to a Content-ID not defined earlier",
             Self::TooManyOperations { max } => return write!(f, "more than {max} operations"),
@@ -759,7 +762,8 @@ impl BatchEncoder {
         if !is_clean_target(url) {
             return Err(self.fail(EncodeErrorKind::InvalidUrl));
         }
-        if self.changeset.is_some() && (item.method == Method::GET || item.method == Method::HEAD) {
+        let method = item.method.as_str().as_bytes();
+        if self.changeset.is_some() && (method.eq_ignore_ascii_case(b"GET") || method.eq_ignore_ascii_case(b"HEAD")) {
             return Err(self.fail(EncodeErrorKind::MethodNotAllowedInChangeset));
         }
         if !self.ids.reference_defined(url) {

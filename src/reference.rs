@@ -436,16 +436,21 @@ mod tests {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContentIdMap {
     entries: Vec<(String, String)>,
+    /// Entry index by Content-ID (the last entry with that id, as the server answered it last): one hash
+    /// lookup per `get`, so resolving every id of a batch is linear.
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl ContentIdMap {
-    /// The URL the operation with this Content-ID created or addressed.
+    fn new(entries: Vec<(String, String)>) -> Self {
+        let index = entries.iter().enumerate().map(|(i, (id, _))| (id.clone(), i)).collect();
+        Self { entries, index }
+    }
+
+    /// The URL the operation with this Content-ID created or addressed (the last one, when a Content-ID
+    /// appears in several changesets).
     pub fn get(&self, content_id: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .rev()
-            .find(|(id, _)| id == content_id)
-            .map(|(_, url)| url.as_str())
+        self.index.get(content_id).map(|&i| self.entries[i].1.as_str())
     }
 
     /// Replaces a leading `$id` (or `/$id`) reference with the URL it stands for. `None` when `url` is not a
@@ -479,6 +484,6 @@ impl crate::model::BatchResponse {
                 Some((id, crate::model::text(url.as_bytes())))
             })
             .collect();
-        ContentIdMap { entries }
+        ContentIdMap::new(entries)
     }
 }

@@ -60,7 +60,7 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::grammar;
-use crate::model::{text, BatchRequest, BatchResponse};
+use crate::model::{BatchRequest, BatchResponse};
 use crate::reference::content_id_reference;
 
 mod read;
@@ -148,7 +148,7 @@ impl Serialize for JsonHeaders<'_> {
                 .0
                 .get_all(name)
                 .iter()
-                .map(|v| text(v.as_bytes()))
+                .map(|v| String::from_utf8_lossy(v.as_bytes()))
                 .collect::<Vec<_>>()
                 .join(", ");
             map.serialize_entry(name.as_str(), &joined)?;
@@ -225,6 +225,7 @@ impl Serialize for BatchResponse {
     /// Serialises as `{"responses":[...]}` (see the [module docs](self)), then the annotations and
     /// `@nextLink`.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        check_items(response_items(self)).map_err(serde::ser::Error::custom)?;
         let ids: Vec<Option<&str>> = self.items.iter().map(|i| i.content_id.as_deref()).collect();
         let groups = group_names(self.changesets, &ids);
         let mut map = s.serialize_map(None)?;
@@ -353,6 +354,7 @@ impl Serialize for Requests<'_> {
 impl Serialize for BatchRequest {
     /// Serialises as `{"requests":[...]}` (see the [module docs](self)), then the annotations.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        check_items(request_items(self)).map_err(serde::ser::Error::custom)?;
         let ids = request_ids(self);
         let id_refs: Vec<Option<&str>> = ids.iter().map(|i| Some(&**i)).collect();
         let groups = group_names(self.changesets, &id_refs);
@@ -370,14 +372,71 @@ impl Serialize for BatchRequest {
     }
 }
 
-/// Checks that bodies survive the trip through JSON: JSON media types hold JSON (not `null`), text is UTF-8.
-fn check_bodies<'a>(items: impl Iterator<Item = (&'a HeaderMap, &'a [u8])>) -> Result<(), JsonError> {
-    for (i, (headers, body)) in items.enumerate() {
-        if matches!(json_body(headers, body), Some((_, false))) {
-            return Err(JsonError::new(JsonErrorKind::InvalidBody, Some(i), None));
+/// The deepest nesting of a JSON body that the reader admits: its limit counts from the item's own object,
+/// which holds the body (a test finds the reader's boundary and checks the writer against it).
+const MAX_BODY_DEPTH: usize = read::MAX_ITEM_DEPTH - 1;
+
+/// Nesting depth of a JSON text (brackets outside strings).
+fn json_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in text.as_bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// The one home of the rules that decide whether an item survives the trip through JSON, used by `to_json`
+/// and by the `Serialize` view alike: JSON media types hold JSON (not `null`, not nested deeper than the
+/// reader admits), text is UTF-8, header values are UTF-8 (JSON strings cannot carry other bytes), and
+/// request methods are upper case (the format's method names are case-insensitive, so a lower-case method
+/// would come back upper-case).
+fn check_items<'a>(
+    items: impl Iterator<Item = (Option<&'a http::Method>, &'a HeaderMap, &'a [u8])>,
+) -> Result<(), JsonError> {
+    for (i, (method, headers, body)) in items.enumerate() {
+        let fail = |kind| Err(JsonError::new(kind, Some(i), None));
+        if method.is_some_and(|m| m.as_str().bytes().any(|b| b.is_ascii_lowercase())) {
+            return fail(JsonErrorKind::InvalidMethod);
+        }
+        for (name, value) in headers {
+            if std::str::from_utf8(value.as_bytes()).is_err() {
+                return fail(JsonErrorKind::InvalidHeader(name.as_str().to_owned()));
+            }
+        }
+        match json_body(headers, body) {
+            Some((_, false)) => return fail(JsonErrorKind::InvalidBody),
+            Some((JsonBody::Json(raw), true)) if json_depth(raw.get()) > MAX_BODY_DEPTH => {
+                return fail(JsonErrorKind::NestingTooDeep { max: MAX_BODY_DEPTH })
+            }
+            _ => {}
         }
     }
     Ok(())
+}
+
+fn request_items(batch: &BatchRequest) -> impl Iterator<Item = (Option<&http::Method>, &HeaderMap, &[u8])> {
+    batch.items.iter().map(|i| (Some(&i.method), &i.headers, &i.body[..]))
+}
+
+fn response_items(batch: &BatchResponse) -> impl Iterator<Item = (Option<&http::Method>, &HeaderMap, &[u8])> {
+    batch.items.iter().map(|i| (None, &i.headers, &i.body[..]))
 }
 
 impl BatchRequest {
@@ -410,7 +469,7 @@ impl BatchRequest {
     /// assert_eq!(BatchRequest::from_json(&json).unwrap(), batch);
     /// ```
     pub fn to_json(&self) -> Result<bytes::Bytes, JsonError> {
-        check_bodies(self.items.iter().map(|i| (&i.headers, &i.body[..])))?;
+        check_items(request_items(self))?;
         let text =
             serde_json::to_vec(self).map_err(|e| JsonError::new(JsonErrorKind::Syntax(e.to_string()), None, None))?;
         // The rules are checked on what was written, by the reader that will read it.
@@ -440,7 +499,7 @@ impl BatchResponse {
     /// assert_eq!(&batch.to_json().unwrap()[..], br#"{"responses":[{"id":"1","status":204,"headers":{}}]}"#);
     /// ```
     pub fn to_json(&self) -> Result<bytes::Bytes, JsonError> {
-        check_bodies(self.items.iter().map(|i| (&i.headers, &i.body[..])))?;
+        check_items(response_items(self))?;
         let mut seen = std::collections::HashSet::new();
         for (i, item) in self.items.iter().enumerate() {
             if let Some(id) = &item.content_id {

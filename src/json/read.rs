@@ -67,6 +67,11 @@ pub enum JsonErrorKind {
         /// The maximum.
         max: usize,
     },
+    /// A JSON body nested deeper than the reader admits inside a batch document (writing only).
+    NestingTooDeep {
+        /// The deepest nesting a body may have.
+        max: usize,
+    },
     /// More items than [`JsonReadOptions::max_operations`] (reading) or the encoder's maximum (writing).
     TooManyOperations {
         /// The maximum.
@@ -101,6 +106,7 @@ impl fmt::Display for JsonErrorKind {
             Self::ReferenceNotInDependsOn(d) => write!(f, "reference \"${d}\" is not listed in dependsOn"),
             Self::TooManyOperations { max } => write!(f, "more than {max} operations"),
             Self::ItemTooLarge { max } => write!(f, "item larger than {max} bytes"),
+            Self::NestingTooDeep { max } => write!(f, "JSON body nested deeper than {max} levels"),
         }
     }
 }
@@ -409,10 +415,15 @@ pub struct JsonBatchReader {
     /// Top-level member names seen.
     names: Vec<String>,
     array_seen: bool,
+    /// An `@nextLink` or `@odata.nextLink` was read (the two spellings of one member).
+    next_link_seen: bool,
     items: usize,
     rules: Rules,
     failed: Option<JsonError>,
 }
+
+/// The deepest nesting of arrays and objects in one item the reader admits, counting the item's object.
+pub(crate) const MAX_ITEM_DEPTH: usize = scan::MAX_DEPTH;
 
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
@@ -435,6 +446,7 @@ impl JsonBatchReader {
             member: None,
             names: Vec::new(),
             array_seen: false,
+            next_link_seen: false,
             items: 0,
             rules: Rules::default(),
             failed: None,
@@ -614,6 +626,10 @@ impl JsonBatchReader {
                     let (name, name_at) = self.member.take().expect("a name precedes the value");
                     // `@nextLink` means more responses to fetch; in a request it is an annotation like any other.
                     if self.kind == MessageKind::Response && (name == "@nextLink" || name == "@odata.nextLink") {
+                        // Both spellings name one link: a second is a duplicate member like any other.
+                        if std::mem::replace(&mut self.next_link_seen, true) {
+                            return Err(self.fail(JsonErrorKind::DuplicateMember(name), None, name_at));
+                        }
                         return match serde_json::from_str::<String>(&text) {
                             Ok(link) => Ok(Some(JsonEvent::NextLink(link))),
                             Err(_) => {
@@ -732,12 +748,23 @@ impl JsonBatchReader {
             None => HeaderMap::new(),
             Some(r) => read_headers(&raw, text, r.clone()).map_err(|kind| err(kind, offset_of(r)))?,
         };
+        let mut headers = headers;
         let media = headers.get(http::header::CONTENT_TYPE).map(|v| v.as_bytes().to_vec());
         let body = match &fields.body {
             None => Bytes::new(),
             Some(r) => read_body(&raw, text, r.clone(), media.as_deref(), &self.options)
                 .map_err(|kind| err(kind, offset_of(r)))?,
         };
+        // A body that is a JSON value without a content-type is application/json, the format's default: the
+        // model says so, so that it is written back as JSON and sent with its media type in multipart.
+        if media.is_none()
+            && fields
+                .body
+                .as_ref()
+                .is_some_and(|r| !text[r.clone()].starts_with(['"', 'n']))
+        {
+            headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
         let at_of = |v: &Option<Range<usize>>| v.as_ref().map_or(item_at, offset_of);
         match self.kind {
             MessageKind::Request => {

@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 /// Nesting deeper than this is refused (serde_json's limit too).
-const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// Invalid JSON: what was expected, and where (an index into the text).
 #[derive(Debug, Clone, PartialEq, Eq)]
