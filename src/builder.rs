@@ -461,9 +461,13 @@ impl BatchRequest {
                 }
             }
         }
-        encode_items(&self.items, self.build.invalid.as_ref(), options, |e, dst, item| {
-            e.request_in_place(dst, item)
-        })
+        encode_items(
+            &self.items,
+            self.changesets,
+            self.build.invalid.as_ref(),
+            options,
+            |e, dst, item| e.request_in_place(dst, item),
+        )
     }
 }
 
@@ -523,9 +527,13 @@ impl BatchResponse {
     ///
     /// As for [`encode`](Self::encode).
     pub fn encode_with(&self, options: &EncodeOptions) -> Result<EncodedBatch, EncodeError> {
-        encode_items(&self.items, self.build.invalid.as_ref(), options, |e, dst, item| {
-            e.response_in_place(dst, item)
-        })
+        encode_items(
+            &self.items,
+            self.changesets,
+            self.build.invalid.as_ref(),
+            options,
+            |e, dst, item| e.response_in_place(dst, item),
+        )
     }
 }
 
@@ -645,6 +653,7 @@ const BOUNDARY_TRIES: usize = 16;
 /// Checks changeset adjacency, picks boundaries, and writes everything.
 fn encode_items<T: Item>(
     items: &[T],
+    changesets: usize,
     invalid: Option<&EncodeError>,
     options: &EncodeOptions,
     mut write: impl FnMut(&mut BatchEncoder, &mut Vec<u8>, &T) -> Result<(), EncodeError>,
@@ -669,6 +678,11 @@ fn encode_items<T: Item>(
             groups.push((i, end));
         }
         i = end;
+    }
+    // A changeset of the model without members cannot be written (RFC 2046 wants a part), and leaving it out
+    // would lose it.
+    if groups.len() < changesets {
+        return Err(EncodeError::new(EncodeErrorKind::EmptyChangeset, None));
     }
     let mut generator = options
         .seed

@@ -62,9 +62,9 @@ impl fmt::Display for ClientError {
             } => {
                 write!(f, "the service answered {status}")?;
                 if let Some(m) = message {
-                    write!(f, ": {m}")?;
+                    write!(f, ": {}", crate::Excerpt(m.as_bytes()))?;
                 } else if let Some(ct) = content_type {
-                    write!(f, " with {ct} instead of a batch")?;
+                    write!(f, " with {} instead of a batch", crate::Excerpt(ct.as_bytes()))?;
                 }
                 Ok(())
             }

@@ -129,6 +129,7 @@
 
 mod boundary;
 mod builder;
+pub mod capture;
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
@@ -155,7 +156,7 @@ pub use builder::{ChangesetBuilder, ContinueOnError, EncodeOptions, EncodedBatch
 pub use codec::{BatchCodec, BatchPart, CodecError};
 pub use decoder::{BatchDecoder, BatchDecoderBuilder, MessageKind};
 pub use encoder::{BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKind};
-pub use error::{ContentTypeError, DecodeError, ErrorKind, Limit};
+pub use error::{ContentTypeError, DecodeError, ErrorKind, Excerpt, Limit};
 pub use event::{ChangesetHead, Event, Head, Header, Headers, RequestLine, StatusLine};
 #[cfg(feature = "json")]
 pub use json::{JsonError, JsonErrorKind};

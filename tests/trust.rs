@@ -144,3 +144,37 @@ fn operation_builder_json_reports_a_serialisation_failure() {
     assert_eq!(err.kind(), odata_batch::EncodeErrorKind::InvalidJsonBody);
     assert_eq!(err.operation(), Some(0));
 }
+
+#[test]
+fn error_messages_quote_bounded_escaped_excerpts() {
+    // A 1 MB member name with control characters.
+    let name = format!("\\u001b[2J{}", "n".repeat(1 << 20));
+    let doc = format!(r#"{{"requests":[{{"id":"1","method":"get","url":"A","{name}":1}}]}}"#);
+    let err = BatchRequest::from_json(&doc).unwrap_err();
+    let message = err.to_string();
+    assert!(message.len() < 400, "{} bytes", message.len());
+    assert!(!message.contains('\u{1b}'), "{message}");
+    assert!(message.contains(r"\u{1b}[2J"), "{message}");
+    assert!(message.contains("more bytes"), "{message}");
+    // A huge media type in a Content-Type.
+    let ct = format!("application/{}", "x".repeat(1 << 20));
+    let err = BatchResponse::decode(ct, "").unwrap_err();
+    assert!(err.to_string().len() < 400);
+    // A control character where JSON syntax expected something else.
+    let err = BatchRequest::from_json("{\u{7}").unwrap_err();
+    assert!(!err.to_string().contains('\u{7}'), "{err}");
+}
+
+/// Found by the `model` fuzz target: an empty changeset vanished on the way to JSON.
+#[test]
+fn an_empty_changeset_is_refused_by_json_not_dropped() {
+    let body = "--b\r\nContent-Type: multipart/mixed; boundary=cs\r\n\r\n--cs--\r\n--b--\r\n";
+    let batch = BatchResponse::decode("multipart/mixed; boundary=b", body).unwrap();
+    assert_eq!((batch.items.len(), batch.changesets), (0, 1));
+    assert_eq!(batch.to_json().unwrap_err().kind(), &JsonErrorKind::EmptyChangeset(0));
+    assert!(serde_json::to_vec(&batch).is_err());
+    assert_eq!(
+        batch.encode().unwrap_err().kind(),
+        odata_batch::EncodeErrorKind::EmptyChangeset
+    );
+}

@@ -10,8 +10,6 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use odata_batch::{BatchError, BatchFormat, BatchRequest, BatchResponse, ErrorKind, JsonErrorKind};
 
-mod message;
-
 #[derive(Parser)]
 #[command(name = "odata-batch", version, about = "Read OData $batch payloads")]
 struct Cli {
@@ -149,7 +147,10 @@ enum Decoded {
 /// Decodes as a response batch, or as a request batch when the parts are requests.
 fn decode_batch(content_type: &str, body: bytes::Bytes, request_hint: Option<bool>) -> Result<Decoded, Failure> {
     let describe = |e: BatchError| match e.non_batch_media_type() {
-        Some(mt) => Failure::malformed(format!("not a multipart batch: the Content-Type is {mt}")),
+        Some(mt) => Failure::malformed(format!(
+            "not a multipart batch: the Content-Type is {}",
+            odata_batch::Excerpt(mt.as_bytes())
+        )),
         None => Failure::malformed(e.to_string()),
     };
     let as_request = |body| BatchRequest::decode(content_type, body).map(Decoded::Requests);
@@ -232,7 +233,9 @@ fn read_json(input: &[u8], content_type: &str) -> Result<Decoded, Failure> {
                 .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
                 .unwrap_or_default();
             Err(Failure::malformed(format!(
-                "not a batch: the Content-Type is {content_type} and the body is an OData error: {message}"
+                "not a batch: the Content-Type is {} and the body is an OData error: {}",
+                odata_batch::Excerpt(content_type.as_bytes()),
+                odata_batch::Excerpt(message.as_bytes())
             )))
         }
         Err(e) => Err(Failure::malformed(e.to_string())),
@@ -258,7 +261,12 @@ fn convert(
     let json_input = match &content_type {
         Some(ct) => match BatchFormat::from_content_type(ct) {
             Some(f) => f == BatchFormat::Json,
-            None => return Err(Failure::malformed(format!("not a batch Content-Type: {ct}"))),
+            None => {
+                return Err(Failure::malformed(format!(
+                    "not a batch Content-Type: {}",
+                    odata_batch::Excerpt(ct.as_bytes())
+                )))
+            }
         },
         None => input.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'),
     };
@@ -389,7 +397,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let (content_type, body, hint) = match content_type {
                 Some(ct) => (ct, bytes::Bytes::from(input), None),
                 None => {
-                    let msg = message::parse(&input).map_err(Failure::malformed)?;
+                    let msg = odata_batch::capture::CapturedMessage::parse(input)
+                        .map_err(|e| Failure::malformed(e.to_string()))?;
                     let ct = msg.content_type.ok_or_else(|| {
                         Failure::malformed("the captured message has no Content-Type header (or pass --content-type)")
                     })?;

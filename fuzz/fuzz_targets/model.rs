@@ -48,7 +48,7 @@ fuzz_target!(|input: &[u8]| {
         let _ = serde_json::to_vec(&response);
         if let Ok(encoded) = response.encode() {
             let back = BatchResponse::decode(&encoded.content_type, encoded.body).expect("encode output decodes");
-            assert_eq!(back.items, response.items, "response -> multipart -> response");
+            assert_eq!(back, response, "response -> multipart -> response");
         }
         for item in &response.items {
             let _ = http::Response::<bytes::Bytes>::from(item.clone());
@@ -63,6 +63,7 @@ fuzz_target!(|input: &[u8]| {
         if let Ok(encoded) = request.encode_with(&EncodeOptions::new()) {
             let back = BatchRequest::decode(&encoded.content_type, encoded.body).expect("encode output decodes");
             assert_eq!(back.items, request.items, "request -> multipart -> request");
+            assert_eq!(back.changesets, request.changesets, "request -> multipart -> request");
         }
         let max = usize::from(flags >> 4) + 1;
         if let Ok(parts) = request.split(max) {

@@ -226,6 +226,7 @@ impl Serialize for BatchResponse {
     /// `@nextLink`.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         check_items(response_items(self)).map_err(serde::ser::Error::custom)?;
+        check_changesets(self.changesets, self.items.iter().map(|i| i.changeset)).map_err(serde::ser::Error::custom)?;
         let ids: Vec<Option<&str>> = self.items.iter().map(|i| i.content_id.as_deref()).collect();
         let groups = group_names(self.changesets, &ids);
         let mut map = s.serialize_map(None)?;
@@ -355,6 +356,7 @@ impl Serialize for BatchRequest {
     /// Serialises as `{"requests":[...]}` (see the [module docs](self)), then the annotations.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         check_items(request_items(self)).map_err(serde::ser::Error::custom)?;
+        check_changesets(self.changesets, self.items.iter().map(|i| i.changeset)).map_err(serde::ser::Error::custom)?;
         let ids = request_ids(self);
         let id_refs: Vec<Option<&str>> = ids.iter().map(|i| Some(&**i)).collect();
         let groups = group_names(self.changesets, &id_refs);
@@ -431,6 +433,21 @@ fn check_items<'a>(
     Ok(())
 }
 
+/// Every changeset of the model must have a member: JSON has atomicity groups only as members name them, so
+/// an empty changeset would vanish.
+fn check_changesets(changesets: usize, members: impl Iterator<Item = Option<usize>>) -> Result<(), JsonError> {
+    let mut used = vec![false; changesets];
+    for c in members.flatten() {
+        if let Some(u) = used.get_mut(c) {
+            *u = true;
+        }
+    }
+    match used.iter().position(|u| !u) {
+        Some(empty) => Err(JsonError::new(JsonErrorKind::EmptyChangeset(empty), None, None)),
+        None => Ok(()),
+    }
+}
+
 fn request_items(batch: &BatchRequest) -> impl Iterator<Item = (Option<&http::Method>, &HeaderMap, &[u8])> {
     batch.items.iter().map(|i| (Some(&i.method), &i.headers, &i.body[..]))
 }
@@ -446,7 +463,12 @@ impl BatchRequest {
     /// on `GET`/`DELETE`, JSON bodies are JSON and text bodies UTF-8. Changesets become atomicity groups named
     /// `changeset1`, `changeset2`, ...; repeated headers are joined with `", "`.
     ///
-    /// Reading the result with [`from_json`](Self::from_json) gives this batch back (with the generated ids).
+    /// Reading the result with [`from_json`](Self::from_json) gives this batch back (with the generated ids),
+    /// except for what the JSON format has no place for, which is not kept: the HTTP version of the embedded
+    /// request line, and white space around a JSON body (a JSON value has none). Everything else comes back
+    /// exactly, or `to_json` refuses the batch naming the request: a body that does not fit its media type
+    /// or is nested deeper than the reader admits, a header value that is not UTF-8, a method with lower-case
+    /// letters (the format's method names are case-insensitive).
     ///
     /// # Errors
     ///
@@ -470,6 +492,7 @@ impl BatchRequest {
     /// ```
     pub fn to_json(&self) -> Result<bytes::Bytes, JsonError> {
         check_items(request_items(self))?;
+        check_changesets(self.changesets, self.items.iter().map(|i| i.changeset))?;
         let text =
             serde_json::to_vec(self).map_err(|e| JsonError::new(JsonErrorKind::Syntax(e.to_string()), None, None))?;
         // The rules are checked on what was written, by the reader that will read it.
@@ -482,8 +505,12 @@ impl BatchRequest {
 
 impl BatchResponse {
     /// Writes the batch as an OData 4.01 JSON batch response (see the [module docs](self)), after checking
-    /// that bodies survive the trip (JSON bodies are JSON, text is UTF-8) and that ids are `1*unreserved` and
-    /// unique.
+    /// that bodies survive the trip (JSON bodies are JSON not nested deeper than the reader admits, text is
+    /// UTF-8), that header values are UTF-8 and that ids are `1*unreserved` and unique.
+    ///
+    /// Not kept, because the format has no place for them: the HTTP version and reason phrase of the status
+    /// line, and white space around a JSON body. Everything else reads back exactly with
+    /// [`from_json`](Self::from_json).
     ///
     /// # Errors
     ///
@@ -500,6 +527,7 @@ impl BatchResponse {
     /// ```
     pub fn to_json(&self) -> Result<bytes::Bytes, JsonError> {
         check_items(response_items(self))?;
+        check_changesets(self.changesets, self.items.iter().map(|i| i.changeset))?;
         let mut seen = std::collections::HashSet::new();
         for (i, item) in self.items.iter().enumerate() {
             if let Some(id) = &item.content_id {

@@ -13,6 +13,7 @@ use crate::decoder::MessageKind;
 use crate::grammar;
 use crate::model::{BatchRequest, BatchResponse, Dependency, RequestItem, ResponseItem};
 use crate::reference::{content_id_reference, ContentIds};
+use crate::Excerpt;
 
 /// Which rule a JSON batch document broke.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +68,9 @@ pub enum JsonErrorKind {
         /// The maximum.
         max: usize,
     },
+    /// A changeset of the model without members (writing only): JSON knows atomicity groups only by their
+    /// members, so it would vanish. Carries the changeset's index.
+    EmptyChangeset(usize),
     /// A JSON body nested deeper than the reader admits inside a batch document (writing only).
     NestingTooDeep {
         /// The deepest nesting a body may have.
@@ -82,31 +86,50 @@ pub enum JsonErrorKind {
 impl fmt::Display for JsonErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Syntax(m) => write!(f, "invalid JSON batch: {m}"),
+            Self::Syntax(m) => write!(f, "invalid JSON batch: {}", Excerpt(m.as_bytes())),
             Self::Truncated => f.write_str("the document is cut off before its end"),
             Self::TrailingData => f.write_str("data after the end of the document"),
-            Self::MissingMember(m) => write!(f, "missing member \"{m}\""),
-            Self::UnknownMember(m) => write!(f, "unknown member \"{m}\""),
-            Self::DuplicateMember(m) => write!(f, "member \"{m}\" appears twice"),
-            Self::DuplicateHeader(h) => write!(f, "header \"{h}\" appears twice"),
-            Self::InvalidHeader(h) => write!(f, "header \"{h}\" is not a valid HTTP header"),
+            Self::MissingMember(m) => write!(f, "missing member \"{}\"", Excerpt(m.as_bytes())),
+            Self::UnknownMember(m) => write!(f, "unknown member \"{}\"", Excerpt(m.as_bytes())),
+            Self::DuplicateMember(m) => write!(f, "member \"{}\" appears twice", Excerpt(m.as_bytes())),
+            Self::DuplicateHeader(h) => write!(f, "header \"{}\" appears twice", Excerpt(h.as_bytes())),
+            Self::InvalidHeader(h) => write!(f, "header \"{}\" is not a valid HTTP header", Excerpt(h.as_bytes())),
             Self::InvalidMethod => f.write_str("method is not an HTTP token"),
             Self::InvalidStatus => f.write_str("status is not an integer from 100 to 999"),
             Self::InvalidBody => f.write_str("body does not fit its media type"),
             Self::BodyNotAllowed => f.write_str("GET and DELETE requests cannot have a body"),
-            Self::InvalidId(id) => write!(f, "\"{id}\" is not a valid id (1*unreserved)"),
-            Self::DuplicateId(id) => write!(f, "id \"{id}\" is used by an earlier item"),
-            Self::IdEqualsGroup(id) => write!(f, "\"{id}\" is both an id and an atomicity group"),
-            Self::GroupNotAdjacent(g) => write!(f, "members of atomicity group \"{g}\" are not adjacent"),
-            Self::UnknownDependency(d) => write!(f, "dependsOn \"{d}\" is not an earlier request or group"),
-            Self::DependsOnOwnGroup(d) => write!(f, "dependsOn \"{d}\" names the request's own group"),
+            Self::InvalidId(id) => write!(f, "\"{}\" is not a valid id (1*unreserved)", Excerpt(id.as_bytes())),
+            Self::DuplicateId(id) => write!(f, "id \"{}\" is used by an earlier item", Excerpt(id.as_bytes())),
+            Self::IdEqualsGroup(id) => write!(f, "\"{}\" is both an id and an atomicity group", Excerpt(id.as_bytes())),
+            Self::GroupNotAdjacent(g) => write!(
+                f,
+                "members of atomicity group \"{}\" are not adjacent",
+                Excerpt(g.as_bytes())
+            ),
+            Self::UnknownDependency(d) => write!(
+                f,
+                "dependsOn \"{}\" is not an earlier request or group",
+                Excerpt(d.as_bytes())
+            ),
+            Self::DependsOnOwnGroup(d) => write!(
+                f,
+                "dependsOn \"{}\" names the request's own group",
+                Excerpt(d.as_bytes())
+            ),
             Self::DependsOnMemberOfOtherGroup(d) => {
-                write!(f, "dependsOn \"{d}\" is inside another atomicity group: name the group")
+                write!(
+                    f,
+                    "dependsOn \"{}\" is inside another atomicity group: name the group",
+                    Excerpt(d.as_bytes())
+                )
             }
-            Self::ReferenceNotInDependsOn(d) => write!(f, "reference \"${d}\" is not listed in dependsOn"),
+            Self::ReferenceNotInDependsOn(d) => {
+                write!(f, "reference \"${}\" is not listed in dependsOn", Excerpt(d.as_bytes()))
+            }
             Self::TooManyOperations { max } => write!(f, "more than {max} operations"),
             Self::ItemTooLarge { max } => write!(f, "item larger than {max} bytes"),
             Self::NestingTooDeep { max } => write!(f, "JSON body nested deeper than {max} levels"),
+            Self::EmptyChangeset(c) => write!(f, "changeset {c} has no members, which JSON cannot express"),
         }
     }
 }
@@ -519,7 +542,9 @@ impl JsonBatchReader {
                 };
             };
             let at = self.base;
-            let unexpected = |what: &str| JsonErrorKind::Syntax(format!("expected {what}, found '{}'", b as char));
+            let unexpected = |what: &str| {
+                JsonErrorKind::Syntax(format!("expected {what}, found '{}'", std::ascii::escape_default(b)))
+            };
             match self.state {
                 State::Start => {
                     if b != b'{' {
@@ -632,9 +657,11 @@ impl JsonBatchReader {
                         }
                         return match serde_json::from_str::<String>(&text) {
                             Ok(link) => Ok(Some(JsonEvent::NextLink(link))),
-                            Err(_) => {
-                                Err(self.fail(JsonErrorKind::Syntax(format!("{name} is not a string")), None, name_at))
-                            }
+                            Err(_) => Err(self.fail(
+                                JsonErrorKind::Syntax(format!("{} is not a string", Excerpt(name.as_bytes()))),
+                                None,
+                                name_at,
+                            )),
                         };
                     }
                     return Ok(Some(JsonEvent::Annotation(name, text)));
@@ -1203,9 +1230,12 @@ fn read_all(
 impl BatchRequest {
     /// Reads an OData 4.01 JSON batch request (`{"requests":[...]}`) with default options, checking every rule
     /// of the format (see [`JsonErrorKind`]). `id` becomes the Content-ID, each `atomicityGroup` a changeset
-    /// (by order of appearance), `dependsOn` and `if` are kept; `method` is read in any case. Bodies: the JSON
-    /// text itself (not re-serialised) for `application/json` and `+json`, the string for text, base64url
-    /// (padding optional) otherwise; `null` is no body.
+    /// (by order of appearance), `dependsOn` and `if` are kept; `method` is read in any case and held upper
+    /// case (the format's method names are case-insensitive). Bodies: the JSON text itself (not re-serialised)
+    /// for `application/json` and `+json`, the string for text, base64url (padding optional) otherwise; `null`
+    /// is no body. A body that is a JSON value (not a string) with no `content-type` header is
+    /// `application/json`, the format's default, and the model gets that header, so that writing it again in
+    /// either format keeps it JSON.
     ///
     /// # Errors
     ///

@@ -43,12 +43,12 @@ pub(crate) fn string_end(t: &[u8], i: usize) -> Result<(usize, bool), SyntaxErro
     let mut escaped = false;
     loop {
         let Some(n) = memchr::memchr2(b'"', b'\\', &t[p.min(t.len())..]) else {
-            return fail("a string without its closing quote", t.len());
+            return fail("the closing quote of a string", t.len());
         };
         let segment = &t[p..p + n];
         if has_control(segment) {
             let at = p + segment.iter().position(|&b| b < 0x20).unwrap_or(0);
-            return fail("a control character in a string", at);
+            return fail("no control character in a string", at);
         }
         p += n;
         if t[p] == b'"' {
@@ -58,7 +58,7 @@ pub(crate) fn string_end(t: &[u8], i: usize) -> Result<(usize, bool), SyntaxErro
         match t.get(p + 1) {
             Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => p += 2,
             Some(b'u') if t.len() >= p + 6 && t[p + 2..p + 6].iter().all(u8::is_ascii_hexdigit) => p += 6,
-            _ => return fail("an invalid escape in a string", p),
+            _ => return fail("a valid escape in a string", p),
         }
     }
 }
