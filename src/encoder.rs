@@ -37,7 +37,8 @@ pub enum EncodeErrorKind {
     InvalidContentId,
     /// The reason phrase has a CR, LF or other control character.
     InvalidReason,
-    /// A header name is not an HTTP token, or a header value has a CR, LF, NUL or other control character.
+    /// A header name is not an HTTP token, or a header value has a CR, LF, NUL or other control character, or
+    /// white space at either end (which a reader trims).
     InvalidHeader,
     /// `GET` or `HEAD` (in any case, as the reader compares them) inside a changeset.
     MethodNotAllowedInChangeset,
@@ -648,6 +649,11 @@ impl BatchEncoder {
         body: &[u8],
         response: bool,
     ) -> Result<(), EncodeError> {
+        // A field value has no white space at either end (RFC 9110 §5.5): a reader would trim it.
+        let padded = |v: &[u8]| matches!(v.first().zip(v.last()), Some((b' ' | b'\t', _) | (_, b' ' | b'\t')));
+        if headers.values().any(|v| padded(v.as_bytes())) {
+            return Err(self.fail(EncodeErrorKind::InvalidHeader));
+        }
         if headers.contains_key(http::header::TRANSFER_ENCODING) {
             return Err(self.fail(EncodeErrorKind::TransferEncodingInPart));
         }

@@ -178,3 +178,17 @@ fn an_empty_changeset_is_refused_by_json_not_dropped() {
         odata_batch::EncodeErrorKind::EmptyChangeset
     );
 }
+
+/// Found by the `json_model` fuzz target: JSON keeps white space around a header value, multipart cannot.
+#[test]
+fn header_values_with_white_space_at_an_end_are_refused_by_multipart() {
+    let doc = r#"{"requests":[{"id":"1","method":"get","url":"People","headers":{"x-a":"1 "}}]}"#;
+    let batch = BatchRequest::from_json(doc).unwrap();
+    assert_eq!(batch.items[0].headers["x-a"], "1 ");
+    let err = batch.encode().unwrap_err();
+    assert_eq!(
+        (err.kind(), err.operation()),
+        (odata_batch::EncodeErrorKind::InvalidHeader, Some(0))
+    );
+    assert_eq!(BatchRequest::from_json(batch.to_json().unwrap()).unwrap(), batch);
+}
