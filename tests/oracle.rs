@@ -321,7 +321,8 @@ fn naive_strict(boundary: &[u8], input: &[u8]) -> R<Vec<Op>> {
             if value > u128::from(u64::MAX) {
                 return Err("Content-Length overflows".into());
             }
-            if value != body.len() as u128 && !(!request && body.is_empty()) {
+            let bodiless_response = !request && body.is_empty();
+            if value != body.len() as u128 && !bodiless_response {
                 return Err("Content-Length differs from the body".into());
             }
         }
