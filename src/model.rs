@@ -86,7 +86,12 @@ pub struct RequestItem {
     /// The request target as written (relative, absolute path, absolute URL, or a `$n` reference). Bytes
     /// that are not UTF-8 are percent-encoded.
     pub url: String,
-    /// The HTTP version of the request line; `None` when the line had none.
+    /// The HTTP version of the request line; `None` when the line had none. A version other than 0.9, 1.0,
+    /// 1.1 and 2.0 reads as 1.1.
+    ///
+    /// Not carried through conversions: the encoder writes `HTTP/1.1` on every request line (one form, the
+    /// version OData batches use), so an encoded batch decodes with `Some(Version::HTTP_11)` here, and the JSON
+    /// format has no version (`from_json` gives `None`).
     pub version: Option<Version>,
     /// The embedded HTTP headers (MIME part headers are framing and are not kept).
     pub headers: HeaderMap,
@@ -166,9 +171,15 @@ pub struct ResponseItem {
     pub content_id: Option<String>,
     /// The status code.
     pub status: StatusCode,
-    /// The reason phrase as written; may be empty.
+    /// The reason phrase as written; may be empty. Bytes that are not UTF-8 are read as ISO-8859-1.
+    ///
+    /// Empty, it is written as the status's canonical reason (`OK` for 200), which decoding then reads; the
+    /// JSON format has no reason (`from_json` gives the canonical one).
     pub reason: String,
-    /// The HTTP version of the status line.
+    /// The HTTP version of the status line (a version other than 0.9, 1.0, 1.1 and 2.0 reads as 1.1).
+    ///
+    /// Not carried through conversions: the encoder writes `HTTP/1.1` on every status line, and the JSON
+    /// format has no version (`from_json` gives 1.1).
     pub version: Version,
     /// The embedded HTTP headers.
     pub headers: HeaderMap,

@@ -13,6 +13,42 @@ fn builder(flags: u8, boundary: &str) -> Option<BatchDecoder> {
     b.build(boundary).ok()
 }
 
+/// What encoding documents it does not carry: the version of start lines (always written as HTTP/1.1) and an
+/// empty reason phrase (written as the canonical one).
+fn written_request(mut batch: BatchRequest) -> BatchRequest {
+    for item in &mut batch.items {
+        item.version = Some(http::Version::HTTP_11);
+    }
+    batch
+}
+
+fn written_response(mut batch: BatchResponse) -> BatchResponse {
+    for item in &mut batch.items {
+        item.version = http::Version::HTTP_11;
+        if item.reason.is_empty() {
+            item.reason = item.status.canonical_reason().unwrap_or("").to_owned();
+        }
+    }
+    batch
+}
+
+/// What JSON documents it does not carry: the version and the reason phrase of status lines.
+fn json_response(mut batch: BatchResponse) -> BatchResponse {
+    for item in &mut batch.items {
+        item.version = http::Version::HTTP_11;
+        item.reason = item.status.canonical_reason().unwrap_or("").to_owned();
+        // White space around a JSON body is not kept either (applied to both sides of the comparison).
+        let json = item.headers.get("content-type").is_some_and(|v| v.as_bytes().to_ascii_lowercase().windows(4).any(|w| w == b"json"));
+        if json {
+            let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+            let start = item.body.iter().position(|b| !ws(b)).unwrap_or(item.body.len());
+            let end = item.body.iter().rposition(|b| !ws(b)).map_or(start, |i| i + 1);
+            item.body = item.body.slice(start..end);
+        }
+    }
+    batch
+}
+
 fn content_type(boundary: &str) -> String {
     format!("multipart/mixed; boundary=\"{boundary}\"")
 }
@@ -43,12 +79,12 @@ fuzz_target!(|input: &[u8]| {
         }
         if let Ok(json) = response.to_json() {
             let back = BatchResponse::from_json(&json).expect("to_json output reads back");
-            assert_eq!(back, response, "response -> JSON -> response");
+            assert_eq!(json_response(back), json_response(response.clone()), "response -> JSON -> response");
         }
         let _ = serde_json::to_vec(&response);
         if let Ok(encoded) = response.encode() {
             let back = BatchResponse::decode(&encoded.content_type, encoded.body).expect("encode output decodes");
-            assert_eq!(back, response, "response -> multipart -> response");
+            assert_eq!(written_response(back), written_response(response.clone()), "response -> multipart -> response");
         }
         for item in &response.items {
             let _ = http::Response::<bytes::Bytes>::from(item.clone());
@@ -62,7 +98,7 @@ fuzz_target!(|input: &[u8]| {
         let _ = serde_json::to_vec(&request);
         if let Ok(encoded) = request.encode_with(&EncodeOptions::new()) {
             let back = BatchRequest::decode(&encoded.content_type, encoded.body).expect("encode output decodes");
-            assert_eq!(back.items, request.items, "request -> multipart -> request");
+            assert_eq!(written_request(back.clone()).items, written_request(request.clone()).items, "request -> multipart -> request");
             assert_eq!(back.changesets, request.changesets, "request -> multipart -> request");
         }
         let max = usize::from(flags >> 4) + 1;
