@@ -241,6 +241,61 @@ fn bench_group(c: &mut Criterion, name: &str, boundaries: &[&str], (payload, ops
     g.finish();
 }
 
+/// A head whose one header line of `size` bytes arrives a byte at a time: the work must grow with the size,
+/// not with its square (issue 11). Returns the events decoded.
+fn head_bytewise(size: usize) -> Vec<u8> {
+    let mut payload = format!(
+        "--{B}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\nX-Long: "
+    )
+    .into_bytes();
+    payload.resize(payload.len() + size, b'a');
+    payload.extend_from_slice(format!("\r\n\r\n\r\n--{B}--\r\n").as_bytes());
+    payload
+}
+
+fn feed_bytewise(payload: &[u8]) -> usize {
+    let mut decoder = BatchDecoder::new(B).unwrap();
+    let mut buf = BytesMut::with_capacity(payload.len());
+    let mut events = 0;
+    for &b in payload {
+        buf.extend_from_slice(&[b]);
+        while decoder.decode(&mut buf).unwrap().is_some() {
+            events += 1;
+        }
+    }
+    events
+}
+
+/// Sizes four times apart in one group: linear work shows as times four times apart (issue 11).
+fn linear(c: &mut Criterion) {
+    let mut g = c.benchmark_group("linear_head_bytewise");
+    for size in [50_000, 200_000] {
+        let payload = head_bytewise(size);
+        g.throughput(Throughput::Bytes(payload.len() as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(size), &payload, |b, p| {
+            b.iter(|| feed_bytewise(p))
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("linear_content_id_resolve");
+    for ids in [5_000usize, 20_000] {
+        let mut batch = odata_batch::BatchResponse::new();
+        for i in 0..ids {
+            batch
+                .respond(http::StatusCode::CREATED)
+                .content_id(i.to_string())
+                .header("Location", format!("https://x/People({i})"));
+        }
+        let map = batch.content_id_map();
+        let refs: Vec<String> = (0..ids).map(|i| format!("${i}/Friends")).collect();
+        g.throughput(Throughput::Elements(ids as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(ids), &refs, |b, refs| {
+            b.iter(|| refs.iter().filter_map(|r| map.resolve(r)).count())
+        });
+    }
+    g.finish();
+}
+
 fn benches(c: &mut Criterion) {
     bench_group(c, "decode_204_location", &[B], responses_204());
     bench_group(c, "decode_json_1k", &[B], responses_json_1k());
@@ -259,6 +314,6 @@ fn benches(c: &mut Criterion) {
 criterion_group! {
     name = decode;
     config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(500)).measurement_time(std::time::Duration::from_secs(2));
-    targets = benches
+    targets = benches, linear
 }
 criterion_main!(decode);

@@ -804,10 +804,11 @@ impl BatchDecoder {
     /// A line that starts with `--boundary` (at `dash`) but is not a delimiter line (`s` is just after the
     /// boundary): text when tolerated, else the error for its kind.
     fn not_delimiter(&self, close: bool, dash: usize, s: usize) -> Result<Verify, DecodeError> {
-        if close && !self.leniency.close_delimiter_trailer {
-            return Err(self.err(ErrorKind::InvalidCloseDelimiter, s + 2));
-        }
-        if !self.leniency.delimiter_lookalikes {
+        if close {
+            if !self.leniency.close_delimiter_trailer {
+                return Err(self.err(ErrorKind::InvalidCloseDelimiter, s + 2));
+            }
+        } else if !self.leniency.delimiter_lookalikes {
             return Err(self.err(ErrorKind::DelimiterLookalike, dash));
         }
         Ok(Verify::NotDelimiter)

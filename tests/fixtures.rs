@@ -372,3 +372,101 @@ fn real_servers_quirks_decode_leniently() {
         "malformed Content-Type: expected the end of the parameter value (a value with characters such as : / = ? needs quotes) at byte 30"
     );
 }
+
+/// Issue 11, classes 3 and 5: each deviation strict reading refuses is governed by one named `Leniency`
+/// setting: strict reading with only that setting turned on accepts the payload, as lenient reading does.
+#[test]
+fn each_strict_refusal_is_one_named_leniency_setting() {
+    type Set = fn(&mut Leniency);
+    let cases: &[(&str, &str, Set)] = &[
+        ("lookalike-with-text-after-boundary", "delimiter_lookalikes", |l| {
+            l.delimiter_lookalikes = true
+        }),
+        ("lookalike-at-body-start", "delimiter_lookalikes", |l| {
+            l.delimiter_lookalikes = true
+        }),
+        ("lookalike-in-embedded-headers", "delimiter_lookalikes", |l| {
+            l.delimiter_lookalikes = true
+        }),
+        ("lookalike-in-part-headers", "delimiter_lookalikes", |l| {
+            l.delimiter_lookalikes = true
+        }),
+        ("lookalike-of-batch-inside-changeset", "delimiter_lookalikes", |l| {
+            l.delimiter_lookalikes = true
+        }),
+        ("close-delimiter-with-trailer", "close_delimiter_trailer", |l| {
+            l.close_delimiter_trailer = true
+        }),
+        ("close-delimiter-with-dashes", "close_delimiter_trailer", |l| {
+            l.close_delimiter_trailer = true
+        }),
+        ("changeset-close-with-trailer", "close_delimiter_trailer", |l| {
+            l.close_delimiter_trailer = true
+        }),
+        ("nested-boundary-shares-prefix", "overlapping_boundaries", |l| {
+            l.overlapping_boundaries = true
+        }),
+        ("outer-boundary-extends-inner", "overlapping_boundaries", |l| {
+            l.overlapping_boundaries = true
+        }),
+        ("conflicting-part-content-type", "conflicting_headers", |l| {
+            l.conflicting_headers = true
+        }),
+        ("conflicting-part-content-id", "conflicting_headers", |l| {
+            l.conflicting_headers = true
+        }),
+        ("conflicting-embedded-content-id", "conflicting_headers", |l| {
+            l.conflicting_headers = true
+        }),
+        ("part-and-embedded-content-id-differ", "content_id_mismatch", |l| {
+            l.content_id_mismatch = true
+        }),
+        ("content-length-longer-than-body", "content_length_mismatch", |l| {
+            l.content_length_mismatch = true
+        }),
+        ("content-length-shorter-than-body", "content_length_mismatch", |l| {
+            l.content_length_mismatch = true
+        }),
+        ("content-length-twice-different", "content_length_mismatch", |l| {
+            l.content_length_mismatch = true
+        }),
+        ("content-length-overflows", "invalid_content_length", |l| {
+            l.invalid_content_length = true
+        }),
+        ("embedded-transfer-encoding", "embedded_transfer_encoding", |l| {
+            l.embedded_transfer_encoding = true
+        }),
+        ("space-before-colon-in-response-header", "space_before_colon", |l| {
+            l.space_before_colon = true
+        }),
+        (
+            "unquoted-changeset-boundary-with-rfc2046-characters",
+            "unquoted_boundary_specials",
+            |l| l.unquoted_boundary_specials = true,
+        ),
+    ];
+    for (name, setting, set) in cases {
+        let f = fixture(name);
+        let common::fixtures::Expect::Ok(summary) = f.lenient else {
+            panic!("{name}: lenient must accept")
+        };
+        assert!(
+            matches!(f.strict, common::fixtures::Expect::Err(..)),
+            "{name}: strict must refuse"
+        );
+        let mut leniency = Leniency::strict();
+        set(&mut leniency);
+        let mut builder = BatchDecoder::builder();
+        builder.leniency(leniency);
+        let events = decode_whole(&builder, f.content_type, f.bytes)
+            .unwrap_or_else(|e| panic!("{name}: strict with only `{setting}` still refuses: {e}"));
+        assert_eq!(common::summary(&common::structure(&events)), summary, "{name}");
+    }
+    // The Content-Type itself: SAP CAP's unquoted batch boundary.
+    let mut leniency = Leniency::strict();
+    leniency.unquoted_boundary_specials = true;
+    let decoder = BatchDecoder::builder()
+        .leniency(leniency)
+        .build_for_content_type("multipart/mixed;boundary=batch:m39/x=y");
+    assert!(decoder.unwrap().leniency().unquoted_boundary_specials);
+}
