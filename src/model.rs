@@ -171,7 +171,8 @@ pub struct ResponseItem {
     pub content_id: Option<String>,
     /// The status code.
     pub status: StatusCode,
-    /// The reason phrase as written; may be empty. Bytes that are not UTF-8 are read as ISO-8859-1.
+    /// The reason phrase as written; may be empty. Bytes that are not UTF-8 are read as ISO-8859-1 (and so
+    /// written back as UTF-8).
     ///
     /// Empty, it is written as the status's canonical reason (`OK` for 200), which decoding then reads; the
     /// JSON format has no reason (`from_json` gives the canonical one).

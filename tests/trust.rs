@@ -192,3 +192,29 @@ fn header_values_with_white_space_at_an_end_are_refused_by_multipart() {
     );
     assert_eq!(BatchRequest::from_json(batch.to_json().unwrap()).unwrap(), batch);
 }
+
+/// Issue 11, class 5: a UTF-8 byte order mark before a JSON batch document, whole or streamed.
+#[test]
+fn byte_order_mark_before_a_json_document() {
+    let doc = "\u{feff}{\"responses\":[{\"id\":\"1\",\"status\":204}]}";
+    let batch = BatchResponse::from_json(doc).unwrap();
+    assert_eq!(batch.items[0].status, 204);
+    // Streamed a byte at a time.
+    let mut reader = odata_batch::json::JsonBatchReader::new(odata_batch::MessageKind::Response);
+    let mut buf = bytes::BytesMut::new();
+    let mut items = 0;
+    for &b in doc.as_bytes() {
+        buf.extend_from_slice(&[b]);
+        while let Some(event) = reader.read(&mut buf).unwrap() {
+            items += usize::from(matches!(event, odata_batch::json::JsonEvent::Response(_)));
+        }
+    }
+    while reader.read_eof(&mut buf).unwrap().is_some() {}
+    assert_eq!(items, 1);
+    // Offsets count the mark; a mark anywhere else is an error.
+    let err = BatchResponse::from_json("\u{feff}{\"responses\":[1]}").unwrap_err();
+    assert_eq!(err.offset(), Some(17));
+    assert!(BatchResponse::from_json(" \u{feff}{\"responses\":[]}").is_err());
+    assert!(BatchResponse::from_json("\u{feff}\u{feff}{\"responses\":[]}").is_err());
+    assert!(BatchResponse::from_json(&b"\xef\xbb"[..]).is_err());
+}

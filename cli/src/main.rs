@@ -268,7 +268,10 @@ fn convert(
                 )))
             }
         },
-        None => input.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'),
+        None => {
+            let text = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&input);
+            text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+        }
     };
     let decoded = if json_input {
         read_json(&input, content_type.as_deref().unwrap_or("application/json"))?

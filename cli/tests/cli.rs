@@ -431,3 +431,34 @@ fn send_fails_with_exit_3_naming_status_and_message() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Issue 11: hostile and careless input through every reading verb: no panic (exit 0 or 1, never 101), and
+/// messages bounded and free of control characters.
+#[test]
+fn hostile_inputs_through_every_verb() {
+    let part = "--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n";
+    let long_name = "n".repeat(1 << 20);
+    let cases: Vec<(Vec<&str>, Vec<u8>, i32)> = vec![
+        // A start line that runs straight into the next delimiter (this panicked before).
+        (vec!["decode", "--content-type", "multipart/mixed; boundary=b"], format!("{part}HTTP/1.1 204 No Content\r\n--b--\r\n").into_bytes(), 0),
+        (vec!["decode", "--content-type", "multipart/mixed; boundary=b"], format!("{part}GET x HTTP/1.1\n{part}GET y HTTP/1.1\n--b--\n").into_bytes(), 0),
+        (vec!["convert", "--to", "json", "--content-type", "multipart/mixed; boundary=b"], format!("{part}GET x HTTP/1.1\r\n--b--\r\n").into_bytes(), 0),
+        // A captured message whose framing headers conflict.
+        (vec!["decode"], b"HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=b\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(), 1),
+        // A byte order mark before a JSON document.
+        (vec!["decode", "--content-type", "application/json"], "\u{feff}{\"responses\":[{\"id\":\"1\",\"status\":204}]}".as_bytes().to_vec(), 0),
+        (vec!["convert", "--to", "multipart"], "\u{feff}{\"responses\":[{\"id\":\"1\",\"status\":204}]}".as_bytes().to_vec(), 0),
+        // A huge member name with an escape sequence.
+        (vec!["decode", "--content-type", "application/json"], format!("{{\"responses\":[{{\"id\":\"1\",\"status\":204,\"\\u001b[2J{long_name}\":1}}]}}").into_bytes(), 1),
+        (vec!["encode"], format!("{{\"requests\":[{{\"id\":\"1\",\"method\":\"get\",\"url\":\"A\",\"\\u001b[2J{long_name}\":1}}]}}").into_bytes(), 1),
+        // A huge media type.
+        (vec!["decode"], format!("HTTP/1.1 200 OK\r\nContent-Type: application/{long_name}\r\n\r\n").into_bytes(), 1),
+    ];
+    for (args, input, code) in cases {
+        let out = run_with_stdin(&args, &input);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.len() < 1000, "{args:?}: a {} byte message", stderr.len());
+        assert!(!stderr.contains('\u{1b}'), "{args:?}: {stderr}");
+    }
+}

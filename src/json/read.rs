@@ -547,6 +547,16 @@ impl JsonBatchReader {
             };
             match self.state {
                 State::Start => {
+                    // A UTF-8 byte order mark before the document is ignored (RFC 8259 §8.1 lets parsers).
+                    if b == 0xef && at == 0 {
+                        if buf.len() < 3 && !eof && b"\xef\xbb\xbf".starts_with(buf) {
+                            return Ok(None);
+                        }
+                        if buf.starts_with(b"\xef\xbb\xbf") {
+                            self.consume(buf, 3);
+                            continue;
+                        }
+                    }
                     if b != b'{' {
                         return Err(self.fail(unexpected("'{' opening a batch document"), None, at));
                     }
