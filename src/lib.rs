@@ -111,8 +111,20 @@
 //! that [`Leniency::strict`] turns off: LF-only and mixed line endings, transport padding, preamble and
 //! epilogue, a close delimiter without a final line break, obsolete header folding, a missing
 //! `Content-Transfer-Encoding`, an embedded head that runs into the next delimiter, unencoded spaces in
-//! request targets, malformed `Content-Length`, trailing spaces on start lines. It never accepts what would
-//! lose or invent data: see [`ErrorKind`]. Every error carries the byte offset where it was found.
+//! request targets, malformed `Content-Length`, trailing spaces on start lines; and what a reader matching
+//! boundaries by prefix or taking the last of two headers would read differently, which a validating server
+//! must refuse: lines that start like a delimiter, text after a close delimiter, overlapping boundaries,
+//! conflicting duplicate headers and Content-IDs, a `Content-Length` that disagrees with the body, an
+//! embedded `Transfer-Encoding`; also a space before a header's colon and SAP CAP's unquoted boundaries. It
+//! never accepts what would lose or invent data: see [`ErrorKind`]. Every error carries the byte offset where
+//! it was found.
+//!
+//! # Conversions are exact or refused
+//!
+//! Decoding, encoding, the JSON format and the `http` conversions either carry everything, or refuse with an
+//! error that names what they cannot carry. The few losses that are not refused are documented on the field
+//! they concern ([`RequestItem::version`], [`ResponseItem::reason`], [`ResponseItem::version`],
+//! [`RequestItem::url`]) or on `to_json`.
 //!
 //! Decoding a batch of requests also checks the OData request rules (`GET` in a changeset, duplicate
 //! Content-IDs, `$n` references to undefined ids); see [`BatchDecoderBuilder::validate_requests`].
