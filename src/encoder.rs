@@ -35,7 +35,8 @@ pub enum EncodeErrorKind {
     InvalidUrl,
     /// The Content-ID is empty or has a character outside visible ASCII.
     InvalidContentId,
-    /// The reason phrase has a CR, LF or other control character.
+    /// The reason phrase has a CR, LF or other control character, or white space at either end (which a
+    /// reader trims).
     InvalidReason,
     /// A header name is not an HTTP token, or a header value has a CR, LF, NUL or other control character, or
     /// white space at either end (which a reader trims).
@@ -112,7 +113,7 @@ impl fmt::Display for EncodeErrorKind {
         let text = match self {
             Self::InvalidUrl => "URL is empty or has a space or control character",
             Self::InvalidContentId => "Content-ID is empty or has a character outside visible ASCII",
-            Self::InvalidReason => "reason phrase has a control character",
+            Self::InvalidReason => "reason phrase has a control character or white space at an end",
             Self::InvalidHeader => "header name is not a token, or its value has a control character",
             Self::MethodNotAllowedInChangeset => "GET or HEAD inside a changeset",
             Self::InvalidJsonBody => "the body's value could not be serialised as JSON",
@@ -822,7 +823,9 @@ impl BatchEncoder {
         } else {
             &item.reason
         };
-        if !reason.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)) {
+        // No control characters, and no white space at either end: readers trim a start line's end.
+        let padded = matches!(reason.as_bytes(), [b' ' | b'\t', ..] | [.., b' ' | b'\t']);
+        if padded || !reason.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)) {
             return Err(self.fail(EncodeErrorKind::InvalidReason));
         }
         let start_line = StartLine::Response {

@@ -218,3 +218,26 @@ fn byte_order_mark_before_a_json_document() {
     assert!(BatchResponse::from_json("\u{feff}\u{feff}{\"responses\":[]}").is_err());
     assert!(BatchResponse::from_json(&b"\xef\xbb"[..]).is_err());
 }
+
+/// Found by the `model` fuzz target: strict reading keeps a reason's trailing space, which lenient reading
+/// trims; the encoder refuses to write it.
+#[test]
+fn reason_phrases_with_white_space_at_an_end_are_refused() {
+    let body = "--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK \r\n\r\nhi\r\n--b--\r\n";
+    let mut strict = odata_batch::BatchDecoder::builder();
+    strict.leniency(odata_batch::Leniency::strict());
+    let batch = BatchResponse::decode_with(&strict, "multipart/mixed; boundary=b", body).unwrap();
+    assert_eq!(batch.items[0].reason, "OK ");
+    let err = batch.encode().unwrap_err();
+    assert_eq!(
+        (err.kind(), err.operation()),
+        (odata_batch::EncodeErrorKind::InvalidReason, Some(0))
+    );
+    assert_eq!(
+        BatchResponse::decode("multipart/mixed; boundary=b", body)
+            .unwrap()
+            .items[0]
+            .reason,
+        "OK"
+    );
+}
