@@ -37,6 +37,14 @@ fn json_response(mut batch: BatchResponse) -> BatchResponse {
     for item in &mut batch.items {
         item.version = http::Version::HTTP_11;
         item.reason = item.status.canonical_reason().unwrap_or("").to_owned();
+        // Repeated headers are joined with ", " (a JSON object has each name once).
+        let mut joined = http::HeaderMap::new();
+        for name in item.headers.keys() {
+            let values: Vec<&[u8]> = item.headers.get_all(name).iter().map(|v| v.as_bytes()).collect();
+            let value = http::HeaderValue::from_bytes(&values.join(&b", "[..])).expect("joined valid values");
+            joined.insert(name.clone(), value);
+        }
+        item.headers = joined;
         // White space around a JSON body is not kept either (applied to both sides of the comparison).
         let json = item.headers.get("content-type").is_some_and(|v| v.as_bytes().to_ascii_lowercase().windows(4).any(|w| w == b"json"));
         if json {

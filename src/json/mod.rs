@@ -509,7 +509,8 @@ impl BatchResponse {
     /// UTF-8), that header values are UTF-8 and that ids are `1*unreserved` and unique.
     ///
     /// Not kept, because the format has no place for them: the HTTP version and reason phrase of the status
-    /// line, and white space around a JSON body. Everything else reads back exactly with
+    /// line, and white space around a JSON body; a header given several times is one member, its values
+    /// joined with `", "`. Everything else reads back exactly with
     /// [`from_json`](Self::from_json).
     ///
     /// # Errors
