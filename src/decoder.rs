@@ -1023,31 +1023,41 @@ impl BatchDecoder {
         };
         self.head.last_slot = Slot::Other;
         // The first occurrence of each counts; a later one with another value is an error under strict reading.
-        let leniency = self.leniency;
         if let Some(target) = self.head.slot_mut(slot) {
             match *target {
                 None => {
                     *target = span;
                     self.head.last_slot = slot;
                 }
-                Some(first) => {
-                    let (a, b) = (&buf[first.start as usize..first.end as usize], &buf[start..end]);
-                    let conflict = match slot {
-                        Slot::ContentType | Slot::TransferEncoding => !a.eq_ignore_ascii_case(b),
-                        _ => a != b,
-                    };
-                    if conflict {
-                        if slot == Slot::ContentLength && !leniency.content_length_mismatch {
-                            return Err(self.err(ErrorKind::ConflictingContentLength, pos));
-                        }
-                        if slot != Slot::ContentLength && !leniency.conflicting_headers {
-                            return Err(self.err(ErrorKind::ConflictingHeaders, pos));
-                        }
-                    }
-                }
+                Some(first) => return self.repeated_header(buf, slot, first, start..end, pos),
             }
         }
         Ok(())
+    }
+
+    /// A tracked header given again: an error under strict reading when its value differs from the first.
+    #[cold]
+    fn repeated_header(
+        &self,
+        buf: &[u8],
+        slot: Slot,
+        first: Span,
+        again: std::ops::Range<usize>,
+        pos: usize,
+    ) -> Result<(), DecodeError> {
+        let (a, b) = (&buf[first.start as usize..first.end as usize], &buf[again]);
+        let conflict = match slot {
+            Slot::ContentType | Slot::TransferEncoding => !a.eq_ignore_ascii_case(b),
+            _ => a != b,
+        };
+        match (conflict, slot) {
+            (true, Slot::ContentLength) if !self.leniency.content_length_mismatch => {
+                Err(self.err(ErrorKind::ConflictingContentLength, pos))
+            }
+            (true, Slot::ContentLength) => Ok(()),
+            (true, _) if !self.leniency.conflicting_headers => Err(self.err(ErrorKind::ConflictingHeaders, pos)),
+            _ => Ok(()),
+        }
     }
 
     /// After the blank line that ends the MIME part headers: a changeset starts, or the embedded head follows.
@@ -1187,7 +1197,8 @@ impl BatchDecoder {
         let h = self.head;
         let start_line = h.start_line.ok_or_else(|| self.err(ErrorKind::EmptyPart, end))?;
         self.expected_body = None;
-        if let Some(cl) = h.content_length {
+        let lenient_length = self.leniency.invalid_content_length && self.leniency.content_length_mismatch;
+        if let (Some(cl), false) = (h.content_length, lenient_length) {
             let value = &buf[cl.start as usize..cl.end as usize];
             if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
                 if !self.leniency.invalid_content_length {

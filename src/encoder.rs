@@ -464,6 +464,15 @@ fn is_clean_target(url: &[u8]) -> bool {
     bad == 0
 }
 
+/// `GET` or `HEAD` in any case, as the reader compares them (a `get` extension method is still a GET to it).
+#[inline]
+fn is_get_or_head(method: &Method) -> bool {
+    matches!(
+        method.as_str().as_bytes(),
+        [b'G' | b'g', b'E' | b'e', b'T' | b't'] | [b'H' | b'h', b'E' | b'e', b'A' | b'a', b'D' | b'd']
+    )
+}
+
 fn is_visible(b: u8) -> bool {
     (0x21..0x7f).contains(&b)
 }
@@ -641,7 +650,8 @@ impl BatchEncoder {
         Ok(id)
     }
 
-    /// Headers a reader would frame or name the part by: they must agree with what the encoder writes.
+    /// Headers a reader would frame or name the part by: they must agree with what the encoder writes. Called
+    /// only when the head being written has one of them or a padded value.
     #[cold]
     fn check_framing_headers(
         &self,
@@ -650,30 +660,29 @@ impl BatchEncoder {
         body: &[u8],
         response: bool,
     ) -> Result<(), EncodeError> {
-        // A field value has no white space at either end (RFC 9110 §5.5): a reader would trim it.
-        let padded = |v: &[u8]| matches!(v.first().zip(v.last()), Some((b' ' | b'\t', _) | (_, b' ' | b'\t')));
-        if headers.values().any(|v| padded(v.as_bytes())) {
-            return Err(self.fail(EncodeErrorKind::InvalidHeader));
-        }
-        if headers.contains_key(http::header::TRANSFER_ENCODING) {
-            return Err(self.fail(EncodeErrorKind::TransferEncodingInPart));
-        }
-        for value in headers.get_all(http::header::CONTENT_LENGTH) {
-            let value = crate::grammar::trim_ows(value.as_bytes());
-            let bodiless_response = body.is_empty() && response;
-            let agrees = value.len() <= 20 && !value.is_empty() && value.iter().all(u8::is_ascii_digit) && {
-                let n = value.iter().fold(0u128, |n, &d| n * 10 + u128::from(d - b'0'));
-                n == body.len() as u128 || bodiless_response
-            };
-            if !agrees {
-                return Err(self.fail(EncodeErrorKind::ContentLengthMismatch));
+        for (name, value) in headers {
+            let v = value.as_bytes();
+            // A field value has no white space at either end (RFC 9110 §5.5): a reader would trim it.
+            if matches!(v, [b' ' | b'\t', ..] | [.., b' ' | b'\t']) {
+                return Err(self.fail(EncodeErrorKind::InvalidHeader));
             }
-        }
-        let mut embedded_ids = headers.get_all("content-id").iter();
-        if let Some(first) = embedded_ids.next() {
-            let differs = |v: &http::HeaderValue| Some(crate::grammar::trim_ows(v.as_bytes())) != content_id;
-            if differs(first) || embedded_ids.any(differs) {
-                return Err(self.fail(EncodeErrorKind::ContentIdMismatch));
+            let n = name.as_str();
+            // Names are lower case in a `HeaderMap`; the length rules most names out at once.
+            match n.len() {
+                17 if n == "transfer-encoding" => return Err(self.fail(EncodeErrorKind::TransferEncodingInPart)),
+                14 if n == "content-length" => {
+                    let agrees = v.len() <= 20 && !v.is_empty() && v.iter().all(u8::is_ascii_digit) && {
+                        let n = v.iter().fold(0u128, |n, &d| n * 10 + u128::from(d - b'0'));
+                        n == body.len() as u128 || (body.is_empty() && response)
+                    };
+                    if !agrees {
+                        return Err(self.fail(EncodeErrorKind::ContentLengthMismatch));
+                    }
+                }
+                10 if n == "content-id" && Some(v) != content_id => {
+                    return Err(self.fail(EncodeErrorKind::ContentIdMismatch));
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -695,10 +704,6 @@ impl BatchEncoder {
             Some(cs) => (&cs.delim, cs.operations == 0),
             None => (&self.outer, !self.written),
         };
-        if !headers.is_empty() {
-            let response = matches!(start_line, StartLine::Response { .. });
-            self.check_framing_headers(headers, content_id, body, response)?;
-        }
         let content_length =
             self.content_length && !body.is_empty() && !headers.contains_key(http::header::CONTENT_LENGTH);
         if headers.len() + usize::from(content_length) > self.limits.max_headers {
@@ -706,36 +711,57 @@ impl BatchEncoder {
             return Err(self.fail(EncodeErrorKind::TooManyHeaders { max }));
         }
         let max_head = self.limits.max_head_bytes + delim.delimiter_line_len(first);
-        let written = sink.put_part(
-            &mut self.scratch,
-            |head| {
-                let start = head.len();
-                head.extend_from_slice(delim.part_prefix(first, content_id.is_some()));
-                match content_id {
-                    Some(id) => {
-                        put_short(head, id);
-                        head.extend_from_slice(b"\r\n\r\n");
+        // Headers that frame or name the part, and values a reader would trim, are spotted while the head is
+        // written; only then is the write abandoned, the headers checked, and the head written again.
+        let mut checked = false;
+        loop {
+            let mut flagged = false;
+            let written = sink.put_part(
+                &mut self.scratch,
+                |head| {
+                    let start = head.len();
+                    head.extend_from_slice(delim.part_prefix(first, content_id.is_some()));
+                    match content_id {
+                        Some(id) => {
+                            put_short(head, id);
+                            head.extend_from_slice(b"\r\n\r\n");
+                        }
+                        None => head.extend_from_slice(b"\r\n"),
                     }
-                    None => head.extend_from_slice(b"\r\n"),
-                }
-                start_line.put(head);
-                for (name, value) in headers {
-                    head.extend_from_slice(name.as_str().as_bytes());
-                    head.extend_from_slice(b": ");
-                    head.extend_from_slice(value.as_bytes());
+                    start_line.put(head);
+                    for (name, value) in headers {
+                        let (n, v) = (name.as_str(), value.as_bytes());
+                        flagged |= matches!(v, [b' ' | b'\t', ..] | [.., b' ' | b'\t'])
+                            || match n.len() {
+                                10 => n == "content-id",
+                                14 => n == "content-length",
+                                17 => n == "transfer-encoding",
+                                _ => false,
+                            };
+                        head.extend_from_slice(n.as_bytes());
+                        head.extend_from_slice(b": ");
+                        head.extend_from_slice(v);
+                        head.extend_from_slice(b"\r\n");
+                    }
+                    if content_length {
+                        head.extend_from_slice(b"content-length: ");
+                        head.extend_from_slice(itoa_usize(body.len()).as_bytes());
+                        head.extend_from_slice(b"\r\n");
+                    }
                     head.extend_from_slice(b"\r\n");
-                }
-                if content_length {
-                    head.extend_from_slice(b"content-length: ");
-                    head.extend_from_slice(itoa_usize(body.len()).as_bytes());
-                    head.extend_from_slice(b"\r\n");
-                }
-                head.extend_from_slice(b"\r\n");
-                head.len() - start <= max_head
-            },
-            body,
-        );
-        if !written {
+                    head.len() - start <= max_head && (checked || !flagged)
+                },
+                body,
+            );
+            if written {
+                break;
+            }
+            if flagged && !checked {
+                let response = matches!(start_line, StartLine::Response { .. });
+                self.check_framing_headers(headers, content_id, body, response)?;
+                checked = true;
+                continue;
+            }
             let max = self.limits.max_head_bytes;
             return Err(self.fail(EncodeErrorKind::HeadTooLarge { max }));
         }
@@ -769,8 +795,7 @@ impl BatchEncoder {
         if !is_clean_target(url) {
             return Err(self.fail(EncodeErrorKind::InvalidUrl));
         }
-        let method = item.method.as_str().as_bytes();
-        if self.changeset.is_some() && (method.eq_ignore_ascii_case(b"GET") || method.eq_ignore_ascii_case(b"HEAD")) {
+        if self.changeset.is_some() && is_get_or_head(&item.method) {
             return Err(self.fail(EncodeErrorKind::MethodNotAllowedInChangeset));
         }
         if !self.ids.reference_defined(url) {

@@ -73,7 +73,7 @@ pub(crate) enum IdKey {
 const NUMBERED_IDS: usize = 4096;
 
 /// The number a canonical decimal id stands for, when it is below [`NUMBERED_IDS`].
-#[inline]
+#[inline(always)]
 fn small_number(id: &[u8]) -> Option<u32> {
     if id.is_empty() || id.len() > 4 || (id[0] == b'0' && id.len() > 1) {
         return None;
