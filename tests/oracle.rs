@@ -403,12 +403,16 @@ fn real(leniency: Leniency, boundary: &str, input: &[u8]) -> Result<Vec<Op>, oda
     Ok(ops)
 }
 
-fn agree(boundary: &str, input: &[u8], what: &str) {
+/// Both decoders agree on `input`; returns whether they accepted it.
+fn agree(boundary: &str, input: &[u8], what: &str) -> bool {
     let naive = naive_strict(boundary.as_bytes(), input);
     let real = real(Leniency::strict(), boundary, input);
     match (&naive, &real) {
-        (Ok(a), Ok(b)) => assert_eq!(a, b, "{what}: the decoders read different operations"),
-        (Err(_), Err(_)) => {}
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a, b, "{what}: the decoders read different operations");
+            true
+        }
+        (Err(_), Err(_)) => false,
         _ => panic!(
             "{what}: naive {:?}, real {:?}\n{}",
             naive.as_ref().map(Vec::len),
@@ -426,10 +430,15 @@ fn boundary_of(content_type: &str) -> Option<String> {
 
 #[test]
 fn naive_and_real_agree_on_every_fixture() {
-    for f in FIXTURES {
-        let Some(b) = boundary_of(f.content_type) else { continue };
-        agree(&b, f.bytes, f.name);
-    }
+    let accepted = FIXTURES
+        .iter()
+        .filter_map(|f| Some(agree(&boundary_of(f.content_type)?, f.bytes, f.name)))
+        .filter(|&ok| ok)
+        .count();
+    eprintln!(
+        "oracle: {} fixtures, {accepted} accepted by both under strict reading",
+        FIXTURES.len()
+    );
 }
 
 #[test]
@@ -438,7 +447,7 @@ fn naive_and_real_agree_on_the_corpus() {
         return;
     };
     let index: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
-    let mut compared = 0;
+    let (mut compared, mut accepted) = (0, 0);
     for entry in index["entries"].as_array().unwrap() {
         if entry["format"] != "multipart" {
             continue;
@@ -447,9 +456,10 @@ fn naive_and_real_agree_on_the_corpus() {
             continue;
         };
         let path = entry["payload"].as_str().unwrap();
-        agree(&b, &std::fs::read(dir.join(path)).unwrap(), path);
+        accepted += usize::from(agree(&b, &std::fs::read(dir.join(path)).unwrap(), path));
         compared += 1;
     }
+    eprintln!("oracle: {compared} corpus payloads compared, {accepted} accepted by both under strict reading");
     assert!(compared > 100, "{compared}");
 }
 
@@ -492,7 +502,10 @@ fn httparse_agrees(head: &Head) -> bool {
         // Lenient reading drops white space at the end of a start line (`Leniency::trailing_whitespace`).
         let reason = res.reason.map(|r| trim(r.as_bytes()));
         // httparse also skips extra spaces before the reason, which RFC 9112 makes part of it.
-        assert_eq!(reason, Some(trim(s.reason)).filter(|r| std::str::from_utf8(r).is_ok()));
+        // httparse gives an empty reason for one with obs-text; ours keeps the bytes.
+        if std::str::from_utf8(s.reason).is_ok() {
+            assert_eq!(reason, Some(trim(s.reason)));
+        }
         assert_eq!(format!("HTTP/1.{}", res.version.unwrap()), s.version);
         theirs = res
             .headers
@@ -655,7 +668,7 @@ proptest! {
 
     #[test]
     fn naive_and_real_agree_on_edited_batches(input in batch_then_edits()) {
-        agree("batch_1", &input, "proptest");
+        let _ = agree("batch_1", &input, "proptest");
         for head in heads(Leniency::lenient(), "batch_1", &input) {
             httparse_agrees(&head);
         }
@@ -664,6 +677,6 @@ proptest! {
     #[test]
     fn naive_and_real_agree_on_arbitrary_pieces(pieces in proptest::collection::vec(piece(), 0..40)) {
         let input = pieces.concat();
-        agree("batch_1", &input, "proptest pieces");
+        let _ = agree("batch_1", &input, "proptest pieces");
     }
 }
