@@ -120,6 +120,7 @@ pub struct RequestItem {
 ///
 /// assert_eq!(BatchFormat::from_content_type("application/json;charset=utf-8"), Some(BatchFormat::Json));
 /// assert_eq!(BatchFormat::from_content_type("Multipart/Mixed; boundary=b"), Some(BatchFormat::Multipart));
+/// assert_eq!(BatchFormat::from_content_type("multipart/mixed;boundary=batch:m39/x=y"), Some(BatchFormat::Multipart));
 /// assert!(!BatchFormat::Multipart.continue_on_error_default());
 /// assert!(BatchFormat::Json.continue_on_error_default());
 /// ```
@@ -138,9 +139,10 @@ impl BatchFormat {
         matches!(self, Self::Json)
     }
 
-    /// The format a `Content-Type` value names; `None` for anything else.
+    /// The format a `Content-Type` value names; `None` for anything else. Only the media type decides: an
+    /// unquoted boundary with RFC 2046 characters (SAP CAP's `boundary=batch:m39/x=y`) is still multipart.
     pub fn from_content_type(content_type: impl AsRef<[u8]>) -> Option<Self> {
-        let m = crate::grammar::media_type(content_type.as_ref())?;
+        let m = crate::grammar::media_type_with(content_type.as_ref(), true)?;
         if m.type_.eq_ignore_ascii_case(b"multipart") && m.subtype.eq_ignore_ascii_case(b"mixed") {
             Some(Self::Multipart)
         } else if m.type_.eq_ignore_ascii_case(b"application") && m.subtype.eq_ignore_ascii_case(b"json") {
