@@ -462,3 +462,23 @@ fn hostile_inputs_through_every_verb() {
         assert!(!stderr.contains('\u{1b}'), "{args:?}: {stderr}");
     }
 }
+
+/// Issue 11, class 5: SAP CAP answers with an unquoted boundary holding RFC 2046 characters; the client reads it.
+#[test]
+fn send_reads_a_response_with_caps_unquoted_boundary() {
+    let b = "batch:m39/x=y";
+    let multipart = format!("--{b}\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--{b}--\r\n");
+    let (url, server) = serve(vec![http_response(
+        "200 OK",
+        &format!("multipart/mixed;boundary={b}"),
+        &multipart,
+    )]);
+    let request = r#"{"requests":[{"id":"1","method":"DELETE","url":"People(1)"}]}"#;
+    let out = run_with_stdin(&["send", &url, "--compact"], request.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        r#"{"responses":[{"id":"1","status":204,"headers":{}}]}"#
+    );
+    server.join().unwrap();
+}
