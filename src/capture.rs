@@ -186,17 +186,10 @@ impl CapturedMessage {
                     None => content_type = Some((value, value_at)),
                 }
             } else if name.eq_ignore_ascii_case(b"content-length") {
-                let n = (!value.is_empty() && value.len() <= 20 && value.iter().all(u8::is_ascii_digit))
-                    .then(|| {
-                        value
-                            .iter()
-                            .try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
-                    })
-                    .flatten();
-                match (n, content_length) {
-                    (None, _) => return err(K::InvalidContentLength, value_at),
-                    (Some(n), Some(first)) if n != first => return err(K::InvalidContentLength, value_at),
-                    (Some(n), _) => content_length = Some(n),
+                match (crate::grammar::content_length(value), content_length) {
+                    (crate::grammar::ContentLength::Value(n), None) => content_length = Some(n),
+                    (crate::grammar::ContentLength::Value(n), Some(first)) if n == first => {}
+                    _ => return err(K::InvalidContentLength, value_at),
                 }
                 length_at.get_or_insert(value_at);
             } else if name.eq_ignore_ascii_case(b"transfer-encoding") {

@@ -241,8 +241,15 @@ enum Search {
 }
 
 enum Verify {
-    Delimiter { close: bool, line_end: usize },
-    NotDelimiter,
+    Delimiter {
+        close: bool,
+        line_end: usize,
+    },
+    /// `--boundary` followed by something else: `close` when by `--`, `after` just after the boundary.
+    NotDelimiter {
+        close: bool,
+        after: usize,
+    },
     Incomplete,
 }
 
@@ -611,10 +618,8 @@ impl BatchDecoder {
     /// Whether the body just completed disagrees with the embedded `Content-Length` that strict reading holds it
     /// to (a response without a body may announce any length: the answer to `HEAD`).
     fn length_mismatch(&self) -> bool {
-        match self.expected_body {
-            Some((n, response)) => n != self.body_bytes && !(response && self.body_bytes == 0),
-            None => false,
-        }
+        self.expected_body
+            .is_some_and(|(n, response)| !grammar::length_agrees(n, self.body_bytes, response))
     }
 
     /// The error for input that ends in a discarding state.
@@ -674,6 +679,7 @@ impl BatchDecoder {
         let outer_delim = Some(&self.outer);
         // A delimiter at the very start of a body has no line break before it.
         if self.line_start {
+            let mut lookalike = None;
             for (delim, outer) in [(inner_delim, false), (outer_delim, true)] {
                 let Some(delim) = delim else { continue };
                 let dash = delim.dash_boundary();
@@ -683,7 +689,7 @@ impl BatchDecoder {
                         return Ok(Search::NeedMore { safe: 0 });
                     }
                 } else if buf.starts_with(dash) {
-                    match self.verify(buf, dash.len(), 0, eof).map_err(|e| (e, 0))? {
+                    match self.verify(buf, dash.len(), eof).map_err(|e| (e, 0))? {
                         Verify::Delimiter { close, line_end } => {
                             return Ok(Search::Found(Found {
                                 at: 0,
@@ -693,9 +699,14 @@ impl BatchDecoder {
                             }));
                         }
                         Verify::Incomplete => return Ok(Search::NeedMore { safe: 0 }),
-                        Verify::NotDelimiter => {}
+                        Verify::NotDelimiter { close, after } => {
+                            lookalike.get_or_insert((close, after));
+                        }
                     }
                 }
+            }
+            if let Some((close, after)) = lookalike {
+                self.not_delimiter(close, 0, after).map_err(|e| (e, 0))?;
             }
         }
         let mut pos = 0;
@@ -718,13 +729,11 @@ impl BatchDecoder {
                 (Some(i), Some(o)) if o < i => [Some((o, outer_delim, true)), None],
                 (Some(i), Some(_)) => [Some((i, inner_delim, false)), Some((i, outer_delim, true))],
             };
+            let mut lookalike = None;
             for (p, delim, outer) in candidates.into_iter().flatten() {
                 let Some(delim) = delim else { continue };
                 let at = if p > 0 && buf[p - 1] == b'\r' { p - 1 } else { p };
-                match self
-                    .verify(buf, p + delim.needle().len(), p + 1, eof)
-                    .map_err(|e| (e, at))?
-                {
+                match self.verify(buf, p + delim.needle().len(), eof).map_err(|e| (e, at))? {
                     Verify::Delimiter { close, line_end } => {
                         if at == p && !self.leniency.bare_lf {
                             return Err((self.err(ErrorKind::BareLineFeed, p), at));
@@ -737,8 +746,13 @@ impl BatchDecoder {
                         }));
                     }
                     Verify::Incomplete => return Ok(Search::NeedMore { safe: at }),
-                    Verify::NotDelimiter => {}
+                    Verify::NotDelimiter { close, after } => {
+                        lookalike.get_or_insert((close, p + 1, after, at));
+                    }
                 }
+            }
+            if let Some((close, dash, after, at)) = lookalike {
+                self.not_delimiter(close, dash, after).map_err(|e| (e, at))?;
             }
             pos = ci.into_iter().chain(co).min().map_or(buf.len(), |p| p + 1);
         }
@@ -764,9 +778,10 @@ impl BatchDecoder {
         }
     }
 
-    /// Checks what follows `--boundary` (at `s`; the line starts at `dash`): `--` for a close delimiter,
-    /// transport padding, a line end. A line that is not a delimiter is an error under strict reading.
-    fn verify(&self, buf: &[u8], s: usize, dash: usize, eof: bool) -> Result<Verify, DecodeError> {
+    /// Checks what follows `--boundary` (at `s`): `--` for a close delimiter, transport padding, a line end.
+    /// A line that is not a delimiter of this boundary may be one of the other active boundary (when they
+    /// overlap), so callers refuse look-alikes ([`not_delimiter`](Self::not_delimiter)) only after trying all.
+    fn verify(&self, buf: &[u8], s: usize, eof: bool) -> Result<Verify, DecodeError> {
         let rest = &buf[s..];
         // A delimiter line cut off by the end of input stays `Incomplete`: callers at the end of input report
         // it as truncation, never as text.
@@ -789,11 +804,11 @@ impl BatchDecoder {
             Some(b'\r') => match rest.get(i + 1) {
                 None => return Ok(Verify::Incomplete),
                 Some(b'\n') => s + i + 2,
-                _ => return self.not_delimiter(close, dash, s),
+                _ => return Ok(Verify::NotDelimiter { close, after: s }),
             },
             Some(b'\n') if self.leniency.bare_lf => s + i + 1,
             Some(b'\n') => return Err(self.err(ErrorKind::BareLineFeed, s + i)),
-            Some(_) => return self.not_delimiter(close, dash, s),
+            Some(_) => return Ok(Verify::NotDelimiter { close, after: s }),
         };
         if padded && !self.leniency.transport_padding {
             return Err(self.err(ErrorKind::InvalidDelimiterLine, s + pad_start));
@@ -801,9 +816,9 @@ impl BatchDecoder {
         Ok(Verify::Delimiter { close, line_end })
     }
 
-    /// A line that starts with `--boundary` (at `dash`) but is not a delimiter line (`s` is just after the
-    /// boundary): text when tolerated, else the error for its kind.
-    fn not_delimiter(&self, close: bool, dash: usize, s: usize) -> Result<Verify, DecodeError> {
+    /// A line that starts with `--boundary` (at `dash`) but is no delimiter line of any active boundary (`s` is
+    /// just after the boundary): text when tolerated, else the error for its kind.
+    fn not_delimiter(&self, close: bool, dash: usize, s: usize) -> Result<(), DecodeError> {
         if close {
             if !self.leniency.close_delimiter_trailer {
                 return Err(self.err(ErrorKind::InvalidCloseDelimiter, s + 2));
@@ -811,12 +826,13 @@ impl BatchDecoder {
         } else if !self.leniency.delimiter_lookalikes {
             return Err(self.err(ErrorKind::DelimiterLookalike, dash));
         }
-        Ok(Verify::NotDelimiter)
+        Ok(())
     }
 
     /// Whether a complete line (without its line break, at `pos`) is a delimiter line of an active boundary.
     /// A line that starts with `--boundary` but is not one is an error under strict reading.
     fn is_delimiter_line(&self, line: &[u8], pos: usize) -> Result<bool, DecodeError> {
+        let mut lookalike = None;
         for d in [Some(&self.outer), self.inner.as_ref()].into_iter().flatten() {
             let Some(rest) = line.strip_prefix(d.dash_boundary()) else {
                 continue;
@@ -828,7 +844,10 @@ impl BatchDecoder {
             if after.iter().all(|&b| b == b' ' || b == b'\t') {
                 return Ok(true);
             }
-            self.not_delimiter(close, pos, pos + d.dash_boundary().len())?;
+            lookalike.get_or_insert((close, pos + d.dash_boundary().len()));
+        }
+        if let Some((close, after)) = lookalike {
+            self.not_delimiter(close, pos, after)?;
         }
         Ok(false)
     }
@@ -946,6 +965,7 @@ impl BatchDecoder {
     /// input is needed to tell.
     fn delimiter_at(&self, buf: &[u8], at: usize, eof: bool) -> Result<Option<bool>, DecodeError> {
         let rest = &buf[at..];
+        let mut lookalike = None;
         for delim in [Some(&self.outer), self.inner.as_ref()].into_iter().flatten() {
             let dash = delim.dash_boundary();
             if rest.len() < dash.len() {
@@ -955,12 +975,17 @@ impl BatchDecoder {
                 continue;
             }
             if rest.starts_with(dash) {
-                match self.verify(buf, at + dash.len(), at, eof)? {
+                match self.verify(buf, at + dash.len(), eof)? {
                     Verify::Delimiter { .. } => return Ok(Some(true)),
                     Verify::Incomplete => return Ok(None),
-                    Verify::NotDelimiter => {}
+                    Verify::NotDelimiter { close, after } => {
+                        lookalike.get_or_insert((close, after));
+                    }
                 }
             }
+        }
+        if let Some((close, after)) = lookalike {
+            self.not_delimiter(close, at, after)?;
         }
         Ok(Some(false))
     }
@@ -1199,25 +1224,18 @@ impl BatchDecoder {
         self.expected_body = None;
         let lenient_length = self.leniency.invalid_content_length && self.leniency.content_length_mismatch;
         if let (Some(cl), false) = (h.content_length, lenient_length) {
-            let value = &buf[cl.start as usize..cl.end as usize];
-            if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
-                if !self.leniency.invalid_content_length {
+            let strict_value = !self.leniency.invalid_content_length;
+            match grammar::content_length(&buf[cl.start as usize..cl.end as usize]) {
+                grammar::ContentLength::Invalid if strict_value => {
                     return Err(self.err(ErrorKind::InvalidContentLength, cl.start as usize));
                 }
-            } else {
-                let parsed = value
-                    .iter()
-                    .try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')));
-                match parsed {
-                    None if !self.leniency.invalid_content_length => {
-                        return Err(self.err(ErrorKind::ContentLengthOverflow, cl.start as usize));
-                    }
-                    None => {}
-                    Some(n) if !self.leniency.content_length_mismatch => {
-                        self.expected_body = Some((n, matches!(start_line, StartLine::Response { .. })));
-                    }
-                    Some(_) => {}
+                grammar::ContentLength::Overflow if strict_value => {
+                    return Err(self.err(ErrorKind::ContentLengthOverflow, cl.start as usize));
                 }
+                grammar::ContentLength::Value(n) if !self.leniency.content_length_mismatch => {
+                    self.expected_body = Some((n, matches!(start_line, StartLine::Response { .. })));
+                }
+                _ => {}
             }
         }
         if let (Some(part), Some(embedded)) = (h.part_content_id, h.content_id) {
@@ -1230,8 +1248,7 @@ impl BatchDecoder {
         if let (true, StartLine::Request { method, target, .. }) = (self.validate, start_line) {
             let method_bytes = &buf[method.start as usize..method.end as usize];
             let in_changeset = self.inner.is_some();
-            if in_changeset && (method_bytes.eq_ignore_ascii_case(b"GET") || method_bytes.eq_ignore_ascii_case(b"HEAD"))
-            {
+            if in_changeset && grammar::is_get_or_head(method_bytes) {
                 return Err(self.err(ErrorKind::MethodNotAllowedInChangeset, method.start as usize));
             }
             let target_bytes = &buf[target.start as usize..target.end as usize];

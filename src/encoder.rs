@@ -345,7 +345,7 @@ impl BatchEncoderBuilder {
         self
     }
 
-    #[cfg(feature = "json")]
+    /// The caller's maximum or the reader's limit, whichever is lower.
     pub(crate) fn max_operations_value(&self) -> usize {
         let reader = self.limits.unwrap_or_default().max_operations;
         self.max_operations.map_or(reader, |max| max.min(reader))
@@ -358,10 +358,7 @@ impl BatchEncoderBuilder {
             boundary,
             changeset: None,
             written: false,
-            max_operations: {
-                let reader = self.limits.unwrap_or_default().max_operations;
-                self.max_operations.map_or(reader, |max| max.min(reader))
-            },
+            max_operations: self.max_operations_value(),
             content_length: self.content_length,
             kind: None,
             operations: 0,
@@ -462,15 +459,6 @@ fn is_clean_target(url: &[u8]) -> bool {
         bad |= flagged(word(w));
     }
     bad == 0
-}
-
-/// `GET` or `HEAD` in any case, as the reader compares them (a `get` extension method is still a GET to it).
-#[inline]
-fn is_get_or_head(method: &Method) -> bool {
-    matches!(
-        method.as_str().as_bytes(),
-        [b'G' | b'g', b'E' | b'e', b'T' | b't'] | [b'H' | b'h', b'E' | b'e', b'A' | b'a', b'D' | b'd']
-    )
 }
 
 fn is_visible(b: u8) -> bool {
@@ -663,7 +651,7 @@ impl BatchEncoder {
         for (name, value) in headers {
             let v = value.as_bytes();
             // A field value has no white space at either end (RFC 9110 §5.5): a reader would trim it.
-            if matches!(v, [b' ' | b'\t', ..] | [.., b' ' | b'\t']) {
+            if crate::grammar::has_outer_ows(v) {
                 return Err(self.fail(EncodeErrorKind::InvalidHeader));
             }
             let n = name.as_str();
@@ -671,10 +659,10 @@ impl BatchEncoder {
             match n.len() {
                 17 if n == "transfer-encoding" => return Err(self.fail(EncodeErrorKind::TransferEncodingInPart)),
                 14 if n == "content-length" => {
-                    let agrees = v.len() <= 20 && !v.is_empty() && v.iter().all(u8::is_ascii_digit) && {
-                        let n = v.iter().fold(0u128, |n, &d| n * 10 + u128::from(d - b'0'));
-                        n == body.len() as u128 || (body.is_empty() && response)
-                    };
+                    let agrees = matches!(
+                        crate::grammar::content_length(v),
+                        crate::grammar::ContentLength::Value(n) if crate::grammar::length_agrees(n, body.len() as u64, response)
+                    );
                     if !agrees {
                         return Err(self.fail(EncodeErrorKind::ContentLengthMismatch));
                     }
@@ -731,7 +719,7 @@ impl BatchEncoder {
                     start_line.put(head);
                     for (name, value) in headers {
                         let (n, v) = (name.as_str(), value.as_bytes());
-                        flagged |= matches!(v, [b' ' | b'\t', ..] | [.., b' ' | b'\t'])
+                        flagged |= crate::grammar::has_outer_ows(v)
                             || match n.len() {
                                 10 => n == "content-id",
                                 14 => n == "content-length",
@@ -795,7 +783,7 @@ impl BatchEncoder {
         if !is_clean_target(url) {
             return Err(self.fail(EncodeErrorKind::InvalidUrl));
         }
-        if self.changeset.is_some() && is_get_or_head(&item.method) {
+        if self.changeset.is_some() && crate::grammar::is_get_or_head(item.method.as_str().as_bytes()) {
             return Err(self.fail(EncodeErrorKind::MethodNotAllowedInChangeset));
         }
         if !self.ids.reference_defined(url) {
@@ -849,8 +837,9 @@ impl BatchEncoder {
             &item.reason
         };
         // No control characters, and no white space at either end: readers trim a start line's end.
-        let padded = matches!(reason.as_bytes(), [b' ' | b'\t', ..] | [.., b' ' | b'\t']);
-        if padded || !reason.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)) {
+        if crate::grammar::has_outer_ows(reason.as_bytes())
+            || !reason.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+        {
             return Err(self.fail(EncodeErrorKind::InvalidReason));
         }
         let start_line = StartLine::Response {

@@ -63,6 +63,49 @@ pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
     s
 }
 
+/// Whether a value starts or ends with a space or tab, which a reader of it trims.
+#[inline]
+pub(crate) fn has_outer_ows(v: &[u8]) -> bool {
+    matches!(v, [b' ' | b'\t', ..] | [.., b' ' | b'\t'])
+}
+
+/// A `Content-Length` value (RFC 9110 §8.6: one or more digits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ContentLength {
+    Value(u64),
+    /// Not a decimal number.
+    Invalid,
+    /// Digits, but more than 64 bits hold.
+    Overflow,
+}
+
+/// Reads a `Content-Length` value: the one parser the decoder, the encoder and the captured-message reader use.
+pub(crate) fn content_length(value: &[u8]) -> ContentLength {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return ContentLength::Invalid;
+    }
+    value
+        .iter()
+        .try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+        .map_or(ContentLength::Overflow, ContentLength::Value)
+}
+
+/// Whether a body of `body` bytes agrees with an announced `Content-Length`: equal, or a response without a
+/// body (the answer to `HEAD` announces the length it would have had).
+pub(crate) fn length_agrees(announced: u64, body: u64, response: bool) -> bool {
+    announced == body || (response && body == 0)
+}
+
+/// `GET` or `HEAD` in any case: the methods OData refuses inside a changeset, compared as the decoder and the
+/// encoder both compare them.
+#[inline]
+pub(crate) fn is_get_or_head(method: &[u8]) -> bool {
+    matches!(
+        method,
+        [b'G' | b'g', b'E' | b'e', b'T' | b't'] | [b'H' | b'h', b'E' | b'e', b'A' | b'a', b'D' | b'd']
+    )
+}
+
 /// `name ":" OWS value OWS` → (name, value). The name must be a token; spaces or tabs before the colon only
 /// when `space_before_colon` (the name is returned without them).
 pub(crate) fn header_line(line: &[u8], space_before_colon: bool) -> Option<(&[u8], &[u8])> {
@@ -210,6 +253,7 @@ impl MediaType<'_> {
 }
 
 /// `OWS type "/" subtype OWS` followed by the parameter list (checked by [`Params`]).
+#[cfg(any(feature = "json", test))]
 pub(crate) fn media_type(value: &[u8]) -> Option<MediaType<'_>> {
     media_type_with(value, false)
 }
@@ -234,7 +278,10 @@ pub(crate) fn media_type_with(value: &[u8], lenient_boundary: bool) -> Option<Me
     Some(mt)
 }
 
-/// Where a `Content-Type` value that [`media_type_with`] refuses goes wrong, and what was expected there.
+/// Where a `Content-Type` value that [`media_type_with`] refuses goes wrong, and what was expected there;
+/// `(len, "a complete media type")` for a value it accepts. Called on the error path only; a test walks every
+/// short combination of the grammar's pieces and checks it agrees with `media_type_with` on which values are
+/// malformed.
 pub(crate) fn malformed_at(value: &[u8], lenient_boundary: bool) -> (usize, &'static str) {
     let len = value.len();
     let skip = |mut i: usize, f: fn(u8) -> bool| {
@@ -499,5 +546,46 @@ mod tests {
         assert!(media_type(b"a/b; x").is_none());
         assert!(media_type(b"a/b; x=\"unterminated").is_none());
         assert!(media_type(b"a/b x").is_none());
+    }
+
+    #[test]
+    fn malformed_at_agrees_with_the_parser() {
+        let pieces: [&[u8]; 12] = [
+            b"multipart",
+            b"/",
+            b"mixed",
+            b";",
+            b" ",
+            b"boundary",
+            b"=",
+            b"\"a b\"",
+            b"x:y",
+            b"\"",
+            b"\t",
+            b"=v",
+        ];
+        let mut checked = 0;
+        // Every sequence of up to five pieces.
+        let mut stack: Vec<(Vec<u8>, usize)> = vec![(Vec::new(), 0)];
+        while let Some((value, depth)) = stack.pop() {
+            for lenient in [false, true] {
+                let (at, expected) = malformed_at(&value, lenient);
+                let accepted = media_type_with(&value, lenient).is_some();
+                let text = String::from_utf8_lossy(&value);
+                assert_eq!(
+                    accepted,
+                    expected == "a complete media type",
+                    "{text:?} {lenient}: {expected} at {at}"
+                );
+                assert!(at <= value.len());
+                checked += 1;
+            }
+            if depth < 5 {
+                for p in pieces {
+                    stack.push(([&value[..], p].concat(), depth + 1));
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
     }
 }

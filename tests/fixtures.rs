@@ -470,3 +470,21 @@ fn each_strict_refusal_is_one_named_leniency_setting() {
         .build_for_content_type("multipart/mixed;boundary=batch:m39/x=y");
     assert!(decoder.unwrap().leniency().unquoted_boundary_specials);
 }
+
+/// With overlapping boundaries tolerated, a line is a look-alike only when it is no delimiter of any active
+/// boundary: `--batch_1_cs` starts like the batch's `--batch_1` but is the changeset's delimiter.
+#[test]
+fn lookalikes_are_judged_against_every_active_boundary() {
+    let body = b"--batch_1\r\nContent-Type: multipart/mixed; boundary=batch_1_cs\r\n\r\n--batch_1_cs\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 201 Created\r\n\r\n--batch_1_cs--\r\n--batch_1--\r\n";
+    let mut leniency = Leniency::strict();
+    leniency.overlapping_boundaries = true;
+    let mut builder = BatchDecoder::builder();
+    builder.leniency(leniency);
+    let err = decode_whole(&builder, "multipart/mixed; boundary=batch_1", body).unwrap_err();
+    let at = body.windows(14).position(|w| w == b"--batch_1_cs--").unwrap() as u64;
+    assert_eq!((err.kind(), err.offset()), (ErrorKind::MissingHeadTerminator, at));
+    leniency.unterminated_head = true;
+    builder.leniency(leniency);
+    let events = decode_whole(&builder, "multipart/mixed; boundary=batch_1", body).unwrap();
+    assert_eq!(common::summary(&common::structure(&events)), "[201]");
+}

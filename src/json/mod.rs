@@ -374,36 +374,6 @@ impl Serialize for BatchRequest {
     }
 }
 
-/// The deepest nesting of a JSON body that the reader admits: its limit counts from the item's own object,
-/// which holds the body (a test finds the reader's boundary and checks the writer against it).
-const MAX_BODY_DEPTH: usize = read::MAX_ITEM_DEPTH - 1;
-
-/// Nesting depth of a JSON text (brackets outside strings).
-fn json_depth(text: &str) -> usize {
-    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for &b in text.as_bytes() {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
-}
-
 /// The one home of the rules that decide whether an item survives the trip through JSON, used by `to_json`
 /// and by the `Serialize` view alike: JSON media types hold JSON (not `null`, not nested deeper than the
 /// reader admits), text is UTF-8, header values are UTF-8 (JSON strings cannot carry other bytes), and
@@ -424,8 +394,10 @@ fn check_items<'a>(
         }
         match json_body(headers, body) {
             Some((_, false)) => return fail(JsonErrorKind::InvalidBody),
-            Some((JsonBody::Json(raw), true)) if json_depth(raw.get()) > MAX_BODY_DEPTH => {
-                return fail(JsonErrorKind::NestingTooDeep { max: MAX_BODY_DEPTH })
+            Some((JsonBody::Json(raw), true)) if !scan::fits_in_item(raw.get().as_bytes()) => {
+                return fail(JsonErrorKind::NestingTooDeep {
+                    max: scan::MAX_DEPTH - 1,
+                })
             }
             _ => {}
         }

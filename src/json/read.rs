@@ -445,9 +445,6 @@ pub struct JsonBatchReader {
     failed: Option<JsonError>,
 }
 
-/// The deepest nesting of arrays and objects in one item the reader admits, counting the item's object.
-pub(crate) const MAX_ITEM_DEPTH: usize = scan::MAX_DEPTH;
-
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }

@@ -122,6 +122,12 @@ pub(crate) fn value_end(t: &[u8], i: usize) -> Result<usize, SyntaxError> {
     value_end_at(t, i, 0)
 }
 
+/// Whether a valid JSON value, as a member of an item, nests no deeper than the reader admits: the same scan,
+/// started one level down, as the reader's scan of the item's object reaches its members.
+pub(crate) fn fits_in_item(value: &[u8]) -> bool {
+    value_end_at(value, skip_ws(value, 0), 1).is_ok()
+}
+
 fn value_end_at(t: &[u8], i: usize, depth: usize) -> Result<usize, SyntaxError> {
     match t.get(i) {
         Some(b'"') => string_end(t, i).map(|(end, _)| end),
