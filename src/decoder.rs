@@ -729,8 +729,8 @@ impl BatchDecoder {
                 (Some(i), Some(o)) if o < i => [Some((o, outer_delim, true)), None],
                 (Some(i), Some(_)) => [Some((i, inner_delim, false)), Some((i, outer_delim, true))],
             };
-            let mut lookalike = None;
-            for (p, delim, outer) in candidates.into_iter().flatten() {
+            let last = usize::from(candidates[1].is_some());
+            for (i, (p, delim, outer)) in candidates.into_iter().flatten().enumerate() {
                 let Some(delim) = delim else { continue };
                 let at = if p > 0 && buf[p - 1] == b'\r' { p - 1 } else { p };
                 match self.verify(buf, p + delim.needle().len(), eof).map_err(|e| (e, at))? {
@@ -746,13 +746,12 @@ impl BatchDecoder {
                         }));
                     }
                     Verify::Incomplete => return Ok(Search::NeedMore { safe: at }),
-                    Verify::NotDelimiter { close, after } => {
-                        lookalike.get_or_insert((close, p + 1, after, at));
+                    // A look-alike of one boundary may be the other's delimiter at the same place.
+                    Verify::NotDelimiter { close, after } if i == last => {
+                        self.not_delimiter(close, p + 1, after).map_err(|e| (e, at))?;
                     }
+                    Verify::NotDelimiter { .. } => {}
                 }
-            }
-            if let Some((close, dash, after, at)) = lookalike {
-                self.not_delimiter(close, dash, after).map_err(|e| (e, at))?;
             }
             pos = ci.into_iter().chain(co).min().map_or(buf.len(), |p| p + 1);
         }
