@@ -446,19 +446,27 @@ impl BatchRequest {
     ///
     /// As for [`encode`](Self::encode).
     pub fn encode_with(&self, options: &EncodeOptions) -> Result<EncodedBatch, EncodeError> {
-        if options.continue_on_error.is_some() {
-            // With continue-on-error a multipart service runs a request even when what it depends on failed:
-            // only a dependency inside the request's own changeset (which fails as a whole) still holds.
+        // The JSON-only fields: multipart carries `dependsOn` by order alone, and no `if` at all.
+        if self
+            .items
+            .iter()
+            .any(|i| i.condition.is_some() || !i.depends_on.is_empty())
+        {
+            let mut dependencies = crate::rules::MultipartDependencies::default();
             for (i, item) in self.items.iter().enumerate() {
-                let holds = |d: &crate::Dependency| match d {
-                    crate::Dependency::Request(id) => self.items[..i].iter().any(|e| {
-                        e.content_id.as_ref() == Some(id) && e.changeset.is_some() && e.changeset == item.changeset
-                    }),
-                    crate::Dependency::Changeset(_) => false,
-                };
-                if !item.depends_on.iter().all(holds) {
-                    return Err(EncodeError::new(EncodeErrorKind::DependencyNotExpressible, Some(i)));
-                }
+                let depends_on = item.depends_on.iter().map(|d| match d {
+                    crate::Dependency::Request(id) => crate::rules::DependsOn::Request(id),
+                    crate::Dependency::Changeset(c) => crate::rules::DependsOn::Changeset(*c),
+                });
+                dependencies
+                    .next(
+                        item.content_id.as_deref(),
+                        item.changeset,
+                        depends_on,
+                        item.condition.is_some(),
+                        options.continue_on_error.is_some(),
+                    )
+                    .map_err(|rule| EncodeError::new(EncodeErrorKind::Rule(rule), Some(i)))?;
             }
         }
         encode_items(
@@ -466,7 +474,7 @@ impl BatchRequest {
             self.changesets,
             self.build.invalid.as_ref(),
             options,
-            |e, dst, item| e.request_in_place(dst, item),
+            |e, dst, item| e.request_in_place(dst, item.part()),
         )
     }
 }
@@ -532,7 +540,7 @@ impl BatchResponse {
             self.changesets,
             self.build.invalid.as_ref(),
             options,
-            |e, dst, item| e.response_in_place(dst, item),
+            |e, dst, item| e.response_in_place(dst, item.into()),
         )
     }
 }
@@ -617,6 +625,13 @@ impl EncodeOptions {
         self
     }
 
+    /// Where a Content-ID must be unique (default [`ContentIdScope::Changeset`](crate::ContentIdScope),
+    /// OData 4.0's rule, the version the encoded batch announces).
+    pub fn content_id_scope(&mut self, scope: crate::ContentIdScope) -> &mut Self {
+        self.encoder.content_id_scope(scope);
+        self
+    }
+
     /// The limits of the reader the batch is for (default [`Limits::client`](crate::Limits::client)): heads
     /// beyond them are refused ([`EncodeErrorKind::TooManyHeaders`], [`EncodeErrorKind::HeadTooLarge`]).
     pub fn reader_limits(&mut self, limits: crate::Limits) -> &mut Self {
@@ -662,23 +677,11 @@ fn encode_items<T: Item>(
         return Err(e.clone());
     }
     // Changesets as index ranges of adjacent members.
-    let mut groups: Vec<(usize, usize)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut i = 0;
-    while i < items.len() {
-        let cs = items[i].changeset();
-        let end = items[i..]
-            .iter()
-            .position(|it| it.changeset() != cs)
-            .map_or(items.len(), |n| i + n);
-        if let Some(cs) = cs {
-            if !seen.insert(cs) {
-                return Err(EncodeError::new(EncodeErrorKind::ChangesetNotAdjacent, Some(i)));
-            }
-            groups.push((i, end));
-        }
-        i = end;
-    }
+    let groups: Vec<(usize, usize)> = crate::rules::changeset_runs(items.iter().map(T::changeset))
+        .map_err(|(rule, i)| EncodeError::new(EncodeErrorKind::Rule(rule), Some(i)))?
+        .into_iter()
+        .map(|run| (run.start, run.end))
+        .collect();
     // A changeset of the model without members cannot be written (RFC 2046 wants a part), and leaving it out
     // would lose it.
     if groups.len() < changesets {

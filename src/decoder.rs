@@ -31,21 +31,12 @@ use bytes::{Buf, Bytes, BytesMut};
 use nom::Offset;
 
 use crate::boundary::{self, Boundary, Delimiter};
-use crate::error::{ContentTypeError, DecodeError, ErrorKind, Limit};
-use crate::event::{ChangesetHead, Event, Head, Span, StartLine};
+use crate::error::{ContentTypeError, DecodeError, DecodeErrorKind, Limit};
+use crate::event::{ChangesetHead, Event, Head, MessageKind, Span, StartLine};
 use crate::grammar;
 use crate::leniency::Leniency;
 use crate::limits::Limits;
-use crate::reference::ContentIds;
-
-/// Whether a batch holds requests or responses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MessageKind {
-    /// Requests, as a client sends them.
-    Request,
-    /// Responses, as a server returns them.
-    Response,
-}
+use crate::rules::{ContentIdScope, Culprit, RequestRules};
 
 /// Input the decoder can consume from: `BytesMut` for streaming, `Bytes` for a whole payload.
 pub(crate) trait Input {
@@ -98,6 +89,7 @@ pub struct BatchDecoderBuilder {
     limits: Limits,
     leniency: Leniency,
     validate_requests: bool,
+    content_id_scope: ContentIdScope,
     kind: Option<MessageKind>,
 }
 
@@ -116,18 +108,41 @@ impl BatchDecoderBuilder {
 
     /// Turns the OData request rules on or off (default on). They apply only to batches of requests:
     ///
-    /// - no `GET` or `HEAD` inside a changeset ([`ErrorKind::MethodNotAllowedInChangeset`]);
-    /// - no `Content-ID` used twice in one changeset ([`ErrorKind::DuplicateContentId`]);
+    /// - no `GET` or `HEAD` inside a changeset ([`Rule::MethodNotAllowedInChangeset`](crate::Rule));
+    /// - no `Content-ID` used twice within its scope ([`Rule::DuplicateContentId`](crate::Rule), scope from
+    ///   [`content_id_scope`](Self::content_id_scope));
     /// - a request target starting with `$id` (after an optional `/`) must name a `Content-ID` defined by an
-    ///   earlier operation of the batch ([`ErrorKind::UnknownContentIdReference`]). The whole id counts:
-    ///   `$10` is not `$1` followed by `0`. `$metadata`, `$batch`, `$crossjoin`, `$all`, `$entity`, `$root`
-    ///   and `$id` are system resources, not references.
+    ///   earlier operation of the batch ([`Rule::UnknownContentIdReference`](crate::Rule)). The whole id
+    ///   counts: `$10` is not `$1` followed by `0`. `$metadata`, `$batch`, `$crossjoin`, `$all`, `$entity`,
+    ///   `$root` and `$id` are system resources, not references.
+    ///
+    /// Each is reported as [`DecodeErrorKind::Rule`] at the offset of the method, target or Content-ID.
     pub fn validate_requests(&mut self, on: bool) -> &mut Self {
         self.validate_requests = on;
         self
     }
 
-    /// Requires every part to be a request or every part a response ([`ErrorKind::UnexpectedMessageKind`]
+    /// Where a Content-ID must be unique (default [`ContentIdScope::Changeset`], OData 4.0's rule).
+    ///
+    /// ```
+    /// use odata_batch::{BatchDecoder, BatchRequest, ContentIdScope, DecodeErrorKind, Rule};
+    ///
+    /// let part = |id: &str| format!("--b\r\nContent-Type: application/http\r\nContent-ID: {id}\r\n\r\nPOST A HTTP/1.1\r\n\r\n\r\n");
+    /// let body = format!("{}{}--b--\r\n", part("1"), part("1"));
+    /// // OData 4.0: ids outside changesets are not compared.
+    /// assert!(BatchRequest::decode("multipart/mixed; boundary=b", body.clone()).is_ok());
+    /// // OData 4.01: unique in the whole batch.
+    /// let mut builder = BatchDecoder::builder();
+    /// builder.content_id_scope(ContentIdScope::Batch);
+    /// let err = BatchRequest::decode_with(&builder, "multipart/mixed; boundary=b", body).unwrap_err();
+    /// assert_eq!(err.decode_error().unwrap().kind(), DecodeErrorKind::Rule(Rule::DuplicateContentId));
+    /// ```
+    pub fn content_id_scope(&mut self, scope: ContentIdScope) -> &mut Self {
+        self.content_id_scope = scope;
+        self
+    }
+
+    /// Requires every part to be a request or every part a response ([`DecodeErrorKind::UnexpectedMessageKind`]
     /// otherwise). By default the first part decides and later parts must agree.
     pub fn message_kind(&mut self, kind: MessageKind) -> &mut Self {
         self.kind = Some(kind);
@@ -175,7 +190,7 @@ impl BatchDecoderBuilder {
             changeset_operations: 0,
             body_bytes: 0,
             expected_body: None,
-            ids: ContentIds::default(),
+            rules: RequestRules::new(self.content_id_scope),
         }
     }
 }
@@ -186,6 +201,7 @@ impl Default for BatchDecoderBuilder {
             limits: Limits::default(),
             leniency: Leniency::default(),
             validate_requests: true,
+            content_id_scope: ContentIdScope::default(),
             kind: None,
         }
     }
@@ -368,7 +384,7 @@ pub struct BatchDecoder {
     /// The body length the current operation's `Content-Length` announced, when strict reading checks it, and
     /// whether the operation is a response.
     expected_body: Option<(u64, bool)>,
-    ids: ContentIds,
+    rules: RequestRules,
 }
 
 impl std::fmt::Debug for Delimiter {
@@ -447,7 +463,7 @@ impl BatchDecoder {
     ///
     /// `decode` never decides that the input has ended. When the source is exhausted, call
     /// [`decode_eof`](Self::decode_eof), which reports a batch that stops before its close delimiter as
-    /// [`ErrorKind::Truncated`].
+    /// [`DecodeErrorKind::Truncated`].
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Event>, DecodeError> {
         self.step(buf, false)
     }
@@ -458,8 +474,8 @@ impl BatchDecoder {
     ///
     /// # Errors
     ///
-    /// As for `decode`, and [`ErrorKind::Truncated`] (or [`ErrorKind::BoundaryNotFound`] /
-    /// [`ErrorKind::EmptyPayload`]) when the batch is not closed: a cut-off payload never looks complete.
+    /// As for `decode`, and [`DecodeErrorKind::Truncated`] (or [`DecodeErrorKind::BoundaryNotFound`] /
+    /// [`DecodeErrorKind::EmptyPayload`]) when the batch is not closed: a cut-off payload never looks complete.
     pub fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Event>, DecodeError> {
         self.step(buf, true)
     }
@@ -482,7 +498,7 @@ impl BatchDecoder {
         let mut result = self.run(input, eof);
         // At the end of input, "need more" can only mean the batch is cut off; only a finished batch ends.
         if eof && matches!(result, Ok(None)) && self.state != State::Epilogue {
-            result = Err(self.err(ErrorKind::Truncated, input.chunk().len()));
+            result = Err(self.err(DecodeErrorKind::Truncated, input.chunk().len()));
         }
         if let Err(err) = &result {
             self.state = State::Failed(err.clone());
@@ -490,12 +506,12 @@ impl BatchDecoder {
         result
     }
 
-    fn err(&self, kind: ErrorKind, at: usize) -> DecodeError {
+    fn err(&self, kind: DecodeErrorKind, at: usize) -> DecodeError {
         DecodeError::new(kind, self.consumed + at as u64)
     }
 
     fn limit(&self, limit: Limit, max: u64, at: usize) -> DecodeError {
-        self.err(ErrorKind::LimitExceeded { limit, max }, at)
+        self.err(DecodeErrorKind::LimitExceeded { limit, max }, at)
     }
 
     fn take<I: Input>(&mut self, input: &mut I, n: usize) -> Bytes {
@@ -524,7 +540,7 @@ impl BatchDecoder {
                     let rest = input.chunk();
                     if !self.leniency.preamble_epilogue {
                         if let Some(i) = rest.iter().position(|&b| !matches!(b, b'\r' | b'\n')) {
-                            return Err(self.err(ErrorKind::UnexpectedEpilogue, i));
+                            return Err(self.err(DecodeErrorKind::UnexpectedEpilogue, i));
                         }
                     }
                     let n = rest.len();
@@ -534,8 +550,8 @@ impl BatchDecoder {
                 State::Preamble | State::ChangesetPreamble | State::ChangesetEpilogue => {
                     let inner = self.state == State::ChangesetPreamble;
                     let kind = match self.state {
-                        State::ChangesetEpilogue => ErrorKind::UnexpectedEpilogue,
-                        _ => ErrorKind::UnexpectedPreamble,
+                        State::ChangesetEpilogue => DecodeErrorKind::UnexpectedEpilogue,
+                        _ => DecodeErrorKind::UnexpectedPreamble,
                     };
                     let search = match self.search(input.chunk(), inner, eof) {
                         Ok(search) => search,
@@ -558,7 +574,7 @@ impl BatchDecoder {
                         return Ok(None);
                     };
                     if inner && found.outer {
-                        return Err(self.err(ErrorKind::UnclosedChangeset, found.at));
+                        return Err(self.err(DecodeErrorKind::UnclosedChangeset, found.at));
                     }
                     self.skip(input, found.line_end);
                     self.after_delimiter(found, false);
@@ -591,10 +607,10 @@ impl BatchDecoder {
                     };
                     match found {
                         Some(found) if in_changeset && found.outer => {
-                            return Err(self.err(ErrorKind::UnclosedChangeset, found.at - body_len));
+                            return Err(self.err(DecodeErrorKind::UnclosedChangeset, found.at - body_len));
                         }
                         Some(found) if self.length_mismatch() => {
-                            return Err(self.err(ErrorKind::ContentLengthMismatch, found.at - body_len));
+                            return Err(self.err(DecodeErrorKind::ContentLengthMismatch, found.at - body_len));
                         }
                         // The delimiter is consumed at once, its events queued behind the body: no second search.
                         Some(found) => {
@@ -602,7 +618,7 @@ impl BatchDecoder {
                             self.after_delimiter(found, true);
                         }
                         None if body.is_none() && eof => {
-                            return Err(self.err(ErrorKind::Truncated, input.chunk().len()));
+                            return Err(self.err(DecodeErrorKind::Truncated, input.chunk().len()));
                         }
                         None if body.is_none() => return Ok(None),
                         None => {}
@@ -625,14 +641,14 @@ impl BatchDecoder {
     /// The error for input that ends in a discarding state.
     fn at_eof_error(&self, remaining: usize) -> DecodeError {
         match self.state {
-            State::Preamble if self.consumed == 0 && remaining == 0 => self.err(ErrorKind::EmptyPayload, 0),
-            State::Preamble => self.err(ErrorKind::BoundaryNotFound, remaining),
-            _ => self.err(ErrorKind::Truncated, remaining),
+            State::Preamble if self.consumed == 0 && remaining == 0 => self.err(DecodeErrorKind::EmptyPayload, 0),
+            State::Preamble => self.err(DecodeErrorKind::BoundaryNotFound, remaining),
+            _ => self.err(DecodeErrorKind::Truncated, remaining),
         }
     }
 
     /// Preamble and epilogue text: discarded when tolerated, else only line breaks may stand there.
-    fn check_ignored_text(&self, text: &[u8], kind: ErrorKind) -> Result<(), DecodeError> {
+    fn check_ignored_text(&self, text: &[u8], kind: DecodeErrorKind) -> Result<(), DecodeError> {
         if self.leniency.preamble_epilogue {
             return Ok(());
         }
@@ -655,6 +671,7 @@ impl BatchDecoder {
             (false, true) => {
                 queue[n] = Some(Queued::ChangesetEnd);
                 self.spare_inner = self.inner.take();
+                self.rules.end_changeset();
                 State::ChangesetEpilogue
             }
             (true, true) => {
@@ -736,7 +753,7 @@ impl BatchDecoder {
                 match self.verify(buf, p + delim.needle().len(), eof).map_err(|e| (e, at))? {
                     Verify::Delimiter { close, line_end } => {
                         if at == p && !self.leniency.bare_lf {
-                            return Err((self.err(ErrorKind::BareLineFeed, p), at));
+                            return Err((self.err(DecodeErrorKind::BareLineFeed, p), at));
                         }
                         return Ok(Search::Found(Found {
                             at,
@@ -806,11 +823,11 @@ impl BatchDecoder {
                 _ => return Ok(Verify::NotDelimiter { close, after: s }),
             },
             Some(b'\n') if self.leniency.bare_lf => s + i + 1,
-            Some(b'\n') => return Err(self.err(ErrorKind::BareLineFeed, s + i)),
+            Some(b'\n') => return Err(self.err(DecodeErrorKind::BareLineFeed, s + i)),
             Some(_) => return Ok(Verify::NotDelimiter { close, after: s }),
         };
         if padded && !self.leniency.transport_padding {
-            return Err(self.err(ErrorKind::InvalidDelimiterLine, s + pad_start));
+            return Err(self.err(DecodeErrorKind::InvalidDelimiterLine, s + pad_start));
         }
         Ok(Verify::Delimiter { close, line_end })
     }
@@ -820,10 +837,10 @@ impl BatchDecoder {
     fn not_delimiter(&self, close: bool, dash: usize, s: usize) -> Result<(), DecodeError> {
         if close {
             if !self.leniency.close_delimiter_trailer {
-                return Err(self.err(ErrorKind::InvalidCloseDelimiter, s + 2));
+                return Err(self.err(DecodeErrorKind::InvalidCloseDelimiter, s + 2));
             }
         } else if !self.leniency.delimiter_lookalikes {
-            return Err(self.err(ErrorKind::DelimiterLookalike, dash));
+            return Err(self.err(DecodeErrorKind::DelimiterLookalike, dash));
         }
         Ok(())
     }
@@ -895,7 +912,7 @@ impl BatchDecoder {
                     return Err(self.limit(Limit::HeadBytes, max as u64, max));
                 }
                 if eof {
-                    return Err(self.err(ErrorKind::Truncated, buf.len()));
+                    return Err(self.err(DecodeErrorKind::Truncated, buf.len()));
                 }
                 return Ok(None);
             };
@@ -908,19 +925,19 @@ impl BatchDecoder {
             } else if self.leniency.bare_lf {
                 pos + nl
             } else {
-                return Err(self.err(ErrorKind::BareLineFeed, pos + nl));
+                return Err(self.err(DecodeErrorKind::BareLineFeed, pos + nl));
             };
             let line = &buf[pos..content_end];
             if line.starts_with(b"--") && self.is_delimiter_line(line, pos)? {
                 return match self.head.phase {
-                    Phase::PartHeaders => Err(self.err(ErrorKind::MissingBlankLine, pos)),
-                    Phase::StartLine => Err(self.err(ErrorKind::EmptyPart, pos)),
+                    Phase::PartHeaders => Err(self.err(DecodeErrorKind::MissingBlankLine, pos)),
+                    Phase::StartLine => Err(self.err(DecodeErrorKind::EmptyPart, pos)),
                     Phase::Headers if self.leniency.unterminated_head => {
                         // The line break before this delimiter belongs to it: the head ends before it.
                         let end = self.head.last_line_end;
                         self.finish_head(input, end).map(Some)
                     }
-                    Phase::Headers => Err(self.err(ErrorKind::MissingHeadTerminator, pos)),
+                    Phase::Headers => Err(self.err(DecodeErrorKind::MissingHeadTerminator, pos)),
                 };
             }
             match (self.head.phase, line.is_empty()) {
@@ -943,7 +960,7 @@ impl BatchDecoder {
                         Some(true) if self.leniency.unterminated_head => {
                             return self.finish_head(input, pos).map(Some);
                         }
-                        Some(true) => return Err(self.err(ErrorKind::MissingHeadTerminator, line_end)),
+                        Some(true) => return Err(self.err(DecodeErrorKind::MissingHeadTerminator, line_end)),
                         Some(false) => return self.finish_head(input, line_end).map(Some),
                     }
                 }
@@ -994,13 +1011,13 @@ impl BatchDecoder {
         let line = &buf[pos..end];
         if matches!(line[0], b' ' | b'\t') {
             if !self.head.in_header {
-                return Err(self.err(ErrorKind::InvalidHeaderLine, pos));
+                return Err(self.err(DecodeErrorKind::InvalidHeaderLine, pos));
             }
             if !self.leniency.obs_fold {
-                return Err(self.err(ErrorKind::ObsoleteLineFolding, pos));
+                return Err(self.err(DecodeErrorKind::ObsoleteLineFolding, pos));
             }
             if !grammar::is_field_value(line) {
-                return Err(self.err(ErrorKind::InvalidHeaderLine, pos));
+                return Err(self.err(DecodeErrorKind::InvalidHeaderLine, pos));
             }
             // A folded value that we track grows to the end of this line.
             let new_end = (pos + trim_end_len(line)) as u32;
@@ -1013,9 +1030,9 @@ impl BatchDecoder {
             // A start line among the MIME part headers: the blank line between them is missing.
             let start_line = grammar::status_line(line).is_some() || grammar::request_line(line, true).is_some();
             let kind = if self.head.phase == Phase::PartHeaders && start_line {
-                ErrorKind::MissingBlankLine
+                DecodeErrorKind::MissingBlankLine
             } else {
-                ErrorKind::InvalidHeaderLine
+                DecodeErrorKind::InvalidHeaderLine
             };
             return Err(self.err(kind, pos));
         };
@@ -1041,7 +1058,7 @@ impl BatchDecoder {
             (Phase::Headers, 10) if is("content-id") => Slot::ContentId,
             (Phase::Headers, 14) if is("content-length") => Slot::ContentLength,
             (Phase::Headers, 17) if is("transfer-encoding") && !self.leniency.embedded_transfer_encoding => {
-                return Err(self.err(ErrorKind::TransferEncodingInPart, pos));
+                return Err(self.err(DecodeErrorKind::TransferEncodingInPart, pos));
             }
             _ => Slot::Other,
         };
@@ -1076,10 +1093,10 @@ impl BatchDecoder {
         };
         match (conflict, slot) {
             (true, Slot::ContentLength) if !self.leniency.content_length_mismatch => {
-                Err(self.err(ErrorKind::ConflictingContentLength, pos))
+                Err(self.err(DecodeErrorKind::ConflictingContentLength, pos))
             }
             (true, Slot::ContentLength) => Ok(()),
-            (true, _) if !self.leniency.conflicting_headers => Err(self.err(ErrorKind::ConflictingHeaders, pos)),
+            (true, _) if !self.leniency.conflicting_headers => Err(self.err(DecodeErrorKind::ConflictingHeaders, pos)),
             _ => Ok(()),
         }
     }
@@ -1088,33 +1105,33 @@ impl BatchDecoder {
     fn end_part_headers<I: Input>(&mut self, input: &mut I, blank_end: usize) -> Result<Option<Event>, DecodeError> {
         let buf = input.chunk();
         let Some(ct) = self.head.content_type else {
-            return Err(self.err(ErrorKind::MissingContentType, 0));
+            return Err(self.err(DecodeErrorKind::MissingContentType, 0));
         };
         let ct_value = &buf[ct.start as usize..ct.end as usize];
         // The common case without parsing: exactly `application/http`, in any case.
         let http = ct_value.eq_ignore_ascii_case(b"application/http") || {
             let Some(media_type) = grammar::media_type_with(ct_value, self.leniency.unquoted_boundary_specials) else {
-                return Err(self.err(ErrorKind::UnsupportedContentType, ct.start as usize));
+                return Err(self.err(DecodeErrorKind::UnsupportedContentType, ct.start as usize));
             };
             if !media_type.is("multipart", "mixed") && !media_type.is("application", "http") {
-                return Err(self.err(ErrorKind::UnsupportedContentType, ct.start as usize));
+                return Err(self.err(DecodeErrorKind::UnsupportedContentType, ct.start as usize));
             }
             media_type.is("application", "http")
         };
         if !http {
             if self.inner.is_some() {
-                return Err(self.err(ErrorKind::NestedChangeset, ct.start as usize));
+                return Err(self.err(DecodeErrorKind::NestedChangeset, ct.start as usize));
             }
             let (b_start, b_end) =
                 boundary::boundary_in_content_type(ct_value, self.leniency.unquoted_boundary_specials)
-                    .map_err(|_| self.err(ErrorKind::InvalidChangesetBoundary, ct.start as usize))?;
+                    .map_err(|_| self.err(DecodeErrorKind::InvalidChangesetBoundary, ct.start as usize))?;
             let boundary = &ct_value[b_start..b_end];
             let outer = self.outer.boundary();
             if boundary == outer {
-                return Err(self.err(ErrorKind::ChangesetBoundaryReused, ct.start as usize + b_start));
+                return Err(self.err(DecodeErrorKind::ChangesetBoundaryReused, ct.start as usize + b_start));
             }
             if !self.leniency.overlapping_boundaries && (outer.starts_with(boundary) || boundary.starts_with(outer)) {
-                return Err(self.err(ErrorKind::OverlappingBoundaries, ct.start as usize + b_start));
+                return Err(self.err(DecodeErrorKind::OverlappingBoundaries, ct.start as usize + b_start));
             }
             let delim = match self.spare_inner.take() {
                 Some(d) if d.boundary() == boundary => d,
@@ -1122,7 +1139,7 @@ impl BatchDecoder {
             };
             self.inner = Some(delim);
             self.changeset_operations = 0;
-            self.ids.changeset_start = self.ids.ranges.len();
+            self.rules.begin_changeset();
             let head = &self.head;
             let boundary_span = Span::new(ct.start as usize + b_start, ct.start as usize + b_end);
             let part_headers = Span::new(0, head.part_headers_end);
@@ -1139,10 +1156,10 @@ impl BatchDecoder {
         }
         match self.head.transfer_encoding {
             None if !self.leniency.missing_transfer_encoding => {
-                return Err(self.err(ErrorKind::MissingTransferEncoding, 0));
+                return Err(self.err(DecodeErrorKind::MissingTransferEncoding, 0));
             }
             Some(cte) if !buf[cte.start as usize..cte.end as usize].eq_ignore_ascii_case(b"binary") => {
-                return Err(self.err(ErrorKind::UnsupportedTransferEncoding, cte.start as usize));
+                return Err(self.err(DecodeErrorKind::UnsupportedTransferEncoding, cte.start as usize));
             }
             _ => {}
         }
@@ -1187,16 +1204,16 @@ impl BatchDecoder {
         match self.kind {
             Some(k) if k != kind => {
                 let err = if self.fixed_kind.is_some() {
-                    ErrorKind::UnexpectedMessageKind
+                    DecodeErrorKind::UnexpectedMessageKind
                 } else {
-                    ErrorKind::MixedRequestResponse
+                    DecodeErrorKind::MixedRequestResponse
                 };
                 return Err(self.err(err, pos));
             }
             _ => self.kind = Some(kind),
         }
         let start_line = if is_response {
-            let s = grammar::status_line(line).ok_or_else(|| self.err(ErrorKind::InvalidStatusLine, pos))?;
+            let s = grammar::status_line(line).ok_or_else(|| self.err(DecodeErrorKind::InvalidStatusLine, pos))?;
             StartLine::Response {
                 version: span(s.version),
                 status: s.status,
@@ -1204,7 +1221,7 @@ impl BatchDecoder {
             }
         } else {
             let r = grammar::request_line(line, self.leniency.spaces_in_target)
-                .ok_or_else(|| self.err(ErrorKind::InvalidRequestLine, pos))?;
+                .ok_or_else(|| self.err(DecodeErrorKind::InvalidRequestLine, pos))?;
             StartLine::Request {
                 method: span(r.method),
                 target: span(r.target),
@@ -1219,17 +1236,17 @@ impl BatchDecoder {
     fn finish_head<I: Input>(&mut self, input: &mut I, end: usize) -> Result<Event, DecodeError> {
         let buf = input.chunk();
         let h = self.head;
-        let start_line = h.start_line.ok_or_else(|| self.err(ErrorKind::EmptyPart, end))?;
+        let start_line = h.start_line.ok_or_else(|| self.err(DecodeErrorKind::EmptyPart, end))?;
         self.expected_body = None;
         let lenient_length = self.leniency.invalid_content_length && self.leniency.content_length_mismatch;
         if let (Some(cl), false) = (h.content_length, lenient_length) {
             let strict_value = !self.leniency.invalid_content_length;
             match grammar::content_length(&buf[cl.start as usize..cl.end as usize]) {
                 grammar::ContentLength::Invalid if strict_value => {
-                    return Err(self.err(ErrorKind::InvalidContentLength, cl.start as usize));
+                    return Err(self.err(DecodeErrorKind::InvalidContentLength, cl.start as usize));
                 }
                 grammar::ContentLength::Overflow if strict_value => {
-                    return Err(self.err(ErrorKind::ContentLengthOverflow, cl.start as usize));
+                    return Err(self.err(DecodeErrorKind::ContentLengthOverflow, cl.start as usize));
                 }
                 grammar::ContentLength::Value(n) if !self.leniency.content_length_mismatch => {
                     self.expected_body = Some((n, matches!(start_line, StartLine::Response { .. })));
@@ -1240,28 +1257,28 @@ impl BatchDecoder {
         if let (Some(part), Some(embedded)) = (h.part_content_id, h.content_id) {
             let get = |s: Span| &buf[s.start as usize..s.end as usize];
             if !self.leniency.content_id_mismatch && get(part) != get(embedded) {
-                return Err(self.err(ErrorKind::ContentIdMismatch, embedded.start as usize));
+                return Err(self.err(DecodeErrorKind::ContentIdMismatch, embedded.start as usize));
             }
         }
         let content_id = h.part_content_id.or(h.content_id);
         if let (true, StartLine::Request { method, target, .. }) = (self.validate, start_line) {
-            let method_bytes = &buf[method.start as usize..method.end as usize];
-            let in_changeset = self.inner.is_some();
-            if in_changeset && grammar::is_get_or_head(method_bytes) {
-                return Err(self.err(ErrorKind::MethodNotAllowedInChangeset, method.start as usize));
-            }
-            let target_bytes = &buf[target.start as usize..target.end as usize];
-            if !self.ids.reference_defined(target_bytes) {
-                return Err(self.err(ErrorKind::UnknownContentIdReference, target.start as usize));
-            }
-            if let Some(cid) = content_id {
-                let id = &buf[cid.start as usize..cid.end as usize];
-                // One key for the duplicate check and the insert.
-                let key = self.ids.key(id);
-                if in_changeset && self.ids.defined_in_changeset(id, key) {
-                    return Err(self.err(ErrorKind::DuplicateContentId, cid.start as usize));
+            let bytes = |s: Span| &buf[s.start as usize..s.end as usize];
+            let id = content_id.map(bytes);
+            match self.rules.check(bytes(method), bytes(target), id) {
+                Ok(key) => {
+                    if let (Some(id), Some(key)) = (id, key) {
+                        self.rules.record(id, key);
+                    }
                 }
-                self.ids.insert_keyed(id, key);
+                Err((rule, culprit)) => {
+                    let at = match (culprit, content_id) {
+                        (Culprit::Method, _) => method.start,
+                        (Culprit::Target, _) => target.start,
+                        (Culprit::ContentId, Some(cid)) => cid.start,
+                        (Culprit::ContentId, None) => method.start,
+                    };
+                    return Err(self.err(DecodeErrorKind::Rule(rule), at as usize));
+                }
             }
         }
         // The embedded header block: from after the start line to the end of the last header line, within the

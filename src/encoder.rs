@@ -19,17 +19,72 @@
 use std::fmt;
 
 use bytes::BufMut;
-use http::{HeaderMap, Method};
+use http::{HeaderMap, Method, StatusCode};
 
 use crate::boundary::Boundary;
-use crate::decoder::MessageKind;
-use crate::model::{RequestItem, ResponseItem};
-use crate::reference::{ContentIds, IdKey};
+use crate::event::MessageKind;
+use crate::rules::{ContentIdScope, IdKey, RequestRules};
+
+/// One request for [`BatchEncoder::request`]: borrowed pieces, nothing copied.
+///
+/// A [`RequestItem`](crate::RequestItem) converts with `RequestPart::try_from(&item)`, which refuses what a
+/// single multipart part cannot carry (a JSON `if` condition or `dependsOn`; the whole-batch
+/// [`encode_with`](crate::BatchRequest::encode_with) checks `dependsOn` against the batch instead).
+///
+/// # Example
+///
+/// ```
+/// use bytes::BytesMut;
+/// use http::{HeaderMap, Method};
+/// use odata_batch::{BatchEncoder, Boundary, RequestPart};
+///
+/// let headers = HeaderMap::new();
+/// let part = RequestPart { method: &Method::DELETE, url: "People(1)", content_id: None, headers: &headers, body: b"" };
+/// let mut encoder = BatchEncoder::new(Boundary::new("b")?);
+/// let mut out = BytesMut::new();
+/// encoder.request(&mut out, part)?;
+/// encoder.finish(&mut out)?;
+/// assert!(out.ends_with(b"DELETE People(1) HTTP/1.1\r\n\r\n\r\n--b--\r\n"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct RequestPart<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The request target, as written on the request line.
+    pub url: &'a str,
+    /// The part's `Content-ID`.
+    pub content_id: Option<&'a str>,
+    /// The embedded headers.
+    pub headers: &'a HeaderMap,
+    /// The body.
+    pub body: &'a [u8],
+}
+
+/// One response for [`BatchEncoder::response`]: borrowed pieces, nothing copied. A
+/// [`ResponseItem`](crate::ResponseItem) converts with `ResponsePart::from(&item)`.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponsePart<'a> {
+    /// The status.
+    pub status: StatusCode,
+    /// The reason phrase; empty writes the status's canonical reason.
+    pub reason: &'a str,
+    /// The part's `Content-ID`.
+    pub content_id: Option<&'a str>,
+    /// The embedded headers.
+    pub headers: &'a HeaderMap,
+    /// The body.
+    pub body: &'a [u8],
+}
 
 /// Which rule an operation broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EncodeErrorKind {
+    /// An OData request rule is broken: `GET` in a changeset, a duplicate Content-ID, a reference to an id not
+    /// defined earlier, changeset members apart, or a JSON-only `dependsOn` or `if` that multipart cannot
+    /// carry.
+    Rule(crate::Rule),
     /// The URL is empty or has a space, CR, LF, NUL or other control character (which could smuggle an
     /// extra operation into the batch).
     InvalidUrl,
@@ -41,14 +96,8 @@ pub enum EncodeErrorKind {
     /// A header name is not an HTTP token, or a header value has a CR, LF, NUL or other control character, or
     /// white space at either end (which a reader trims).
     InvalidHeader,
-    /// `GET` or `HEAD` (in any case, as the reader compares them) inside a changeset.
-    MethodNotAllowedInChangeset,
     /// A body given to the builder's `json` whose `Serialize` implementation failed.
     InvalidJsonBody,
-    /// A Content-ID used by an earlier operation of the batch.
-    DuplicateContentId,
-    /// A `$n` URL refers to a Content-ID that no earlier operation defines (servers answer 400).
-    UnknownContentIdReference,
     /// More operations than the configured maximum, or than the reader's
     /// [`Limits::max_operations`](crate::Limits::max_operations).
     TooManyOperations {
@@ -90,8 +139,6 @@ pub enum EncodeErrorKind {
     NoOpenChangeset,
     /// A changeset without operations (RFC 2046 requires at least one part).
     EmptyChangeset,
-    /// The members of one changeset are not adjacent in the model.
-    ChangesetNotAdjacent,
     /// Requests and responses in one batch.
     MixedRequestResponse,
     /// `finish` with a changeset still open.
@@ -100,25 +147,17 @@ pub enum EncodeErrorKind {
     Finished,
     /// No generated boundary avoided the bodies (practically impossible: boundaries are 128 random bits).
     NoUsableBoundary,
-    /// A request with an `if` condition (JSON batch format only): multipart cannot carry it.
-    ConditionNotExpressible,
-    /// A `dependsOn` entry multipart cannot honour: it names no earlier request or changeset, or, with
-    /// continue-on-error asked for, an item outside the request's own changeset (multipart then runs the
-    /// request even when what it depends on failed).
-    DependencyNotExpressible,
 }
 
 impl fmt::Display for EncodeErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match self {
+            Self::Rule(rule) => return rule.fmt(f),
             Self::InvalidUrl => "URL is empty or has a space or control character",
             Self::InvalidContentId => "Content-ID is empty or has a character outside visible ASCII",
             Self::InvalidReason => "reason phrase has a control character or white space at an end",
             Self::InvalidHeader => "header name is not a token, or its value has a control character",
-            Self::MethodNotAllowedInChangeset => "GET or HEAD inside a changeset",
             Self::InvalidJsonBody => "the body's value could not be serialised as JSON",
-            Self::DuplicateContentId => "Content-ID used by an earlier operation",
-            Self::UnknownContentIdReference => "URL refers to a Content-ID not defined earlier",
             Self::TooManyOperations { max } => return write!(f, "more than {max} operations"),
             Self::BodyContainsDelimiter => "body has a line starting with the batch or changeset delimiter",
             Self::TooManyChangesetOperations { max } => {
@@ -133,13 +172,10 @@ impl fmt::Display for EncodeErrorKind {
             Self::NestedChangeset => "changeset inside a changeset",
             Self::NoOpenChangeset => "no changeset is open",
             Self::EmptyChangeset => "changeset without operations",
-            Self::ChangesetNotAdjacent => "members of one changeset are not adjacent",
             Self::MixedRequestResponse => "requests and responses in one batch",
             Self::UnclosedChangeset => "a changeset is still open",
             Self::Finished => "the batch is already finished",
             Self::NoUsableBoundary => "no generated boundary avoids the bodies",
-            Self::ConditionNotExpressible => "an `if` condition cannot be written in a multipart batch",
-            Self::DependencyNotExpressible => "a dependsOn entry cannot be expressed in a multipart batch",
         };
         f.write_str(text)
     }
@@ -150,12 +186,12 @@ impl fmt::Display for EncodeErrorKind {
 /// # Example
 ///
 /// ```
-/// use odata_batch::{BatchRequest, EncodeErrorKind};
+/// use odata_batch::{BatchRequest, EncodeErrorKind, Rule};
 ///
 /// let mut batch = BatchRequest::new();
 /// batch.changeset().get("People");
 /// let err = batch.encode().unwrap_err();
-/// assert_eq!((err.kind(), err.operation()), (EncodeErrorKind::MethodNotAllowedInChangeset, Some(0)));
+/// assert_eq!((err.kind(), err.operation()), (EncodeErrorKind::Rule(Rule::MethodNotAllowedInChangeset), Some(0)));
 /// assert_eq!(err.to_string(), "operation 0: GET or HEAD inside a changeset");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +226,19 @@ impl fmt::Display for EncodeError {
 }
 
 impl std::error::Error for EncodeError {}
+
+impl From<crate::Rule> for EncodeError {
+    fn from(rule: crate::Rule) -> Self {
+        Self::new(EncodeErrorKind::Rule(rule), None)
+    }
+}
+
+/// Lets [`BatchEncoder::request`] take a [`RequestPart`] itself (whose conversion cannot fail).
+impl From<std::convert::Infallible> for EncodeError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
 
 /// One boundary's delimiter text, for writing and for checking bodies.
 struct Delim {
@@ -249,8 +298,8 @@ impl Delim {
     }
 }
 
-/// Finds line feeds in bodies. `memchr::memchr` picks its implementation on every call; this picks memchr's
-/// AVX2 searcher once per encoder when the CPU has it, and calls it directly.
+/// Finds line feeds in bodies: memchr's AVX2 searcher, chosen once per encoder when the CPU has it and called
+/// directly (`memchr::memchr` reaches it through a function pointer on every call, and bodies are short).
 #[derive(Clone, Copy)]
 struct LineFeeds {
     #[cfg(target_arch = "x86_64")]
@@ -318,6 +367,7 @@ pub struct BatchEncoderBuilder {
     max_operations: Option<usize>,
     content_length: bool,
     limits: Option<crate::Limits>,
+    content_id_scope: ContentIdScope,
 }
 
 impl BatchEncoderBuilder {
@@ -345,6 +395,13 @@ impl BatchEncoderBuilder {
         self
     }
 
+    /// Where a request's Content-ID must be unique (default [`ContentIdScope::Changeset`], OData 4.0's rule;
+    /// [`ContentIdScope::for_version`] gives the one a version requires).
+    pub fn content_id_scope(&mut self, scope: ContentIdScope) -> &mut Self {
+        self.content_id_scope = scope;
+        self
+    }
+
     /// The caller's maximum or the reader's limit, whichever is lower.
     pub(crate) fn max_operations_value(&self) -> usize {
         let reader = self.limits.unwrap_or_default().max_operations;
@@ -362,8 +419,7 @@ impl BatchEncoderBuilder {
             content_length: self.content_length,
             kind: None,
             operations: 0,
-            changesets: 0,
-            ids: ContentIds::default(),
+            rules: RequestRules::new(self.content_id_scope),
             finished: false,
             scratch: Vec::with_capacity(512),
             line_feeds: LineFeeds::new(),
@@ -410,9 +466,7 @@ pub struct BatchEncoder {
     content_length: bool,
     kind: Option<MessageKind>,
     operations: usize,
-    /// Changesets begun so far.
-    changesets: usize,
-    ids: ContentIds,
+    rules: RequestRules,
     finished: bool,
     /// Where a part's head is assembled; reused, so it allocates only while growing to the largest head.
     scratch: Vec<u8>,
@@ -465,7 +519,7 @@ fn is_visible(b: u8) -> bool {
     (0x21..0x7f).contains(&b)
 }
 
-fn canonical_reason(status: http::StatusCode) -> &'static str {
+fn canonical_reason(status: StatusCode) -> &'static str {
     status.canonical_reason().unwrap_or("")
 }
 
@@ -493,7 +547,7 @@ impl BatchEncoder {
 
     /// Makes room for `count` Content-IDs of `bytes` bytes in all (whole-batch encoding knows them).
     pub(crate) fn reserve_content_ids(&mut self, count: usize, bytes: usize) {
-        self.ids.reserve(count, bytes);
+        self.rules.reserve(count, bytes);
     }
 
     /// Operations written so far.
@@ -549,7 +603,7 @@ impl BatchEncoder {
             delim: Delim::new(boundary),
             operations: 0,
         });
-        self.changesets += 1;
+        self.rules.begin_changeset();
         Ok(())
     }
 
@@ -569,6 +623,7 @@ impl BatchEncoder {
             }
         }
         self.changeset = None;
+        self.rules.end_changeset();
         Ok(())
     }
 
@@ -593,14 +648,9 @@ impl BatchEncoder {
         Ok(())
     }
 
-    /// Checks what requests and responses share; returns the Content-ID to record, with its table key.
+    /// Checks what requests and responses share.
     #[inline(always)]
-    fn check_common<'a>(
-        &self,
-        kind: MessageKind,
-        content_id: Option<&'a str>,
-        body: &[u8],
-    ) -> Result<Option<(&'a [u8], IdKey)>, EncodeError> {
+    fn check_common(&self, kind: MessageKind, content_id: Option<&str>, body: &[u8]) -> Result<(), EncodeError> {
         if self.finished {
             return Err(self.fail(EncodeErrorKind::Finished));
         }
@@ -617,16 +667,10 @@ impl BatchEncoder {
                 return Err(self.fail(EncodeErrorKind::TooManyChangesetOperations { max }));
             }
         }
-        let mut id = None;
         if let Some(cid) = content_id.map(str::as_bytes) {
             if cid.is_empty() || !cid.iter().all(|&b| is_visible(b)) {
                 return Err(self.fail(EncodeErrorKind::InvalidContentId));
             }
-            let key = self.ids.key(cid);
-            if kind == MessageKind::Request && self.ids.find(cid, key).is_some() {
-                return Err(self.fail(EncodeErrorKind::DuplicateContentId));
-            }
-            id = Some((cid, key));
         }
         let conflict = match &self.changeset {
             Some(cs) => conflicts_any(body, &[&self.outer, &cs.delim], &self.line_feeds),
@@ -635,7 +679,7 @@ impl BatchEncoder {
         if conflict {
             return Err(self.fail(EncodeErrorKind::BodyContainsDelimiter));
         }
-        Ok(id)
+        Ok(())
     }
 
     /// Headers a reader would frame or name the part by: they must agree with what the encoder writes. Called
@@ -761,80 +805,85 @@ impl BatchEncoder {
         Ok(())
     }
 
-    /// Writes one request.
+    /// Writes one request: a [`RequestPart`], or a `&RequestItem`.
     ///
     /// # Errors
     ///
     /// A rule of [`EncodeErrorKind`] is broken; nothing is written then.
-    pub fn request(&mut self, dst: &mut impl BufMut, item: &RequestItem) -> Result<(), EncodeError> {
-        self.request_to(&mut Through(dst), item)
+    pub fn request<'a, P>(&mut self, dst: &mut impl BufMut, part: P) -> Result<(), EncodeError>
+    where
+        P: TryInto<RequestPart<'a>>,
+        EncodeError: From<P::Error>,
+    {
+        let part = part.try_into().map_err(|e| self.at(EncodeError::from(e)))?;
+        self.request_to(&mut Through(dst), part)
     }
 
     /// Writes one request at the end of `out`, the head in place (no copy through the scratch buffer); a
     /// refused request leaves `out` as it was.
-    pub(crate) fn request_in_place(&mut self, out: &mut Vec<u8>, item: &RequestItem) -> Result<(), EncodeError> {
-        self.request_to(&mut InPlace(out), item)
+    pub(crate) fn request_in_place(&mut self, out: &mut Vec<u8>, part: RequestPart<'_>) -> Result<(), EncodeError> {
+        self.request_to(&mut InPlace(out), part)
+    }
+
+    /// An error from outside the encoder, placed at the operation about to be written.
+    fn at(&self, error: EncodeError) -> EncodeError {
+        EncodeError::new(error.kind(), Some(self.operations))
     }
 
     #[inline(always)]
-    fn request_to(&mut self, dst: &mut impl PartSink, item: &RequestItem) -> Result<(), EncodeError> {
-        let id = self.check_common(MessageKind::Request, item.content_id.as_deref(), &item.body)?;
-        let url = item.url.as_bytes();
+    fn request_to(&mut self, dst: &mut impl PartSink, part: RequestPart<'_>) -> Result<(), EncodeError> {
+        self.check_common(MessageKind::Request, part.content_id, part.body)?;
+        let url = part.url.as_bytes();
         if !is_clean_target(url) {
             return Err(self.fail(EncodeErrorKind::InvalidUrl));
         }
-        if self.changeset.is_some() && crate::grammar::is_get_or_head(item.method.as_str().as_bytes()) {
-            return Err(self.fail(EncodeErrorKind::MethodNotAllowedInChangeset));
-        }
-        if !self.ids.reference_defined(url) {
-            return Err(self.fail(EncodeErrorKind::UnknownContentIdReference));
-        }
-        if item.condition.is_some() {
-            return Err(self.fail(EncodeErrorKind::ConditionNotExpressible));
-        }
-        for dependency in &item.depends_on {
-            // Multipart runs requests in order: a dependency on anything earlier holds.
-            let earlier = match dependency {
-                crate::Dependency::Request(id) => self.ids.get(id.as_bytes()).is_some(),
-                crate::Dependency::Changeset(c) => *c + usize::from(self.changeset.is_some()) < self.changesets,
-            };
-            if !earlier {
-                return Err(self.fail(EncodeErrorKind::DependencyNotExpressible));
-            }
-        }
+        let id = part.content_id.map(str::as_bytes);
+        let key = self
+            .rules
+            .check(part.method.as_str().as_bytes(), url, id)
+            .map_err(|(rule, _)| self.fail(EncodeErrorKind::Rule(rule)))?;
         let start_line = StartLine::Request {
-            method: &item.method,
+            method: part.method,
             url,
         };
-        self.put_part(dst, id.map(|(id, _)| id), start_line, &item.headers, &item.body)?;
-        if let Some((id, key)) = id {
-            self.ids.insert_keyed(id, key);
+        self.put_part(dst, id, start_line, part.headers, part.body)?;
+        if let (Some(id), Some(key)) = (id, key) {
+            self.record(id, key);
         }
         self.kind = Some(MessageKind::Request);
         Ok(())
     }
 
-    /// Writes one response.
+    #[inline(always)]
+    fn record(&mut self, id: &[u8], key: IdKey) {
+        self.rules.record(id, key);
+    }
+
+    /// Writes one response: a [`ResponsePart`], or a `&ResponseItem`.
     ///
     /// # Errors
     ///
     /// A rule of [`EncodeErrorKind`] is broken; nothing is written then.
-    pub fn response(&mut self, dst: &mut impl BufMut, item: &ResponseItem) -> Result<(), EncodeError> {
-        self.response_to(&mut Through(dst), item)
+    pub fn response<'a>(
+        &mut self,
+        dst: &mut impl BufMut,
+        part: impl Into<ResponsePart<'a>>,
+    ) -> Result<(), EncodeError> {
+        self.response_to(&mut Through(dst), part.into())
     }
 
     /// Writes one response at the end of `out`, as [`request_in_place`](Self::request_in_place) does.
-    pub(crate) fn response_in_place(&mut self, out: &mut Vec<u8>, item: &ResponseItem) -> Result<(), EncodeError> {
-        self.response_to(&mut InPlace(out), item)
+    pub(crate) fn response_in_place(&mut self, out: &mut Vec<u8>, part: ResponsePart<'_>) -> Result<(), EncodeError> {
+        self.response_to(&mut InPlace(out), part)
     }
 
     #[inline(always)]
-    fn response_to(&mut self, dst: &mut impl PartSink, item: &ResponseItem) -> Result<(), EncodeError> {
-        let id = self.check_common(MessageKind::Response, item.content_id.as_deref(), &item.body)?;
-        let reason = if item.reason.is_empty() {
-            canonical_reason(item.status)
+    fn response_to(&mut self, dst: &mut impl PartSink, part: ResponsePart<'_>) -> Result<(), EncodeError> {
+        self.check_common(MessageKind::Response, part.content_id, part.body)?;
+        let reason = if part.reason.is_empty() {
+            canonical_reason(part.status)
         } else {
-            &item.reason
+            part.reason
         };
         // No control characters, and no white space at either end: readers trim a start line's end.
         if crate::grammar::has_outer_ows(reason.as_bytes())
@@ -843,10 +892,11 @@ impl BatchEncoder {
             return Err(self.fail(EncodeErrorKind::InvalidReason));
         }
         let start_line = StartLine::Response {
-            status: item.status,
+            status: part.status,
             reason: reason.as_bytes(),
         };
-        self.put_part(dst, id.map(|(id, _)| id), start_line, &item.headers, &item.body)?;
+        let id = part.content_id.map(str::as_bytes);
+        self.put_part(dst, id, start_line, part.headers, part.body)?;
         self.kind = Some(MessageKind::Response);
         Ok(())
     }
@@ -897,7 +947,7 @@ impl PartSink for InPlace<'_> {
 #[derive(Clone, Copy)]
 enum StartLine<'a> {
     Request { method: &'a Method, url: &'a [u8] },
-    Response { status: http::StatusCode, reason: &'a [u8] },
+    Response { status: StatusCode, reason: &'a [u8] },
 }
 
 impl StartLine<'_> {

@@ -1,8 +1,8 @@
-//! Error types: [`DecodeError`] with its [`ErrorKind`], and [`ContentTypeError`].
+//! Error types: [`DecodeError`] with its [`DecodeErrorKind`], and [`ContentTypeError`].
 //!
 //! Decoder errors are small, `Clone + PartialEq`, and never allocate: a kind plus the absolute byte offset
 //! into the stream where the problem was found. The `Display` text is for people and may change between
-//! releases; match on [`ErrorKind`] instead.
+//! releases; match on [`DecodeErrorKind`] instead.
 
 use std::fmt;
 
@@ -39,7 +39,7 @@ impl fmt::Display for Limit {
 /// What went wrong while decoding a batch. The construct that failed is in the name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum ErrorKind {
+pub enum DecodeErrorKind {
     /// The payload holds no bytes at all.
     EmptyPayload,
     /// The declared boundary never appears as a delimiter line.
@@ -92,12 +92,9 @@ pub enum ErrorKind {
     MixedRequestResponse,
     /// A request where the decoder was told to expect responses, or the other way round.
     UnexpectedMessageKind,
-    /// `GET` or `HEAD` inside a changeset (request validation).
-    MethodNotAllowedInChangeset,
-    /// A `Content-ID` used twice in one changeset (request validation).
-    DuplicateContentId,
-    /// A `$n` reference to a `Content-ID` not defined earlier in the batch (request validation).
-    UnknownContentIdReference,
+    /// An OData request rule is broken (request validation,
+    /// [`BatchDecoderBuilder::validate_requests`](crate::BatchDecoderBuilder::validate_requests)).
+    Rule(crate::Rule),
     /// A line that starts with `--boundary` of an active boundary but is not a delimiter line (`--batch_1X`,
     /// `--batch_1 text`), which a reader matching boundaries by prefix would split at (strict reading only;
     /// [`Leniency::delimiter_lookalikes`](crate::Leniency::delimiter_lookalikes)).
@@ -135,7 +132,7 @@ pub enum ErrorKind {
     },
 }
 
-impl fmt::Display for ErrorKind {
+impl fmt::Display for DecodeErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match self {
             Self::EmptyPayload => "empty payload",
@@ -163,9 +160,7 @@ impl fmt::Display for ErrorKind {
             Self::InvalidContentLength => "invalid Content-Length",
             Self::MixedRequestResponse => "requests and responses mixed in one batch",
             Self::UnexpectedMessageKind => "request where a response was expected, or the other way round",
-            Self::MethodNotAllowedInChangeset => "GET or HEAD inside a changeset",
-            Self::DuplicateContentId => "Content-ID used twice in one changeset",
-            Self::UnknownContentIdReference => "reference to a Content-ID not defined earlier",
+            Self::Rule(rule) => return fmt::Display::fmt(rule, f),
             Self::DelimiterLookalike => "line starts like a delimiter but is not one",
             Self::InvalidCloseDelimiter => "text after a close delimiter on its line",
             Self::OverlappingBoundaries => "changeset boundary and batch boundary are prefixes of one another",
@@ -191,24 +186,24 @@ impl fmt::Display for ErrorKind {
 /// # Example
 ///
 /// ```
-/// use odata_batch::{BatchResponse, ErrorKind};
+/// use odata_batch::{BatchResponse, DecodeErrorKind};
 ///
 /// let body = "--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 OK\r\n\r\n--b--\r\n";
 /// let err = BatchResponse::decode("multipart/mixed; boundary=b", body).unwrap_err();
 /// let err = err.decode_error().unwrap();
-/// assert_eq!(err.kind(), ErrorKind::InvalidStatusLine);
+/// assert_eq!(err.kind(), DecodeErrorKind::InvalidStatusLine);
 /// assert_eq!(err.offset(), 39);
 /// assert_eq!(err.to_string(), "invalid status line at byte 39 (line 4)");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
-    kind: ErrorKind,
+    kind: DecodeErrorKind,
     offset: u64,
     line: Option<u64>,
 }
 
 impl DecodeError {
-    pub(crate) fn new(kind: ErrorKind, offset: u64) -> Self {
+    pub(crate) fn new(kind: DecodeErrorKind, offset: u64) -> Self {
         Self {
             kind,
             offset,
@@ -217,7 +212,7 @@ impl DecodeError {
     }
 
     /// What went wrong.
-    pub fn kind(&self) -> ErrorKind {
+    pub fn kind(&self) -> DecodeErrorKind {
         self.kind
     }
 

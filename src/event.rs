@@ -387,3 +387,12 @@ mod tests {
         assert_eq!(Headers::new(block).get("d"), None);
     }
 }
+
+/// Whether a batch holds requests or responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// Requests, as a client sends them.
+    Request,
+    /// Responses, as a server returns them.
+    Response,
+}

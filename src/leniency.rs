@@ -88,7 +88,7 @@ pub struct Leniency {
     pub trailing_whitespace: bool,
     /// Keep a line that starts with `--boundary` but is not a delimiter line (`--batch_1X`, `--batch_1 text`)
     /// as text of the body, head or preamble it stands in. Strict reading refuses it with
-    /// [`ErrorKind::DelimiterLookalike`](crate::ErrorKind::DelimiterLookalike).
+    /// [`DecodeErrorKind::DelimiterLookalike`](crate::DecodeErrorKind::DelimiterLookalike).
     ///
     /// # Background
     /// RFC 2046 §5.1.1 makes such a line text, but a server that matches boundaries by prefix splits the part
@@ -96,7 +96,7 @@ pub struct Leniency {
     pub delimiter_lookalikes: bool,
     /// Keep a close delimiter followed by anything but transport padding and a line end (`--batch_1--x`) as
     /// text. Strict reading refuses it with
-    /// [`ErrorKind::InvalidCloseDelimiter`](crate::ErrorKind::InvalidCloseDelimiter).
+    /// [`DecodeErrorKind::InvalidCloseDelimiter`](crate::DecodeErrorKind::InvalidCloseDelimiter).
     ///
     /// # Background
     /// RFC 2046 §5.1.1 lets only padding and a line break follow a close delimiter; readers that match the
@@ -104,7 +104,7 @@ pub struct Leniency {
     pub close_delimiter_trailer: bool,
     /// Accept a changeset boundary that the batch boundary starts with, or one that starts with the batch
     /// boundary (`batch_1` and `batch_1_cs`). Delimiter lines are still told apart exactly. Strict reading
-    /// refuses it with [`ErrorKind::OverlappingBoundaries`](crate::ErrorKind::OverlappingBoundaries).
+    /// refuses it with [`DecodeErrorKind::OverlappingBoundaries`](crate::DecodeErrorKind::OverlappingBoundaries).
     ///
     /// # Background
     /// RFC 2046 §5.1.2 asks that no encapsulation boundary appear within the encapsulated parts; a reader
@@ -112,14 +112,14 @@ pub struct Leniency {
     pub overlapping_boundaries: bool,
     /// Accept a part header (`Content-Type`, `Content-Transfer-Encoding`, `Content-ID`, in the MIME part
     /// headers or, for `Content-ID`, the embedded ones) given twice with different values; the first counts.
-    /// Strict reading refuses it with [`ErrorKind::ConflictingHeaders`](crate::ErrorKind::ConflictingHeaders).
+    /// Strict reading refuses it with [`DecodeErrorKind::ConflictingHeaders`](crate::DecodeErrorKind::ConflictingHeaders).
     /// The same value given twice is accepted either way.
     ///
     /// # Background
     /// Readers that take the last value instead of the first would read a different operation.
     pub conflicting_headers: bool,
     /// Accept a part whose MIME `Content-ID` and embedded `Content-ID` differ; the MIME part header counts.
-    /// Strict reading refuses it with [`ErrorKind::ContentIdMismatch`](crate::ErrorKind::ContentIdMismatch).
+    /// Strict reading refuses it with [`DecodeErrorKind::ContentIdMismatch`](crate::DecodeErrorKind::ContentIdMismatch).
     ///
     /// # Background
     /// OData puts `Content-ID` in the MIME part headers; Creatio puts it in the embedded ones. With both,
@@ -127,8 +127,8 @@ pub struct Leniency {
     pub content_id_mismatch: bool,
     /// Accept an embedded `Content-Length` that disagrees with the body between the head and the next
     /// delimiter, or that is given twice with different values; bodies are framed by delimiters either way.
-    /// Strict reading refuses them with [`ErrorKind::ContentLengthMismatch`](crate::ErrorKind::ContentLengthMismatch)
-    /// and [`ErrorKind::ConflictingContentLength`](crate::ErrorKind::ConflictingContentLength). A response
+    /// Strict reading refuses them with [`DecodeErrorKind::ContentLengthMismatch`](crate::DecodeErrorKind::ContentLengthMismatch)
+    /// and [`DecodeErrorKind::ConflictingContentLength`](crate::DecodeErrorKind::ConflictingContentLength). A response
     /// without a body may announce any length (the answer to `HEAD`) in both modes.
     ///
     /// # Background
@@ -137,14 +137,14 @@ pub struct Leniency {
     pub content_length_mismatch: bool,
     /// Accept an embedded `Transfer-Encoding` header; the body is delivered as it stands between the head and
     /// the next delimiter, not de-chunked. Strict reading refuses it with
-    /// [`ErrorKind::TransferEncodingInPart`](crate::ErrorKind::TransferEncodingInPart).
+    /// [`DecodeErrorKind::TransferEncodingInPart`](crate::DecodeErrorKind::TransferEncodingInPart).
     ///
     /// # Background
     /// Batch parts are framed by the multipart delimiters; a reader that honours the header would cut the body
     /// elsewhere.
     pub embedded_transfer_encoding: bool,
     /// Accept spaces or tabs between a header name and its colon (`Name : value`); the name is read without
-    /// them. Strict reading refuses the line as [`ErrorKind::InvalidHeaderLine`](crate::ErrorKind::InvalidHeaderLine).
+    /// them. Strict reading refuses the line as [`DecodeErrorKind::InvalidHeaderLine`](crate::DecodeErrorKind::InvalidHeaderLine).
     ///
     /// # Background
     /// RFC 9112 §5.1 forbids the space and requires proxies to remove it from responses, so clients meet it;

@@ -30,7 +30,7 @@
 //! released as soon as they cannot be the start of a delimiter, so memory stays bounded by one head plus one
 //! delimiter whatever the body sizes; and it allocates nothing per operation (request validation keeps a table
 //! of Content-IDs, which grows amortised). A batch that ends before its
-//! close delimiter is an error ([`ErrorKind::Truncated`]), never a silent success.
+//! close delimiter is an error ([`DecodeErrorKind::Truncated`]), never a silent success.
 //!
 //! # Example: decode a response in one call
 //!
@@ -116,7 +116,7 @@
 //! must refuse: lines that start like a delimiter, text after a close delimiter, overlapping boundaries,
 //! conflicting duplicate headers and Content-IDs, a `Content-Length` that disagrees with the body, an
 //! embedded `Transfer-Encoding`; also a space before a header's colon and SAP CAP's unquoted boundaries. It
-//! never accepts what would lose or invent data: see [`ErrorKind`]. Every error carries the byte offset where
+//! never accepts what would lose or invent data: see [`DecodeErrorKind`]. Every error carries the byte offset where
 //! it was found.
 //!
 //! # Conversions are exact or refused
@@ -158,7 +158,7 @@ pub mod json;
 mod leniency;
 mod limits;
 mod model;
-mod reference;
+mod rules;
 mod split;
 
 pub use boundary::{Boundary, BoundaryGenerator, MAX_BOUNDARY_LEN};
@@ -166,14 +166,15 @@ pub use builder::{ChangesetBuilder, ContinueOnError, EncodeOptions, EncodedBatch
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use codec::{BatchCodec, BatchPart, CodecError};
-pub use decoder::{BatchDecoder, BatchDecoderBuilder, MessageKind};
-pub use encoder::{BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKind};
-pub use error::{ContentTypeError, DecodeError, ErrorKind, Excerpt, Limit};
-pub use event::{ChangesetHead, Event, Head, Header, Headers, RequestLine, StatusLine};
+pub use decoder::{BatchDecoder, BatchDecoderBuilder};
+pub use encoder::{BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKind, RequestPart, ResponsePart};
+pub use error::{ContentTypeError, DecodeError, DecodeErrorKind, Excerpt, Limit};
+pub use event::{ChangesetHead, Event, Head, Header, Headers, MessageKind, RequestLine, StatusLine};
 #[cfg(feature = "json")]
 pub use json::{JsonError, JsonErrorKind};
 pub use leniency::Leniency;
 pub use limits::Limits;
+pub use model::ContentIdMap;
 pub use model::{BatchError, BatchFormat, BatchRequest, BatchResponse, Dependency, RequestItem, ResponseItem};
-pub use reference::ContentIdMap;
+pub use rules::{ContentIdScope, Rule};
 pub use split::SplitError;

@@ -1,7 +1,7 @@
 //! [`Limits`]: every bound the decoder enforces, each finite by default except the optional body size.
 
 /// Bounds on what the decoder accepts. A bound that is exceeded fails the decode with
-/// [`ErrorKind::LimitExceeded`](crate::ErrorKind::LimitExceeded), naming the bound and its value.
+/// [`DecodeErrorKind::LimitExceeded`](crate::DecodeErrorKind::LimitExceeded), naming the bound and its value.
 ///
 /// The defaults suit a client reading responses from a server it trusts:
 ///

@@ -8,9 +8,11 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode, Version};
 
 use crate::builder::BuildState;
-use crate::decoder::{BatchDecoder, BatchDecoderBuilder, MessageKind};
+use crate::decoder::{BatchDecoder, BatchDecoderBuilder};
+use crate::encoder::{EncodeError, RequestPart, ResponsePart};
 use crate::error::{ContentTypeError, DecodeError};
-use crate::event::{Event, Head, Headers};
+use crate::event::{Event, Head, Headers, MessageKind};
+use crate::rules::{content_id_reference, Rule};
 
 /// Why a whole batch could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -553,6 +555,48 @@ impl RequestItem {
     }
 }
 
+impl RequestItem {
+    /// The part the encoder writes, without the JSON-only fields (checked by the caller).
+    pub(crate) fn part(&self) -> RequestPart<'_> {
+        RequestPart {
+            method: &self.method,
+            url: &self.url,
+            content_id: self.content_id.as_deref(),
+            headers: &self.headers,
+            body: &self.body,
+        }
+    }
+}
+
+impl<'a> TryFrom<&'a RequestItem> for RequestPart<'a> {
+    type Error = EncodeError;
+
+    /// Refuses a request with an `if` condition ([`Rule::ConditionNotExpressible`]) or a `dependsOn`
+    /// ([`Rule::DependencyNotExpressible`]): one part cannot show that what it depends on comes earlier.
+    /// [`BatchRequest::encode_with`] checks `dependsOn` against the whole batch instead.
+    fn try_from(item: &'a RequestItem) -> Result<Self, EncodeError> {
+        if item.condition.is_some() {
+            return Err(Rule::ConditionNotExpressible.into());
+        }
+        if !item.depends_on.is_empty() {
+            return Err(Rule::DependencyNotExpressible.into());
+        }
+        Ok(item.part())
+    }
+}
+
+impl<'a> From<&'a ResponseItem> for ResponsePart<'a> {
+    fn from(item: &'a ResponseItem) -> Self {
+        ResponsePart {
+            status: item.status,
+            reason: &item.reason,
+            content_id: item.content_id.as_deref(),
+            headers: &item.headers,
+            body: &item.body,
+        }
+    }
+}
+
 impl From<ResponseItem> for http::Response<Bytes> {
     /// The reason phrase is dropped: `http::Response` has none of its own.
     fn from(item: ResponseItem) -> Self {
@@ -561,5 +605,77 @@ impl From<ResponseItem> for http::Response<Bytes> {
         *response.version_mut() = item.version;
         *response.headers_mut() = item.headers;
         response
+    }
+}
+
+/// Where each Content-ID of a response batch points: the `OData-EntityId` its response returned, else its
+/// `Location`. Resolves `$n`-prefixed URLs against it.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::BatchResponse;
+///
+/// let body = "--b\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\n\
+///     HTTP/1.1 204 No Content\r\nOData-EntityId: https://org/api/data/v9.2/accounts(7)\r\n\r\n\r\n--b--\r\n";
+/// let batch = BatchResponse::decode("multipart/mixed; boundary=b", body).unwrap();
+/// let ids = batch.content_id_map();
+/// assert_eq!(ids.get("1"), Some("https://org/api/data/v9.2/accounts(7)"));
+/// assert_eq!(ids.resolve("$1/contact_customer_accounts").as_deref(), Some("https://org/api/data/v9.2/accounts(7)/contact_customer_accounts"));
+/// assert_eq!(ids.resolve("accounts"), None); // not a reference
+/// assert_eq!(ids.resolve("$2"), None); // unknown id
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentIdMap {
+    entries: Vec<(String, String)>,
+    /// Entry index by Content-ID (the last entry with that id, as the server answered it last): one hash
+    /// lookup per `get`, so resolving every id of a batch is linear.
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl ContentIdMap {
+    fn new(entries: Vec<(String, String)>) -> Self {
+        let index = entries.iter().enumerate().map(|(i, (id, _))| (id.clone(), i)).collect();
+        Self { entries, index }
+    }
+
+    /// The URL the operation with this Content-ID created or addressed (the last one, when a Content-ID
+    /// appears in several changesets).
+    pub fn get(&self, content_id: &str) -> Option<&str> {
+        self.index.get(content_id).map(|&i| self.entries[i].1.as_str())
+    }
+
+    /// Replaces a leading `$id` (or `/$id`) reference with the URL it stands for. `None` when `url` is not a
+    /// reference or the id is unknown.
+    pub fn resolve(&self, url: &str) -> Option<String> {
+        let id = content_id_reference(url.as_bytes())?;
+        let id = std::str::from_utf8(id).ok()?;
+        let base = self.get(id)?;
+        let skip = url.find('$')? + 1 + id.len();
+        Some(format!("{base}{}", &url[skip..]))
+    }
+
+    /// The (Content-ID, URL) pairs in response order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(a, b)| (a.as_str(), b.as_str()))
+    }
+}
+
+impl BatchResponse {
+    /// Maps each Content-ID to the `OData-EntityId` (else `Location`) its response returned.
+    pub fn content_id_map(&self) -> ContentIdMap {
+        let entries = self
+            .items
+            .iter()
+            .filter_map(|item| {
+                let id = item.content_id.clone()?;
+                let url = item
+                    .headers
+                    .get("odata-entityid")
+                    .or_else(|| item.headers.get(http::header::LOCATION))?;
+                Some((id, text(url.as_bytes())))
+            })
+            .collect();
+        ContentIdMap::new(entries)
     }
 }

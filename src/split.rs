@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::model::{BatchRequest, BatchResponse, Dependency};
-use crate::reference::content_id_reference;
+use crate::rules::{changeset_runs, content_id_reference, Rule};
 
 /// Why a batch cannot be split.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,9 +28,11 @@ pub enum SplitError {
         /// The referring operation (0-based, in batch order).
         operation: usize,
     },
-    /// The members of a changeset are not adjacent.
-    ChangesetNotAdjacent {
-        /// The operation where the changeset resumes.
+    /// An OData rule is broken ([`Rule::ChangesetNotAdjacent`]: the members of a changeset are apart).
+    Rule {
+        /// The rule.
+        rule: Rule,
+        /// The operation that broke it (0-based, in batch order).
         operation: usize,
     },
 }
@@ -53,9 +55,7 @@ impl fmt::Display for SplitError {
                     "operation {operation}: refers to an operation that goes into an earlier batch"
                 )
             }
-            Self::ChangesetNotAdjacent { operation } => {
-                write!(f, "operation {operation}: members of one changeset are not adjacent")
-            }
+            Self::Rule { rule, operation } => write!(f, "operation {operation}: {rule}"),
         }
     }
 }
@@ -92,30 +92,23 @@ impl BatchRequest {
             return Err(SplitError::ZeroMaximum);
         }
         // Units: a lone operation, or a whole changeset, as index ranges.
+        let runs = changeset_runs(self.items.iter().map(|item| item.changeset))
+            .map_err(|(rule, operation)| SplitError::Rule { rule, operation })?;
         let mut units: Vec<(usize, usize)> = Vec::new();
+        let mut runs = runs.into_iter().peekable();
         let mut i = 0;
-        let mut seen = std::collections::HashSet::new();
         while i < self.items.len() {
-            let cs = self.items[i].changeset;
-            let end = match cs {
-                None => i + 1,
-                Some(_) => self.items[i..]
-                    .iter()
-                    .position(|it| it.changeset != cs)
-                    .map_or(self.items.len(), |n| i + n),
-            };
-            if let Some(c) = cs {
-                if !seen.insert(c) {
-                    return Err(SplitError::ChangesetNotAdjacent { operation: i });
-                }
-                if end - i > max {
+            let end = match runs.next_if(|run| run.start == i) {
+                Some(run) if run.len() > max => {
                     return Err(SplitError::ChangesetTooLarge {
                         operation: i,
-                        operations: end - i,
+                        operations: run.len(),
                         max,
-                    });
+                    })
                 }
-            }
+                Some(run) => run.end,
+                None => i + 1,
+            };
             units.push((i, end));
             i = end;
         }

@@ -6,7 +6,7 @@ mod common;
 use bytes::BytesMut;
 use common::fixtures::{Expect, FIXTURES};
 use common::{decode_chunked, decode_whole, lenient, normalize, strict};
-use odata_batch::{BatchDecoderBuilder, ErrorKind, Event};
+use odata_batch::{BatchDecoderBuilder, DecodeErrorKind, Event};
 
 /// Feeds `payload[..split]` then the rest, with `decode` in between, then `decode_eof`.
 fn two_pieces(
@@ -130,7 +130,7 @@ fn every_proper_prefix_gives_correct_events_then_need_more_and_truncation_at_eof
                 assert!(
                     matches!(
                         err.kind(),
-                        ErrorKind::Truncated | ErrorKind::BoundaryNotFound | ErrorKind::EmptyPayload
+                        DecodeErrorKind::Truncated | DecodeErrorKind::BoundaryNotFound | DecodeErrorKind::EmptyPayload
                     ),
                     "{}: prefix {cut}: {err}",
                     f.name

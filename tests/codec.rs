@@ -120,7 +120,9 @@ async fn framed_write_encodes_what_the_decoder_reads_back() {
         .send(BatchPart::Request(RequestItem::new(http::Method::GET, "x")))
         .await
         .unwrap_err();
-    assert!(matches!(err, CodecError::Encode(e) if e.kind() == EncodeErrorKind::MethodNotAllowedInChangeset));
+    assert!(
+        matches!(err, CodecError::Encode(e) if e.kind() == EncodeErrorKind::Rule(odata_batch::Rule::MethodNotAllowedInChangeset))
+    );
     sink.send(BatchPart::ChangesetEnd).await.unwrap();
     sink.send(BatchPart::Finish).await.unwrap();
     let written = sink.into_inner();

@@ -6,7 +6,7 @@ mod common;
 use bytes::{Bytes, BytesMut};
 use common::fixtures::FIXTURES;
 use common::{check, decode_complete, decode_whole, lenient, strict};
-use odata_batch::{BatchDecoder, BatchResponse, ErrorKind, Event, Leniency, Limit, Limits};
+use odata_batch::{BatchDecoder, BatchResponse, DecodeErrorKind, Event, Leniency, Limit, Limits};
 
 #[test]
 fn every_fixture_decodes_as_expected_lenient_and_strict() {
@@ -138,7 +138,7 @@ fn limits_are_enforced_with_their_values() {
     let e = limited(l, ct, three.as_bytes()).unwrap_err();
     assert_eq!(
         e.kind(),
-        ErrorKind::LimitExceeded {
+        DecodeErrorKind::LimitExceeded {
             limit: Limit::Operations,
             max: 2
         }
@@ -156,7 +156,7 @@ fn limits_are_enforced_with_their_values() {
     let e = limited(l, ct, cs.as_bytes()).unwrap_err();
     assert_eq!(
         e.kind(),
-        ErrorKind::LimitExceeded {
+        DecodeErrorKind::LimitExceeded {
             limit: Limit::ChangesetOperations,
             max: 1
         }
@@ -167,7 +167,7 @@ fn limits_are_enforced_with_their_values() {
     let e = limited(l, ct, three.as_bytes()).unwrap_err();
     assert_eq!(
         e.kind(),
-        ErrorKind::LimitExceeded {
+        DecodeErrorKind::LimitExceeded {
             limit: Limit::Headers,
             max: 2
         }
@@ -179,7 +179,7 @@ fn limits_are_enforced_with_their_values() {
     let e = limited(l, ct, three.as_bytes()).unwrap_err();
     assert_eq!(
         e.kind(),
-        ErrorKind::LimitExceeded {
+        DecodeErrorKind::LimitExceeded {
             limit: Limit::BodyBytes,
             max: 1
         }
@@ -191,7 +191,7 @@ fn limits_are_enforced_with_their_values() {
     let e = limited(l, ct, three.as_bytes()).unwrap_err();
     assert_eq!(
         e.kind(),
-        ErrorKind::LimitExceeded {
+        DecodeErrorKind::LimitExceeded {
             limit: Limit::HeadBytes,
             max: 100
         }
@@ -260,9 +260,9 @@ fn model_decodes_in_one_call_with_changeset_indexes_and_http_conversions() {
     // The wrong kind of batch for the call is refused.
     let d = fixture("dataverse-response");
     let e = odata_batch::BatchRequest::decode(d.content_type, Bytes::from_static(d.bytes)).unwrap_err();
-    assert_eq!(e.decode_error().unwrap().kind(), ErrorKind::UnexpectedMessageKind);
+    assert_eq!(e.decode_error().unwrap().kind(), DecodeErrorKind::UnexpectedMessageKind);
     let e = BatchResponse::decode(f.content_type, Bytes::from_static(f.bytes)).unwrap_err();
-    assert_eq!(e.decode_error().unwrap().kind(), ErrorKind::UnexpectedMessageKind);
+    assert_eq!(e.decode_error().unwrap().kind(), DecodeErrorKind::UnexpectedMessageKind);
 }
 
 #[test]
@@ -323,7 +323,7 @@ fn errors_come_in_stream_order_whole_or_chunked() {
     assert_eq!(whole, bytewise);
     assert_eq!(
         whole.kind(),
-        ErrorKind::LimitExceeded {
+        DecodeErrorKind::LimitExceeded {
             limit: Limit::BodyBytes,
             max: 4
         }
@@ -482,7 +482,7 @@ fn lookalikes_are_judged_against_every_active_boundary() {
     builder.leniency(leniency);
     let err = decode_whole(&builder, "multipart/mixed; boundary=batch_1", body).unwrap_err();
     let at = body.windows(14).position(|w| w == b"--batch_1_cs--").unwrap() as u64;
-    assert_eq!((err.kind(), err.offset()), (ErrorKind::MissingHeadTerminator, at));
+    assert_eq!((err.kind(), err.offset()), (DecodeErrorKind::MissingHeadTerminator, at));
     leniency.unterminated_head = true;
     builder.leniency(leniency);
     let events = decode_whole(&builder, "multipart/mixed; boundary=batch_1", body).unwrap();

@@ -22,7 +22,7 @@ fn ids_must_be_unique() {
     assert_eq!(
         refused(doc),
         (
-            JsonErrorKind::DuplicateId("a".into()),
+            JsonErrorKind::Rule(odata_batch::Rule::DuplicateContentId),
             Some(1),
             at(doc, r#""a","method":"get","url":"B""#)
         )
@@ -77,7 +77,7 @@ fn members_of_a_group_are_adjacent() {
     assert_eq!(
         refused(doc),
         (
-            JsonErrorKind::GroupNotAdjacent("g".into()),
+            JsonErrorKind::Rule(odata_batch::Rule::ChangesetNotAdjacent),
             Some(2),
             at(doc, r#""g","method":"post","url":"C""#)
         )
@@ -94,7 +94,7 @@ fn responses_of_one_group_may_come_apart() {
     // Multipart cannot say that: writing it refuses with a rule.
     assert_eq!(
         batch.encode().unwrap_err().kind(),
-        odata_batch::EncodeErrorKind::ChangesetNotAdjacent
+        odata_batch::EncodeErrorKind::Rule(odata_batch::Rule::ChangesetNotAdjacent)
     );
 }
 

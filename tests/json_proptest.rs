@@ -325,7 +325,10 @@ fn multipart_refuses_what_it_cannot_carry() {
     let err = batch.encode().unwrap_err();
     assert_eq!(
         (err.kind(), err.operation()),
-        (EncodeErrorKind::ConditionNotExpressible, Some(1))
+        (
+            EncodeErrorKind::Rule(odata_batch::Rule::ConditionNotExpressible),
+            Some(1)
+        )
     );
 
     // A dependency on an earlier request holds in multipart (requests run in order and stop at a failure)...
@@ -341,7 +344,10 @@ fn multipart_refuses_what_it_cannot_carry() {
     let err = batch.encode_with(&options).unwrap_err();
     assert_eq!(
         (err.kind(), err.operation()),
-        (EncodeErrorKind::DependencyNotExpressible, Some(1))
+        (
+            EncodeErrorKind::Rule(odata_batch::Rule::DependencyNotExpressible),
+            Some(1)
+        )
     );
     let mut batch = BatchRequest::new();
     let mut cs = batch.changeset();
@@ -357,7 +363,7 @@ fn multipart_refuses_what_it_cannot_carry() {
     batch.push(dependent);
     assert_eq!(
         batch.encode().unwrap_err().kind(),
-        EncodeErrorKind::DependencyNotExpressible
+        EncodeErrorKind::Rule(odata_batch::Rule::DependencyNotExpressible)
     );
 }
 

@@ -231,7 +231,10 @@ fn refused(encoder: &mut BatchEncoder, out: &mut BytesMut, bad: &RequestItem, ki
 
 #[test]
 fn every_validation_rule_refuses_before_writing() {
-    let mut e = BatchEncoder::builder().max_operations(Some(3)).build(b("batch_1"));
+    let mut e = BatchEncoder::builder()
+        .max_operations(Some(3))
+        .content_id_scope(odata_batch::ContentIdScope::Batch)
+        .build(b("batch_1"));
     let mut out = BytesMut::new();
     e.request(&mut out, &with_id(req(Method::POST, "People"), "1")).unwrap();
     for url in [
@@ -253,19 +256,19 @@ fn every_validation_rule_refuses_before_writing() {
         &mut e,
         &mut out,
         &with_id(req(Method::POST, "People"), "1"),
-        EncodeErrorKind::DuplicateContentId,
+        EncodeErrorKind::Rule(odata_batch::Rule::DuplicateContentId),
     );
     refused(
         &mut e,
         &mut out,
         &req(Method::GET, "$2/Orders"),
-        EncodeErrorKind::UnknownContentIdReference,
+        EncodeErrorKind::Rule(odata_batch::Rule::UnknownContentIdReference),
     );
     refused(
         &mut e,
         &mut out,
         &req(Method::GET, "$10"),
-        EncodeErrorKind::UnknownContentIdReference,
+        EncodeErrorKind::Rule(odata_batch::Rule::UnknownContentIdReference),
     );
     e.request(&mut out, &req(Method::GET, "$1/Orders")).unwrap();
     e.request(&mut out, &req(Method::GET, "$metadata")).unwrap();
@@ -283,13 +286,13 @@ fn every_validation_rule_refuses_before_writing() {
         &mut e,
         &mut out,
         &req(Method::GET, "People"),
-        EncodeErrorKind::MethodNotAllowedInChangeset,
+        EncodeErrorKind::Rule(odata_batch::Rule::MethodNotAllowedInChangeset),
     );
     refused(
         &mut e,
         &mut out,
         &req(Method::HEAD, "People"),
-        EncodeErrorKind::MethodNotAllowedInChangeset,
+        EncodeErrorKind::Rule(odata_batch::Rule::MethodNotAllowedInChangeset),
     );
     let smuggle = req(Method::POST, "People")
         .with_body("{}\r\n--changeset_1\r\nContent-Type: application/http\r\n\r\nDELETE People(1) HTTP/1.1\r\n\r\n");
@@ -421,7 +424,7 @@ fn builder_rules_and_presets() {
     batch.items.push(item);
     assert_eq!(
         batch.encode().unwrap_err().kind(),
-        EncodeErrorKind::ChangesetNotAdjacent
+        EncodeErrorKind::Rule(odata_batch::Rule::ChangesetNotAdjacent)
     );
 
     // Continue-on-error in both forms, and the ready set of outer headers.
@@ -834,4 +837,61 @@ fn encoder_default_maximum_is_the_decoders_default_limit() {
         e.request(&mut out, &req(Method::POST, "C")).unwrap_err().kind(),
         EncodeErrorKind::TooManyChangesetOperations { max: 2 }
     );
+}
+
+/// The scope of Content-ID uniqueness is one setting, the same for the encoder, the model's encoding and the
+/// decoder: what one refuses the others refuse, what one admits the others read back.
+#[test]
+fn content_id_scope_is_one_setting_for_writer_and_reader() {
+    use odata_batch::{BatchDecoder, ContentIdScope, EncodeOptions, Rule};
+    // Id "1" in two changesets and twice outside them: OData 4.0 admits it, 4.01 does not.
+    let mut batch = BatchRequest::new();
+    batch.changeset().post("A").content_id("1");
+    batch.changeset().post("A").content_id("1");
+    batch.post("B").content_id("x");
+    batch.post("$1/B").content_id("x");
+    for scope in [ContentIdScope::Changeset, ContentIdScope::Batch] {
+        let mut options = EncodeOptions::new();
+        options.seed(7).content_id_scope(scope);
+        let encoded = batch.encode_with(&options);
+        let mut reader = BatchDecoder::builder();
+        reader.content_id_scope(scope);
+        // The same bytes, written without the writer's check, for the reader.
+        let mut lenient = EncodeOptions::new();
+        lenient.seed(7).content_id_scope(ContentIdScope::Changeset);
+        let bytes = batch.encode_with(&lenient).unwrap();
+        let read = BatchRequest::decode_with(&reader, &bytes.content_type, bytes.body.clone());
+        match scope {
+            ContentIdScope::Changeset => {
+                assert_eq!(encoded.unwrap().body, bytes.body);
+                assert_eq!(read.unwrap().items, batch.items);
+            }
+            ContentIdScope::Batch => {
+                let err = encoded.unwrap_err();
+                assert_eq!(
+                    (err.kind(), err.operation()),
+                    (EncodeErrorKind::Rule(Rule::DuplicateContentId), Some(1))
+                );
+                let err = read.unwrap_err();
+                let err = err.decode_error().unwrap();
+                assert_eq!(err.kind(), odata_batch::DecodeErrorKind::Rule(Rule::DuplicateContentId));
+                let second = bytes
+                    .body
+                    .windows(14)
+                    .enumerate()
+                    .filter(|(_, w)| w == b"Content-ID: 1\r")
+                    .nth(1)
+                    .unwrap()
+                    .0;
+                assert_eq!(err.offset(), (second + 12) as u64, "the offset of the second id");
+            }
+        }
+    }
+    // Within one changeset every scope refuses.
+    let mut twice = BatchRequest::new();
+    let mut cs = twice.changeset();
+    cs.post("A").content_id("1");
+    cs.post("A").content_id("1");
+    let err = twice.encode().unwrap_err();
+    assert_eq!(err.kind(), EncodeErrorKind::Rule(odata_batch::Rule::DuplicateContentId));
 }

@@ -126,7 +126,7 @@ fn lower_case_get_in_a_changeset_is_refused_by_writer_as_by_reader() {
     ));
     assert_eq!(
         batch.encode().unwrap_err().kind(),
-        odata_batch::EncodeErrorKind::MethodNotAllowedInChangeset
+        odata_batch::EncodeErrorKind::Rule(odata_batch::Rule::MethodNotAllowedInChangeset)
     );
 }
 

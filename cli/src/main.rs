@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use odata_batch::{BatchError, BatchFormat, BatchRequest, BatchResponse, ErrorKind, JsonErrorKind};
+use odata_batch::{BatchError, BatchFormat, BatchRequest, BatchResponse, DecodeErrorKind, JsonErrorKind};
 
 #[derive(Parser)]
 #[command(name = "odata-batch", version, about = "Read OData $batch payloads")]
@@ -157,7 +157,7 @@ fn decode_batch(content_type: &str, body: bytes::Bytes, request_hint: Option<boo
     let as_response = |body| BatchResponse::decode(content_type, body).map(Decoded::Responses);
     let wrong_kind = |e: &BatchError| {
         e.decode_error()
-            .is_some_and(|d| d.kind() == ErrorKind::UnexpectedMessageKind)
+            .is_some_and(|d| d.kind() == DecodeErrorKind::UnexpectedMessageKind)
     };
     match request_hint {
         Some(true) => as_request(body).map_err(describe),

@@ -14,8 +14,8 @@
 //!   (named `changeset1`, `changeset2`, ... unless an id already uses the name), Content-IDs are ids (a request
 //!   without one gets the smallest unused number), `$n` references are kept and the `dependsOn` they need is
 //!   written. What multipart cannot carry is refused when writing multipart
-//!   ([`EncodeErrorKind::ConditionNotExpressible`](crate::EncodeErrorKind::ConditionNotExpressible),
-//!   [`EncodeErrorKind::DependencyNotExpressible`](crate::EncodeErrorKind::DependencyNotExpressible)).
+//!   ([`Rule::ConditionNotExpressible`](crate::Rule::ConditionNotExpressible),
+//!   [`Rule::DependencyNotExpressible`](crate::Rule::DependencyNotExpressible)).
 //!   The formats' continue-on-error defaults differ; see [`BatchFormat`](crate::BatchFormat).
 //!
 //! How items are written:
@@ -55,13 +55,13 @@
 use http::HeaderMap;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
 
-use crate::decoder::MessageKind;
+use crate::event::MessageKind;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::grammar;
 use crate::model::{BatchRequest, BatchResponse};
-use crate::reference::content_id_reference;
+use crate::rules::content_id_reference;
 
 mod read;
 mod scan;
@@ -501,20 +501,13 @@ impl BatchResponse {
     pub fn to_json(&self) -> Result<bytes::Bytes, JsonError> {
         check_items(response_items(self))?;
         check_changesets(self.changesets, self.items.iter().map(|i| i.changeset))?;
-        let mut seen = std::collections::HashSet::new();
-        for (i, item) in self.items.iter().enumerate() {
-            if let Some(id) = &item.content_id {
-                if !read::is_unreserved_id(id) {
-                    return Err(JsonError::new(JsonErrorKind::InvalidId(id.clone()), Some(i), None));
-                }
-                if !seen.insert(id.as_str()) {
-                    return Err(JsonError::new(JsonErrorKind::DuplicateId(id.clone()), Some(i), None));
-                }
-            }
-        }
-        serde_json::to_vec(self)
-            .map(bytes::Bytes::from)
-            .map_err(|e| JsonError::new(JsonErrorKind::Syntax(e.to_string()), None, None))
+        let text =
+            serde_json::to_vec(self).map_err(|e| JsonError::new(JsonErrorKind::Syntax(e.to_string()), None, None))?;
+        // Ids are checked on what was written, by the reader that will read it.
+        let mut options = JsonReadOptions::new();
+        options.validate(true);
+        read::check_document(MessageKind::Response, &options, &text)?;
+        Ok(bytes::Bytes::from(text))
     }
 }
 

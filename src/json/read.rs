@@ -9,10 +9,10 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 
 use super::{is_json_media_type, is_text_media_type, scan};
-use crate::decoder::MessageKind;
+use crate::event::MessageKind;
 use crate::grammar;
 use crate::model::{BatchRequest, BatchResponse, Dependency, RequestItem, ResponseItem};
-use crate::reference::{content_id_reference, ContentIds};
+use crate::rules::{content_id_reference, Adjacency, ContentIdScope, RequestRules, Rule};
 use crate::Excerpt;
 
 /// Which rule a JSON batch document broke.
@@ -47,12 +47,12 @@ pub enum JsonErrorKind {
     BodyNotAllowed,
     /// An `id` or `atomicityGroup` that is empty or has characters outside `unreserved` (RFC 3986).
     InvalidId(String),
-    /// An `id` used by an earlier item.
-    DuplicateId(String),
+    /// An OData rule is broken: an `id` used by an earlier item ([`Rule::DuplicateContentId`]; ids are unique
+    /// in the whole document), or the members of an atomicity group are not adjacent
+    /// ([`Rule::ChangesetNotAdjacent`]; requests only, responses may come in any order).
+    Rule(Rule),
     /// An `id` equal to an `atomicityGroup` of the document.
     IdEqualsGroup(String),
-    /// The members of an atomicity group are not adjacent (requests; responses may come in any order).
-    GroupNotAdjacent(String),
     /// A `dependsOn` entry that is neither an earlier request nor an earlier atomicity group (this includes
     /// the request itself and forward references).
     UnknownDependency(String),
@@ -99,13 +99,8 @@ impl fmt::Display for JsonErrorKind {
             Self::InvalidBody => f.write_str("body does not fit its media type"),
             Self::BodyNotAllowed => f.write_str("GET and DELETE requests cannot have a body"),
             Self::InvalidId(id) => write!(f, "\"{}\" is not a valid id (1*unreserved)", Excerpt(id.as_bytes())),
-            Self::DuplicateId(id) => write!(f, "id \"{}\" is used by an earlier item", Excerpt(id.as_bytes())),
+            Self::Rule(rule) => rule.fmt(f),
             Self::IdEqualsGroup(id) => write!(f, "\"{}\" is both an id and an atomicity group", Excerpt(id.as_bytes())),
-            Self::GroupNotAdjacent(g) => write!(
-                f,
-                "members of atomicity group \"{}\" are not adjacent",
-                Excerpt(g.as_bytes())
-            ),
             Self::UnknownDependency(d) => write!(
                 f,
                 "dependsOn \"{}\" is not an earlier request or group",
@@ -144,9 +139,9 @@ impl fmt::Display for JsonErrorKind {
 ///
 /// let doc = r#"{"requests":[{"id":"1","method":"get","url":"A"},{"id":"1","method":"get","url":"B"}]}"#;
 /// let err = BatchRequest::from_json(doc).unwrap_err();
-/// assert_eq!(err.kind(), &JsonErrorKind::DuplicateId("1".into()));
+/// assert_eq!(err.kind(), &JsonErrorKind::Rule(odata_batch::Rule::DuplicateContentId));
 /// assert_eq!((err.item(), err.offset()), (Some(1), Some(55)));
-/// assert_eq!(err.to_string(), "item 1 at byte 55: id \"1\" is used by an earlier item");
+/// assert_eq!(err.to_string(), "item 1 at byte 55: Content-ID defined twice");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonError {
@@ -1011,25 +1006,39 @@ enum Member {
 
 type RuleError = (JsonErrorKind, Member);
 
-/// Ids seen, each with the group of its item: the multipart decoder's Content-ID table (seeded hash, one
-/// arena, numbered ids without hashing) plus the groups by definition.
-#[derive(Debug, Default)]
+/// Ids seen, each with the group of its item: the OData rules' Content-ID table (ids unique in the whole
+/// document, as the format requires) plus the groups by definition.
+#[derive(Debug)]
 struct IdGroups {
-    table: ContentIds,
+    table: RequestRules,
     groups: Vec<Option<usize>>,
+}
+
+impl Default for IdGroups {
+    fn default() -> Self {
+        Self {
+            table: RequestRules::new(ContentIdScope::Batch),
+            groups: Vec::new(),
+        }
+    }
 }
 
 impl IdGroups {
     fn get(&self, id: &str) -> Option<&Option<usize>> {
-        self.table.get(id.as_bytes()).map(|i| &self.groups[i])
+        self.table.defined(id.as_bytes()).map(|i| &self.groups[i])
     }
 
     fn contains_key(&self, id: &str) -> bool {
-        self.table.get(id.as_bytes()).is_some()
+        self.table.defined(id.as_bytes()).is_some()
+    }
+
+    /// Checks that `id` is new, the rules' duplicate check.
+    fn check(&self, id: &str) -> Result<(), Rule> {
+        self.table.check_content_id(id.as_bytes()).map(|_| ())
     }
 
     fn insert(&mut self, id: &str, group: Option<usize>) {
-        self.table.insert(id.as_bytes());
+        self.table.define(id.as_bytes());
         self.groups.push(group);
     }
 }
@@ -1041,8 +1050,8 @@ struct Rules {
     ids: IdGroups,
     /// Group names in order of appearance.
     groups: Vec<String>,
-    /// The group of the previous item.
-    last_group: Option<usize>,
+    /// Adjacency of each group's requests.
+    adjacency: Adjacency,
 }
 
 /// `1*unreserved` (RFC 3986): letters, digits, `-`, `.`, `_`, `~`.
@@ -1086,9 +1095,9 @@ impl Rules {
                 if !is_unreserved_id(id) {
                     return Err((JsonErrorKind::InvalidId(id.into()), Member::Id));
                 }
-                if self.ids.contains_key(id) {
-                    return Err((JsonErrorKind::DuplicateId(id.into()), Member::Id));
-                }
+                self.ids
+                    .check(id)
+                    .map_err(|rule| (JsonErrorKind::Rule(rule), Member::Id))?;
                 if self.groups.iter().any(|g| g == id) || group == Some(id) {
                     return Err((JsonErrorKind::IdEqualsGroup(id.into()), Member::Id));
                 }
@@ -1097,8 +1106,7 @@ impl Rules {
         let index = match group {
             None => None,
             Some(g) => match self.groups.iter().position(|known| known == g) {
-                Some(i) if self.last_group == Some(i) || !adjacent => Some(i),
-                Some(_) => return Err((JsonErrorKind::GroupNotAdjacent(g.into()), Member::Group)),
+                Some(i) => Some(i),
                 None => {
                     if validate {
                         if !is_unreserved_id(g) {
@@ -1113,6 +1121,11 @@ impl Rules {
                 }
             },
         };
+        if adjacent {
+            self.adjacency
+                .next(index)
+                .map_err(|rule| (JsonErrorKind::Rule(rule), Member::Group))?;
+        }
         Ok(index)
     }
 
@@ -1128,7 +1141,6 @@ impl Rules {
         if let Some(id) = id {
             self.ids.insert(id, group);
         }
-        self.last_group = group;
     }
 
     fn request(
