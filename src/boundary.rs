@@ -4,7 +4,7 @@ use std::fmt;
 
 use memchr::memmem;
 
-use crate::error::ContentTypeError;
+use crate::excerpt::Excerpt;
 use crate::grammar::{self, Params};
 
 /// Longest boundary RFC 2046 §5.1.1 allows.
@@ -272,6 +272,57 @@ impl Delimiter {
         self.finder.find(haystack)
     }
 }
+
+/// A `Content-Type` value that does not describe a usable `multipart/mixed` batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContentTypeError {
+    /// The value does not parse as `type/subtype *(; name=value)`.
+    Malformed {
+        /// Byte offset in the value where it goes wrong.
+        at: usize,
+        /// What was expected there.
+        expected: &'static str,
+    },
+    /// A valid media type, but not `multipart/mixed`. Carries the media type (`type/subtype`, lower-cased), so
+    /// that a client can read the body as what it is, typically an OData JSON error.
+    NotMultipartMixed {
+        /// The media type that was found, lower-cased, without parameters.
+        media_type: String,
+    },
+    /// No `boundary` parameter.
+    MissingBoundary,
+    /// More than one `boundary` parameter.
+    DuplicateBoundary,
+    /// `boundary=""`.
+    EmptyBoundary,
+    /// More than 70 characters (RFC 2046 §5.1.1).
+    BoundaryTooLong,
+    /// A character outside RFC 2046 `bchars`, or a space at the end.
+    InvalidBoundary,
+}
+
+impl fmt::Display for ContentTypeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed { at, expected } => write!(f, "malformed Content-Type: expected {expected} at byte {at}"),
+            Self::NotMultipartMixed { media_type } => {
+                write!(
+                    f,
+                    "Content-Type is {}, not multipart/mixed",
+                    Excerpt(media_type.as_bytes())
+                )
+            }
+            Self::MissingBoundary => f.write_str("Content-Type has no boundary parameter"),
+            Self::DuplicateBoundary => f.write_str("Content-Type has more than one boundary parameter"),
+            Self::EmptyBoundary => f.write_str("boundary is empty"),
+            Self::BoundaryTooLong => f.write_str("boundary is longer than 70 characters"),
+            Self::InvalidBoundary => f.write_str("boundary has a character outside RFC 2046 bchars or ends in a space"),
+        }
+    }
+}
+
+impl std::error::Error for ContentTypeError {}
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@ use http::{HeaderMap, Method, StatusCode, Version};
 
 use crate::boundary::{Boundary, BoundaryGenerator};
 use crate::encoder::{content_type_for, BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKind};
-use crate::model::{BatchRequest, BatchResponse, RequestItem, ResponseItem};
+use crate::model::{BatchRequest, BatchResponse, BuildState, RequestItem, ResponseItem};
 
 impl RequestItem {
     /// A request outside any changeset, without Content-ID, headers or body; HTTP/1.1.
@@ -163,15 +163,6 @@ impl ResponseItem {
     fn head_text_len(&self) -> usize {
         self.reason.len()
     }
-}
-
-/// The builder state both batch kinds keep.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct BuildState {
-    /// The first header a builder could not accept, reported by `encode`.
-    pub(crate) invalid: Option<EncodeError>,
-    /// The highest numeric Content-ID seen; automatic ids continue from it.
-    pub(crate) last_id: u64,
 }
 
 /// Access to a batch for the builders.
@@ -581,6 +572,18 @@ pub struct EncodeOptions {
 }
 
 impl EncodeOptions {
+    /// The most operations the encoder writes: the caller's maximum or the reader's limit.
+    #[cfg(feature = "json")]
+    pub(crate) fn max_operations_value(&self) -> usize {
+        self.encoder.max_operations_value()
+    }
+
+    /// The continue-on-error preference asked for.
+    #[cfg(feature = "json")]
+    pub(crate) fn continue_on_error_form(&self) -> Option<ContinueOnError> {
+        self.continue_on_error
+    }
+
     /// Defaults: generated boundaries, no maximum.
     pub fn new() -> Self {
         Self::default()
@@ -774,84 +777,5 @@ fn finish_encoded(encoder: &BatchEncoder, body: Bytes, options: &EncodeOptions) 
         content_type,
         body,
         headers,
-    }
-}
-
-#[cfg(feature = "json")]
-/// The outer headers of a JSON batch.
-fn json_headers(options: &EncodeOptions) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert("odata-version", HeaderValue::from_static("4.01"));
-    headers.insert("odata-maxversion", HeaderValue::from_static("4.01"));
-    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-    // Explicit either way: the JSON format's own default is to continue. The `odata.` form, which OData 4.01
-    // services accept too, because SAP CAP knows only that one (tests/interop.rs).
-    let prefer = match options.continue_on_error {
-        Some(ContinueOnError::OData40) => "odata.continue-on-error",
-        Some(ContinueOnError::OData401) => "continue-on-error",
-        None => "odata.continue-on-error=false",
-    };
-    headers.insert("prefer", HeaderValue::from_static(prefer));
-    headers
-}
-
-#[cfg(feature = "json")]
-impl BatchRequest {
-    /// Encodes as an OData 4.01 JSON batch ([`to_json`](Self::to_json)) with the outer headers to send:
-    /// `Content-Type: application/json`, `OData-Version: 4.01`, `Accept: application/json`, and `Prefer`
-    /// stating continue-on-error explicitly. Of `options`, only `continue_on_error` and `max_operations` apply.
-    ///
-    /// # Errors
-    ///
-    /// [`crate::JsonError`] when the batch breaks a rule of the JSON format, or has more operations than
-    /// `max_operations` allows ([`crate::JsonErrorKind::TooManyOperations`]).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use odata_batch::{BatchRequest, EncodeOptions};
-    ///
-    /// let mut batch = BatchRequest::new();
-    /// batch.get("People");
-    /// let encoded = batch.encode_json(&EncodeOptions::new()).unwrap();
-    /// assert_eq!(encoded.content_type, "application/json");
-    /// assert_eq!(encoded.headers["prefer"], "odata.continue-on-error=false");
-    /// assert_eq!(&encoded.body[..], br#"{"requests":[{"id":"1","method":"GET","url":"People","headers":{}}]}"#);
-    /// ```
-    pub fn encode_json(&self, options: &EncodeOptions) -> Result<EncodedBatch, crate::JsonError> {
-        let max = options.encoder.max_operations_value();
-        if self.items.len() > max {
-            return Err(crate::JsonError::new(
-                crate::JsonErrorKind::TooManyOperations { max },
-                Some(max),
-                None,
-            ));
-        }
-        Ok(EncodedBatch {
-            content_type: "application/json".into(),
-            body: self.to_json()?,
-            headers: json_headers(options),
-        })
-    }
-}
-
-#[cfg(feature = "json")]
-impl BatchResponse {
-    /// Encodes as an OData 4.01 JSON batch response ([`to_json`](Self::to_json)) with `Content-Type:
-    /// application/json` and `OData-Version: 4.01`.
-    ///
-    /// # Errors
-    ///
-    /// [`crate::JsonError`] when the batch breaks a rule of the JSON format.
-    pub fn encode_json(&self) -> Result<EncodedBatch, crate::JsonError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert("odata-version", HeaderValue::from_static("4.01"));
-        Ok(EncodedBatch {
-            content_type: "application/json".into(),
-            body: self.to_json()?,
-            headers,
-        })
     }
 }

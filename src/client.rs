@@ -11,9 +11,10 @@ use bytes::{Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{HeaderMap, StatusCode};
 
+use crate::boundary::ContentTypeError;
 use crate::decoder::BatchDecoder;
 use crate::encoder::EncodeError;
-use crate::error::{ContentTypeError, DecodeError};
+use crate::error::DecodeError;
 use crate::event::MessageKind;
 use crate::json::{JsonBatchReader, JsonError, JsonEvent};
 use crate::model::{Assembler, BatchFormat, BatchRequest, BatchResponse, ResponseItem};

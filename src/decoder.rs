@@ -30,8 +30,9 @@
 use bytes::{Buf, Bytes, BytesMut};
 use nom::Offset;
 
+use crate::boundary::ContentTypeError;
 use crate::boundary::{self, Boundary, Delimiter};
-use crate::error::{ContentTypeError, DecodeError, DecodeErrorKind, Limit};
+use crate::error::{DecodeError, DecodeErrorKind, Limit};
 use crate::event::{ChangesetHead, Event, Head, MessageKind, Span, StartLine};
 use crate::grammar;
 use crate::leniency::Leniency;

@@ -151,6 +151,7 @@ mod decoder;
 mod encoder;
 mod error;
 mod event;
+mod excerpt;
 mod grammar;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
@@ -161,15 +162,16 @@ mod model;
 mod rules;
 mod split;
 
-pub use boundary::{Boundary, BoundaryGenerator, MAX_BOUNDARY_LEN};
+pub use boundary::{Boundary, BoundaryGenerator, ContentTypeError, MAX_BOUNDARY_LEN};
 pub use builder::{ChangesetBuilder, ContinueOnError, EncodeOptions, EncodedBatch, OperationBuilder};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use codec::{BatchCodec, BatchPart, CodecError};
 pub use decoder::{BatchDecoder, BatchDecoderBuilder};
 pub use encoder::{BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKind, RequestPart, ResponsePart};
-pub use error::{ContentTypeError, DecodeError, DecodeErrorKind, Excerpt, Limit};
+pub use error::{DecodeError, DecodeErrorKind, Limit};
 pub use event::{ChangesetHead, Event, Head, Header, Headers, MessageKind, RequestLine, StatusLine};
+pub use excerpt::Excerpt;
 #[cfg(feature = "json")]
 pub use json::{JsonError, JsonErrorKind};
 pub use leniency::Leniency;

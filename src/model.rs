@@ -7,12 +7,21 @@ use bytes::{Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode, Version};
 
-use crate::builder::BuildState;
+use crate::boundary::ContentTypeError;
 use crate::decoder::{BatchDecoder, BatchDecoderBuilder};
 use crate::encoder::{EncodeError, RequestPart, ResponsePart};
-use crate::error::{ContentTypeError, DecodeError};
+use crate::error::DecodeError;
 use crate::event::{Event, Head, Headers, MessageKind};
 use crate::rules::{content_id_reference, Rule};
+
+/// The builder state both batch kinds keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct BuildState {
+    /// The first header a builder could not accept, reported by `encode`.
+    pub(crate) invalid: Option<EncodeError>,
+    /// The highest numeric Content-ID seen; automatic ids continue from it.
+    pub(crate) last_id: u64,
+}
 
 /// Why a whole batch could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]

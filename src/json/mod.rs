@@ -63,6 +63,7 @@ use crate::grammar;
 use crate::model::{BatchRequest, BatchResponse};
 use crate::rules::content_id_reference;
 
+mod encode;
 mod read;
 mod scan;
 
