@@ -103,7 +103,8 @@
 //! | feature | adds |
 //! | --- | --- |
 //! | `json` | `serde::Serialize` for [`BatchRequest`] and [`BatchResponse`] in the OData 4.01 JSON batch format, and `BatchRequest::from_json` (module `json`) |
-//! | `tokio` | `BatchCodec`, a `tokio_util::codec::Decoder`, and `tokio_util::codec::Encoder<BatchPart>` for [`BatchEncoder`] |
+//! | `tokio` | `BatchCodec`, a `tokio_util::codec::Decoder`, and `tokio_util::codec::Encoder<BatchPart>` for [`BatchEncoder`]; `json::JsonBatchReader` under `FramedRead` with `json` |
+//! | `client` | `client::BatchClient` on reqwest: posts batches to `<service root>/$batch`, streams and splits; implies `json`. TLS is the application's choice, through its own reqwest features |
 //!
 //! # Reading is lenient, and says how
 //!
@@ -180,3 +181,8 @@ pub use model::ContentIdMap;
 pub use model::{BatchError, BatchFormat, BatchRequest, BatchResponse, Dependency, RequestItem, ResponseItem};
 pub use rules::{ContentIdScope, Rule};
 pub use split::SplitError;
+
+/// The README's examples, compiled and run as doc tests (they use every feature).
+#[cfg(all(doctest, feature = "json", feature = "client", feature = "tokio"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -38,7 +38,7 @@ impl Bursts {
 impl AsyncRead for Bursts {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         self.reads += 1;
-        if self.reads % 3 == 0 {
+        if self.reads.is_multiple_of(3) {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
