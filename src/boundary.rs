@@ -271,7 +271,98 @@ impl Delimiter {
     pub(crate) fn find(&self, haystack: &[u8]) -> Option<usize> {
         self.finder.find(haystack)
     }
+
+    /// What `line` (from a line start) is for this boundary: `None` when it does not start with `--boundary`
+    /// (with [`LineEnd::Open`], when it cannot still become such a line either). The one reading of a
+    /// delimiter line (RFC 2046 §5.1.1: `--boundary`, then `--` for the close delimiter, transport padding,
+    /// a line break) that the decoder and the encoder share; what is tolerated is the caller's to decide.
+    /// More than `max_padding` bytes after the boundary (`--` and padding) is [`LineClass::PaddingTooLong`].
+    #[inline]
+    pub(crate) fn classify(&self, line: &[u8], end: LineEnd, max_padding: usize) -> Option<LineClass> {
+        let dash = self.dash_boundary();
+        let Some(rest) = line.strip_prefix(dash) else {
+            let open = matches!(end, LineEnd::Open | LineEnd::Eof);
+            return (open && line.len() < dash.len() && dash.starts_with(line)).then_some(LineClass::Incomplete);
+        };
+        let at = dash.len();
+        let (close, pad_start) = match rest {
+            [b'-', b'-', ..] => (true, 2),
+            [] | [b'-'] if end != LineEnd::Stripped => return Some(LineClass::Incomplete),
+            _ => (false, 0),
+        };
+        let padding = rest[pad_start..]
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let i = pad_start + padding;
+        if i > max_padding {
+            return Some(LineClass::PaddingTooLong);
+        }
+        let delimiter = |line_end, bare_lf, unterminated| LineClass::Delimiter {
+            close,
+            padding_at: (padding > 0).then_some(at + pad_start),
+            line_end,
+            bare_lf,
+            unterminated,
+        };
+        Some(match (rest.get(i), end) {
+            (None, LineEnd::Stripped) => delimiter(line.len(), false, false),
+            (None, LineEnd::Eof) if close => delimiter(line.len(), false, true),
+            (None, _) => LineClass::Incomplete,
+            (Some(b'\r'), _) => match rest.get(i + 1) {
+                None if end == LineEnd::Stripped => LineClass::LookAlike { close },
+                None => LineClass::Incomplete,
+                Some(b'\n') => delimiter(at + i + 2, false, false),
+                Some(_) => LineClass::LookAlike { close },
+            },
+            (Some(b'\n'), _) => delimiter(at + i + 1, true, false),
+            (Some(_), _) => LineClass::LookAlike { close },
+        })
+    }
 }
+
+/// Where the bytes given to [`Delimiter::classify`] end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineEnd {
+    /// Where the input received so far ends: more may follow.
+    Open,
+    /// Where the whole input ends.
+    Eof,
+    /// Where the line ends, its line break removed.
+    Stripped,
+}
+
+/// What a line that starts with `--boundary` is ([`Delimiter::classify`]); offsets from the line start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineClass {
+    /// A delimiter line.
+    Delimiter {
+        /// `--` follows the boundary: the close delimiter.
+        close: bool,
+        /// Where transport padding starts, when there is some.
+        padding_at: Option<usize>,
+        /// Just after the line break (the line's length when it has none).
+        line_end: usize,
+        /// The line break is a bare LF, at `line_end - 1`.
+        bare_lf: bool,
+        /// A close delimiter at the end of the input without a line break.
+        unterminated: bool,
+    },
+    /// `--boundary` followed by other text: a line that only starts like a delimiter. `close` when by `--`.
+    LookAlike {
+        /// `--` follows the boundary.
+        close: bool,
+    },
+    /// The input ends before it can tell.
+    Incomplete,
+    /// More bytes of `--` and transport padding after the boundary than the caller admits.
+    PaddingTooLong,
+}
+
+/// The MIME part headers of an operation as the encoder writes them and nearly every writer emits them (the
+/// decoder recognises them in one comparison).
+pub(crate) const CANONICAL_PART_HEADERS: &[u8] =
+    b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n";
 
 /// A `Content-Type` value that does not describe a usable `multipart/mixed` batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,6 +418,60 @@ impl std::error::Error for ContentTypeError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delimiter_lines_are_read_one_way() {
+        use LineClass::{Incomplete, LookAlike, PaddingTooLong};
+        let d = Delimiter::new(b"b1");
+        let delimiter = |close, padding_at, line_end, bare_lf, unterminated| {
+            Some(LineClass::Delimiter {
+                close,
+                padding_at,
+                line_end,
+                bare_lf,
+                unterminated,
+            })
+        };
+        let open = |line: &[u8]| d.classify(line, LineEnd::Open, 100);
+        let eof = |line: &[u8]| d.classify(line, LineEnd::Eof, 100);
+        let stripped = |line: &[u8]| d.classify(line, LineEnd::Stripped, 100);
+        assert_eq!(open(b"--b1\r\nx"), delimiter(false, None, 6, false, false));
+        assert_eq!(open(b"--b1--\r\n"), delimiter(true, None, 8, false, false));
+        assert_eq!(open(b"--b1 \t\r\n"), delimiter(false, Some(4), 8, false, false));
+        assert_eq!(open(b"--b1-- \n"), delimiter(true, Some(6), 8, true, false));
+        assert_eq!(eof(b"--b1--"), delimiter(true, None, 6, false, true));
+        assert_eq!(stripped(b"--b1"), delimiter(false, None, 4, false, false));
+        assert_eq!(stripped(b"--b1-- "), delimiter(true, Some(6), 7, false, false));
+        // Not yet decidable, whatever follows.
+        for line in [&b"--b"[..], b"--b1", b"--b1-", b"--b1--", b"--b1  ", b"--b1\r", b"-"] {
+            assert_eq!(open(line), Some(Incomplete), "{line:?}");
+        }
+        assert_eq!(eof(b"--b1"), Some(Incomplete));
+        assert_eq!(eof(b"--b"), Some(Incomplete));
+        // Look-alikes: the boundary, then other text.
+        for (line, close) in [
+            (&b"--b1x\r\n"[..], false),
+            (b"--b12", false),
+            (b"--b1 x\n", false),
+            (b"--b1--x", true),
+            (b"--b1\rx", false),
+        ] {
+            assert_eq!(open(line), Some(LookAlike { close }), "{line:?}");
+        }
+        assert_eq!(stripped(b"--b1-"), Some(LookAlike { close: false }));
+        assert_eq!(stripped(b"--b1\r"), Some(LookAlike { close: false }));
+        // Other lines: not this boundary's.
+        assert_eq!(open(b""), Some(Incomplete));
+        for line in [&b"--b2\r\n"[..], b"-b1\r\n", b"x--b1"] {
+            assert_eq!(open(line), None, "{line:?}");
+        }
+        assert_eq!(stripped(b"--b"), None);
+        assert_eq!(d.classify(b"--b1--    \r\n", LineEnd::Open, 5), Some(PaddingTooLong));
+        assert_eq!(
+            d.classify(b"--b1--   \r\n", LineEnd::Open, 5),
+            delimiter(true, Some(6), 11, false, false)
+        );
+    }
 
     #[test]
     fn generated_boundaries_are_the_hexadecimal_of_the_sequence() {

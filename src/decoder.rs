@@ -18,26 +18,42 @@
 //! state              | looks for                              | on success                 | emits
 //! -------------------+----------------------------------------+----------------------------+----------------
 //! Preamble           | first batch delimiter (discarding)     | Head, or Epilogue (close)  | - / Finished
-//! Head               | blank line(s) ending the part head     | ChangesetPreamble | Body   | ChangesetStart / Head
+//! Head               | the part head, in phases (below)       | ChangesetPreamble | Body   | ChangesetStart / Head
 //! ChangesetPreamble  | first changeset delimiter (discarding) | Head, or ChangesetEpilogue | - / ChangesetEnd
 //! Body               | next delimiter of either boundary      | Head / ChangesetEpilogue / | Body*, End, then
 //!                    |                                        | Epilogue                   | ChangesetEnd / Finished
 //! ChangesetEpilogue  | next batch delimiter (discarding)      | Head, or Epilogue          | - / Finished
 //! Epilogue           | nothing (discards everything)          | -                          | -
 //! Failed             | nothing: returns the same error        | -                          | -
+//!
+//! Head phases (`head.rs`, state kept in `HeadScan` while a head arrives in pieces):
+//! PartHeaders        | MIME part header lines, then a blank   | StartLine, or (changeset)  | ChangesetStart
+//!                    | line                                   | ChangesetPreamble          |
+//! StartLine          | the request or status line             | Headers                    | -
+//! Headers            | embedded header lines, then a blank    | Body                       | Head
+//!                    | line (or, tolerated, a delimiter)      |                            |
+//!
+//! Queue: a delimiter found after a body is consumed at once; the events it implies wait in `queue` (at most
+//! two: End, then ChangesetEnd or Finished) and are returned first by the next calls, before any input is read.
 //! ```
+//!
+//! Every delimiter line is read by one function, [`Delimiter::classify`] (shared with the encoder): at a body's
+//! start, at each `memmem` candidate, on a head's lines and after a head's blank line; [`BatchDecoder::classify`]
+//! applies what is tolerated.
 
 use bytes::{Buf, Bytes, BytesMut};
-use nom::Offset;
 
 use crate::boundary::ContentTypeError;
-use crate::boundary::{self, Boundary, Delimiter};
+use crate::boundary::{Boundary, Delimiter, LineClass, LineEnd};
 use crate::error::{DecodeError, DecodeErrorKind, Limit};
-use crate::event::{ChangesetHead, Event, Head, MessageKind, Span, StartLine};
+use crate::event::{Event, MessageKind};
 use crate::grammar;
 use crate::leniency::Leniency;
 use crate::limits::Limits;
-use crate::rules::{ContentIdScope, Culprit, RequestRules};
+use crate::rules::{ContentIdScope, RequestRules};
+
+mod head;
+use head::HeadScan;
 
 /// Input the decoder can consume from: `BytesMut` for streaming, `Bytes` for a whole payload.
 pub(crate) trait Input {
@@ -269,70 +285,6 @@ enum Verify {
     },
     Incomplete,
 }
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum Phase {
-    #[default]
-    PartHeaders,
-    StartLine,
-    Headers,
-}
-
-/// Progress through the head of the current part; offsets relative to the buffer front.
-#[derive(Debug, Clone, Copy, Default)]
-struct HeadScan {
-    pos: usize,
-    phase: Phase,
-    /// Header lines in the current block.
-    count: usize,
-    /// A header line precedes (obsolete folding may continue it).
-    in_header: bool,
-    part_headers_end: usize,
-    content_type: Option<Span>,
-    transfer_encoding: Option<Span>,
-    part_content_id: Option<Span>,
-    start_line: Option<StartLine>,
-    headers_start: usize,
-    /// End of the content of the last header line (before its line break).
-    last_line_end: usize,
-    content_id: Option<Span>,
-    content_length: Option<Span>,
-    /// Which tracked header the last header line was, for obsolete folding.
-    last_slot: Slot,
-    /// Where the search for the current line's end resumes.
-    newline_from: usize,
-}
-
-/// The headers the decoder tracks while scanning a head.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum Slot {
-    #[default]
-    Other,
-    ContentType,
-    TransferEncoding,
-    PartContentId,
-    ContentId,
-    ContentLength,
-}
-
-impl HeadScan {
-    fn slot_mut(&mut self, slot: Slot) -> Option<&mut Option<Span>> {
-        match slot {
-            Slot::Other => None,
-            Slot::ContentType => Some(&mut self.content_type),
-            Slot::TransferEncoding => Some(&mut self.transfer_encoding),
-            Slot::PartContentId => Some(&mut self.part_content_id),
-            Slot::ContentId => Some(&mut self.content_id),
-            Slot::ContentLength => Some(&mut self.content_length),
-        }
-    }
-}
-
-/// The MIME part headers of an operation as nearly every writer emits them.
-const CANONICAL_PART_HEADERS: &[u8] = b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n";
-/// Where the two values stand in it.
-const CANONICAL_CONTENT_TYPE: (usize, usize) = (14, 30);
-const CANONICAL_ENCODING: (usize, usize) = (59, 65);
 
 /// The streaming decoder: bytes in, [`Event`]s out. Sans-IO: it never reads a socket, never blocks and keeps
 /// no input of its own; it gives the same events whether the input arrives at once or a byte at a time.
@@ -700,26 +652,20 @@ impl BatchDecoder {
             let mut lookalike = None;
             for (delim, outer) in [(inner_delim, false), (outer_delim, true)] {
                 let Some(delim) = delim else { continue };
-                let dash = delim.dash_boundary();
-                if buf.len() < dash.len() {
-                    // Even at the end of input: a cut-off delimiter is truncation, not text.
-                    if dash.starts_with(buf) {
-                        return Ok(Search::NeedMore { safe: 0 });
+                match self.classify(delim, buf, 0, eof).map_err(|e| (e, 0))? {
+                    None => {}
+                    Some(Verify::Delimiter { close, line_end }) => {
+                        return Ok(Search::Found(Found {
+                            at: 0,
+                            line_end,
+                            close,
+                            outer,
+                        }));
                     }
-                } else if buf.starts_with(dash) {
-                    match self.verify(buf, dash.len(), eof).map_err(|e| (e, 0))? {
-                        Verify::Delimiter { close, line_end } => {
-                            return Ok(Search::Found(Found {
-                                at: 0,
-                                line_end,
-                                close,
-                                outer,
-                            }));
-                        }
-                        Verify::Incomplete => return Ok(Search::NeedMore { safe: 0 }),
-                        Verify::NotDelimiter { close, after } => {
-                            lookalike.get_or_insert((close, after));
-                        }
+                    // Even at the end of input: a cut-off delimiter is truncation, not text.
+                    Some(Verify::Incomplete) => return Ok(Search::NeedMore { safe: 0 }),
+                    Some(Verify::NotDelimiter { close, after }) => {
+                        lookalike.get_or_insert((close, after));
                     }
                 }
             }
@@ -751,7 +697,9 @@ impl BatchDecoder {
             for (i, (p, delim, outer)) in candidates.into_iter().flatten().enumerate() {
                 let Some(delim) = delim else { continue };
                 let at = if p > 0 && buf[p - 1] == b'\r' { p - 1 } else { p };
-                match self.verify(buf, p + delim.needle().len(), eof).map_err(|e| (e, at))? {
+                // The finder matched `\n--boundary`: the line after the `\n` starts with `--boundary`.
+                let verified = self.classify(delim, buf, p + 1, eof).map_err(|e| (e, at))?;
+                match verified.unwrap_or(Verify::Incomplete) {
                     Verify::Delimiter { close, line_end } => {
                         if at == p && !self.leniency.bare_lf {
                             return Err((self.err(DecodeErrorKind::BareLineFeed, p), at));
@@ -795,42 +743,42 @@ impl BatchDecoder {
         }
     }
 
-    /// Checks what follows `--boundary` (at `s`): `--` for a close delimiter, transport padding, a line end.
-    /// A line that is not a delimiter of this boundary may be one of the other active boundary (when they
-    /// overlap), so callers refuse look-alikes ([`not_delimiter`](Self::not_delimiter)) only after trying all.
-    fn verify(&self, buf: &[u8], s: usize, eof: bool) -> Result<Verify, DecodeError> {
-        let rest = &buf[s..];
-        // A delimiter line cut off by the end of input stays `Incomplete`: callers at the end of input report
-        // it as truncation, never as text.
-        let (close, pad_start) = match rest {
-            [b'-', b'-', ..] => (true, 2),
-            [] | [b'-'] => return Ok(Verify::Incomplete),
-            _ => (false, 0),
+    /// What the line at `start` of `buf` is for `delim` ([`Delimiter::classify`]), with what is tolerated
+    /// applied: `None` when it does not start with `--boundary` (and cannot still). A line that is not a
+    /// delimiter of this boundary may be one of the other active boundary (when they overlap), so callers refuse
+    /// look-alikes ([`not_delimiter`](Self::not_delimiter)) only after trying all.
+    #[inline]
+    fn classify(&self, delim: &Delimiter, buf: &[u8], start: usize, eof: bool) -> Result<Option<Verify>, DecodeError> {
+        let end = if eof { LineEnd::Eof } else { LineEnd::Open };
+        let max = self.limits.max_head_bytes;
+        let Some(class) = delim.classify(&buf[start..], end, max) else {
+            return Ok(None);
         };
-        let mut i = pad_start;
-        while i < rest.len() && matches!(rest[i], b' ' | b'\t') {
-            i += 1;
-        }
-        if i > self.limits.max_head_bytes {
-            return Err(self.limit(Limit::HeadBytes, self.limits.max_head_bytes as u64, s));
-        }
-        let padded = i > pad_start;
-        let line_end = match rest.get(i) {
-            None if eof && close && self.leniency.close_without_line_end => buf.len(),
-            None => return Ok(Verify::Incomplete),
-            Some(b'\r') => match rest.get(i + 1) {
-                None => return Ok(Verify::Incomplete),
-                Some(b'\n') => s + i + 2,
-                _ => return Ok(Verify::NotDelimiter { close, after: s }),
+        let s = start + delim.dash_boundary().len();
+        // A delimiter line cut off by the end of input stays `Incomplete`: callers at the end of input report it
+        // as truncation, never as text.
+        Ok(Some(match class {
+            LineClass::Incomplete => Verify::Incomplete,
+            LineClass::PaddingTooLong => return Err(self.limit(Limit::HeadBytes, max as u64, s)),
+            LineClass::LookAlike { close } => Verify::NotDelimiter { close, after: s },
+            LineClass::Delimiter { unterminated: true, .. } if !self.leniency.close_without_line_end => {
+                Verify::Incomplete
+            }
+            LineClass::Delimiter {
+                bare_lf: true,
+                line_end,
+                ..
+            } if !self.leniency.bare_lf => return Err(self.err(DecodeErrorKind::BareLineFeed, start + line_end - 1)),
+            LineClass::Delimiter {
+                padding_at: Some(at), ..
+            } if !self.leniency.transport_padding => {
+                return Err(self.err(DecodeErrorKind::InvalidDelimiterLine, start + at))
+            }
+            LineClass::Delimiter { close, line_end, .. } => Verify::Delimiter {
+                close,
+                line_end: start + line_end,
             },
-            Some(b'\n') if self.leniency.bare_lf => s + i + 1,
-            Some(b'\n') => return Err(self.err(DecodeErrorKind::BareLineFeed, s + i)),
-            Some(_) => return Ok(Verify::NotDelimiter { close, after: s }),
-        };
-        if padded && !self.leniency.transport_padding {
-            return Err(self.err(DecodeErrorKind::InvalidDelimiterLine, s + pad_start));
-        }
-        Ok(Verify::Delimiter { close, line_end })
+        }))
     }
 
     /// A line that starts with `--boundary` (at `dash`) but is no delimiter line of any active boundary (`s` is
@@ -851,468 +799,17 @@ impl BatchDecoder {
     fn is_delimiter_line(&self, line: &[u8], pos: usize) -> Result<bool, DecodeError> {
         let mut lookalike = None;
         for d in [Some(&self.outer), self.inner.as_ref()].into_iter().flatten() {
-            let Some(rest) = line.strip_prefix(d.dash_boundary()) else {
-                continue;
-            };
-            let (close, after) = match rest.strip_prefix(b"--") {
-                Some(after) => (true, after),
-                None => (false, rest),
-            };
-            if after.iter().all(|&b| b == b' ' || b == b'\t') {
-                return Ok(true);
+            match d.classify(line, LineEnd::Stripped, usize::MAX) {
+                Some(LineClass::Delimiter { .. }) => return Ok(true),
+                Some(LineClass::LookAlike { close }) => {
+                    lookalike.get_or_insert((close, pos + d.dash_boundary().len()));
+                }
+                _ => {}
             }
-            lookalike.get_or_insert((close, pos + d.dash_boundary().len()));
         }
         if let Some((close, after)) = lookalike {
             self.not_delimiter(close, pos, after)?;
         }
         Ok(false)
-    }
-
-    /// Scans the head of the current part line by line, resuming where the last call stopped.
-    fn scan_head<I: Input>(&mut self, input: &mut I, eof: bool) -> Result<Option<Event>, DecodeError> {
-        let max = self.limits.max_head_bytes;
-        loop {
-            let buf = input.chunk();
-            let pos = self.head.pos;
-            // The part headers nearly every writer emits, byte for byte: one comparison instead of two lines.
-            let canonical_fits = max >= CANONICAL_PART_HEADERS.len() && self.limits.max_headers >= 2;
-            if pos == 0 && canonical_fits && buf.starts_with(CANONICAL_PART_HEADERS) {
-                self.head.content_type = Some(Span::new(CANONICAL_CONTENT_TYPE.0, CANONICAL_CONTENT_TYPE.1));
-                self.head.transfer_encoding = Some(Span::new(CANONICAL_ENCODING.0, CANONICAL_ENCODING.1));
-                self.head.count = 2;
-                self.head.in_header = true;
-                self.head.last_slot = Slot::TransferEncoding;
-                self.head.last_line_end = CANONICAL_PART_HEADERS.len() - 2;
-                self.head.pos = CANONICAL_PART_HEADERS.len();
-                continue;
-            }
-            // The common line, a well-formed header, in one pass; tried once per line (a long line arriving in
-            // pieces resumes its line-end search below instead of rescanning), and not for a line starting with
-            // `-`, which may look like a delimiter.
-            if self.head.phase != Phase::StartLine && self.head.newline_from <= pos && buf.get(pos) != Some(&b'-') {
-                if let Some(h) = grammar::scan_header(buf, pos) {
-                    let line_end = h.newline + 1;
-                    let crlf = h.newline > 0 && buf[h.newline - 1] == b'\r';
-                    if h.valid && line_end <= max && (crlf || self.leniency.bare_lf) {
-                        let content_end = if crlf { h.newline - 1 } else { h.newline };
-                        let value = grammar::trim_ows(&buf[h.colon + 1..content_end]);
-                        let start = buf.offset(value);
-                        self.header(buf, &buf[pos..h.colon], start, start + value.len(), pos)?;
-                        self.head.last_line_end = content_end;
-                        self.head.pos = line_end;
-                        continue;
-                    }
-                }
-            }
-            // Bytes before `newline_from` were searched for a line end already (a long line arriving in pieces).
-            let from = self.head.newline_from.max(pos);
-            let Some(nl) = memchr::memchr(b'\n', &buf[from..]).map(|i| i + from - pos) else {
-                self.head.newline_from = buf.len();
-                if buf.len() > max {
-                    return Err(self.limit(Limit::HeadBytes, max as u64, max));
-                }
-                if eof {
-                    return Err(self.err(DecodeErrorKind::Truncated, buf.len()));
-                }
-                return Ok(None);
-            };
-            let line_end = pos + nl + 1;
-            if line_end > max {
-                return Err(self.limit(Limit::HeadBytes, max as u64, max));
-            }
-            let content_end = if nl > 0 && buf[pos + nl - 1] == b'\r' {
-                pos + nl - 1
-            } else if self.leniency.bare_lf {
-                pos + nl
-            } else {
-                return Err(self.err(DecodeErrorKind::BareLineFeed, pos + nl));
-            };
-            let line = &buf[pos..content_end];
-            if line.starts_with(b"--") && self.is_delimiter_line(line, pos)? {
-                return match self.head.phase {
-                    Phase::PartHeaders => Err(self.err(DecodeErrorKind::MissingBlankLine, pos)),
-                    Phase::StartLine => Err(self.err(DecodeErrorKind::EmptyPart, pos)),
-                    Phase::Headers if self.leniency.unterminated_head => {
-                        // The line break before this delimiter belongs to it: the head ends before it.
-                        let end = self.head.last_line_end;
-                        self.finish_head(input, end).map(Some)
-                    }
-                    Phase::Headers => Err(self.err(DecodeErrorKind::MissingHeadTerminator, pos)),
-                };
-            }
-            match (self.head.phase, line.is_empty()) {
-                (Phase::PartHeaders, true) => {
-                    self.head.part_headers_end = pos;
-                    self.head.pos = line_end;
-                    if let Some(event) = self.end_part_headers(input, line_end)? {
-                        return Ok(Some(event));
-                    }
-                    continue;
-                }
-                (Phase::PartHeaders | Phase::Headers, false) => {
-                    self.header_line(buf, pos, content_end)?;
-                    self.head.last_line_end = content_end;
-                }
-                (Phase::Headers, true) => {
-                    // The blank line. If a delimiter follows at once, that line break was the delimiter's.
-                    match self.delimiter_at(buf, line_end, eof)? {
-                        None => return Ok(None),
-                        Some(true) if self.leniency.unterminated_head => {
-                            return self.finish_head(input, pos).map(Some);
-                        }
-                        Some(true) => return Err(self.err(DecodeErrorKind::MissingHeadTerminator, line_end)),
-                        Some(false) => return self.finish_head(input, line_end).map(Some),
-                    }
-                }
-                (Phase::StartLine, _) => {
-                    self.start_line(line, pos)?;
-                    self.head.phase = Phase::Headers;
-                    self.head.headers_start = line_end;
-                    self.head.last_line_end = content_end;
-                    self.head.count = 0;
-                    self.head.in_header = false;
-                }
-            }
-            self.head.pos = line_end;
-        }
-    }
-
-    /// `Some(true)` when a delimiter line starts at `at` in `buf`, `Some(false)` when none can, `None` when more
-    /// input is needed to tell.
-    fn delimiter_at(&self, buf: &[u8], at: usize, eof: bool) -> Result<Option<bool>, DecodeError> {
-        let rest = &buf[at..];
-        let mut lookalike = None;
-        for delim in [Some(&self.outer), self.inner.as_ref()].into_iter().flatten() {
-            let dash = delim.dash_boundary();
-            if rest.len() < dash.len() {
-                if dash.starts_with(rest) && !eof {
-                    return Ok(None);
-                }
-                continue;
-            }
-            if rest.starts_with(dash) {
-                match self.verify(buf, at + dash.len(), eof)? {
-                    Verify::Delimiter { .. } => return Ok(Some(true)),
-                    Verify::Incomplete => return Ok(None),
-                    Verify::NotDelimiter { close, after } => {
-                        lookalike.get_or_insert((close, after));
-                    }
-                }
-            }
-        }
-        if let Some((close, after)) = lookalike {
-            self.not_delimiter(close, at, after)?;
-        }
-        Ok(Some(false))
-    }
-
-    /// One header line (or obsolete folding continuation) of the current block, at `pos..end`.
-    fn header_line(&mut self, buf: &[u8], pos: usize, end: usize) -> Result<(), DecodeError> {
-        let line = &buf[pos..end];
-        if matches!(line[0], b' ' | b'\t') {
-            if !self.head.in_header {
-                return Err(self.err(DecodeErrorKind::InvalidHeaderLine, pos));
-            }
-            if !self.leniency.obs_fold {
-                return Err(self.err(DecodeErrorKind::ObsoleteLineFolding, pos));
-            }
-            if !grammar::is_field_value(line) {
-                return Err(self.err(DecodeErrorKind::InvalidHeaderLine, pos));
-            }
-            // A folded value that we track grows to the end of this line.
-            let new_end = (pos + trim_end_len(line)) as u32;
-            if let Some(Some(span)) = self.head.slot_mut(self.head.last_slot) {
-                span.end = new_end;
-            }
-            return Ok(());
-        }
-        let Some((name, value)) = grammar::header_line(line, self.leniency.space_before_colon) else {
-            // A start line among the MIME part headers: the blank line between them is missing.
-            let start_line = grammar::status_line(line).is_some() || grammar::request_line(line, true).is_some();
-            let kind = if self.head.phase == Phase::PartHeaders && start_line {
-                DecodeErrorKind::MissingBlankLine
-            } else {
-                DecodeErrorKind::InvalidHeaderLine
-            };
-            return Err(self.err(kind, pos));
-        };
-        let start = buf.offset(value);
-        self.header(buf, name, start, start + value.len(), pos)
-    }
-
-    /// Records one well-formed header line: counts it and tracks the headers the decoder needs.
-    #[inline]
-    fn header(&mut self, buf: &[u8], name: &[u8], start: usize, end: usize, pos: usize) -> Result<(), DecodeError> {
-        self.head.count += 1;
-        if self.head.count > self.limits.max_headers {
-            return Err(self.limit(Limit::Headers, self.limits.max_headers as u64, pos));
-        }
-        self.head.in_header = true;
-        let span = Some(Span::new(start, end));
-        // Dispatch on the length first: most names are none of these and cost no comparison.
-        let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
-        let slot = match (self.head.phase, name.len()) {
-            (Phase::PartHeaders, 12) if is("content-type") => Slot::ContentType,
-            (Phase::PartHeaders, 25) if is("content-transfer-encoding") => Slot::TransferEncoding,
-            (Phase::PartHeaders, 10) if is("content-id") => Slot::PartContentId,
-            (Phase::Headers, 10) if is("content-id") => Slot::ContentId,
-            (Phase::Headers, 14) if is("content-length") => Slot::ContentLength,
-            (Phase::Headers, 17) if is("transfer-encoding") && !self.leniency.embedded_transfer_encoding => {
-                return Err(self.err(DecodeErrorKind::TransferEncodingInPart, pos));
-            }
-            _ => Slot::Other,
-        };
-        self.head.last_slot = Slot::Other;
-        // The first occurrence of each counts; a later one with another value is an error under strict reading.
-        if let Some(target) = self.head.slot_mut(slot) {
-            match *target {
-                None => {
-                    *target = span;
-                    self.head.last_slot = slot;
-                }
-                Some(first) => return self.repeated_header(buf, slot, first, start..end, pos),
-            }
-        }
-        Ok(())
-    }
-
-    /// A tracked header given again: an error under strict reading when its value differs from the first.
-    #[cold]
-    fn repeated_header(
-        &self,
-        buf: &[u8],
-        slot: Slot,
-        first: Span,
-        again: std::ops::Range<usize>,
-        pos: usize,
-    ) -> Result<(), DecodeError> {
-        let (a, b) = (&buf[first.start as usize..first.end as usize], &buf[again]);
-        let conflict = match slot {
-            Slot::ContentType | Slot::TransferEncoding => !a.eq_ignore_ascii_case(b),
-            _ => a != b,
-        };
-        match (conflict, slot) {
-            (true, Slot::ContentLength) if !self.leniency.content_length_mismatch => {
-                Err(self.err(DecodeErrorKind::ConflictingContentLength, pos))
-            }
-            (true, Slot::ContentLength) => Ok(()),
-            (true, _) if !self.leniency.conflicting_headers => Err(self.err(DecodeErrorKind::ConflictingHeaders, pos)),
-            _ => Ok(()),
-        }
-    }
-
-    /// After the blank line that ends the MIME part headers: a changeset starts, or the embedded head follows.
-    fn end_part_headers<I: Input>(&mut self, input: &mut I, blank_end: usize) -> Result<Option<Event>, DecodeError> {
-        let buf = input.chunk();
-        let Some(ct) = self.head.content_type else {
-            return Err(self.err(DecodeErrorKind::MissingContentType, 0));
-        };
-        let ct_value = &buf[ct.start as usize..ct.end as usize];
-        // The common case without parsing: exactly `application/http`, in any case.
-        let http = ct_value.eq_ignore_ascii_case(b"application/http") || {
-            let Some(media_type) = grammar::media_type_with(ct_value, self.leniency.unquoted_boundary_specials) else {
-                return Err(self.err(DecodeErrorKind::UnsupportedContentType, ct.start as usize));
-            };
-            if !media_type.is("multipart", "mixed") && !media_type.is("application", "http") {
-                return Err(self.err(DecodeErrorKind::UnsupportedContentType, ct.start as usize));
-            }
-            media_type.is("application", "http")
-        };
-        if !http {
-            if self.inner.is_some() {
-                return Err(self.err(DecodeErrorKind::NestedChangeset, ct.start as usize));
-            }
-            let (b_start, b_end) =
-                boundary::boundary_in_content_type(ct_value, self.leniency.unquoted_boundary_specials)
-                    .map_err(|_| self.err(DecodeErrorKind::InvalidChangesetBoundary, ct.start as usize))?;
-            let boundary = &ct_value[b_start..b_end];
-            let outer = self.outer.boundary();
-            if boundary == outer {
-                return Err(self.err(DecodeErrorKind::ChangesetBoundaryReused, ct.start as usize + b_start));
-            }
-            if !self.leniency.overlapping_boundaries && (outer.starts_with(boundary) || boundary.starts_with(outer)) {
-                return Err(self.err(DecodeErrorKind::OverlappingBoundaries, ct.start as usize + b_start));
-            }
-            let delim = match self.spare_inner.take() {
-                Some(d) if d.boundary() == boundary => d,
-                _ => Delimiter::new(boundary),
-            };
-            self.inner = Some(delim);
-            self.changeset_operations = 0;
-            self.rules.begin_changeset();
-            let head = &self.head;
-            let boundary_span = Span::new(ct.start as usize + b_start, ct.start as usize + b_end);
-            let part_headers = Span::new(0, head.part_headers_end);
-            let content_id = head.part_content_id;
-            let raw = self.take(input, blank_end);
-            self.state = State::ChangesetPreamble;
-            self.line_start = true;
-            return Ok(Some(Event::ChangesetStart(ChangesetHead {
-                raw,
-                part_headers,
-                boundary: boundary_span,
-                content_id,
-            })));
-        }
-        match self.head.transfer_encoding {
-            None if !self.leniency.missing_transfer_encoding => {
-                return Err(self.err(DecodeErrorKind::MissingTransferEncoding, 0));
-            }
-            Some(cte) if !buf[cte.start as usize..cte.end as usize].eq_ignore_ascii_case(b"binary") => {
-                return Err(self.err(DecodeErrorKind::UnsupportedTransferEncoding, cte.start as usize));
-            }
-            _ => {}
-        }
-        self.operations += 1;
-        if self.operations > self.limits.max_operations {
-            return Err(self.limit(Limit::Operations, self.limits.max_operations as u64, 0));
-        }
-        if self.inner.is_some() {
-            self.changeset_operations += 1;
-            if self.changeset_operations > self.limits.max_changeset_operations {
-                return Err(self.limit(
-                    Limit::ChangesetOperations,
-                    self.limits.max_changeset_operations as u64,
-                    0,
-                ));
-            }
-        }
-        self.head.phase = Phase::StartLine;
-        self.head.count = 0;
-        self.head.in_header = false;
-        Ok(None)
-    }
-
-    /// The embedded request or status line at `pos`.
-    fn start_line(&mut self, line: &[u8], pos: usize) -> Result<(), DecodeError> {
-        let line = if self.leniency.trailing_whitespace {
-            &line[..trim_end_len(line)]
-        } else {
-            line
-        };
-        let base = pos;
-        let span = |s: &[u8]| {
-            let start = base + line.offset(s);
-            Span::new(start, start + s.len())
-        };
-        let is_response = line.starts_with(b"HTTP/") || (line.is_empty() && self.kind == Some(MessageKind::Response));
-        let kind = if is_response {
-            MessageKind::Response
-        } else {
-            MessageKind::Request
-        };
-        match self.kind {
-            Some(k) if k != kind => {
-                let err = if self.fixed_kind.is_some() {
-                    DecodeErrorKind::UnexpectedMessageKind
-                } else {
-                    DecodeErrorKind::MixedRequestResponse
-                };
-                return Err(self.err(err, pos));
-            }
-            _ => self.kind = Some(kind),
-        }
-        let start_line = if is_response {
-            let s = grammar::status_line(line).ok_or_else(|| self.err(DecodeErrorKind::InvalidStatusLine, pos))?;
-            StartLine::Response {
-                version: span(s.version),
-                status: s.status,
-                reason: span(s.reason),
-            }
-        } else {
-            let r = grammar::request_line(line, self.leniency.spaces_in_target)
-                .ok_or_else(|| self.err(DecodeErrorKind::InvalidRequestLine, pos))?;
-            StartLine::Request {
-                method: span(r.method),
-                target: span(r.target),
-                version: r.version.map(span),
-            }
-        };
-        self.head.start_line = Some(start_line);
-        Ok(())
-    }
-
-    /// The head is complete at `end`: validate, split it off and emit it.
-    fn finish_head<I: Input>(&mut self, input: &mut I, end: usize) -> Result<Event, DecodeError> {
-        let buf = input.chunk();
-        let h = self.head;
-        let start_line = h.start_line.ok_or_else(|| self.err(DecodeErrorKind::EmptyPart, end))?;
-        self.expected_body = None;
-        let lenient_length = self.leniency.invalid_content_length && self.leniency.content_length_mismatch;
-        if let (Some(cl), false) = (h.content_length, lenient_length) {
-            let strict_value = !self.leniency.invalid_content_length;
-            match grammar::content_length(&buf[cl.start as usize..cl.end as usize]) {
-                grammar::ContentLength::Invalid if strict_value => {
-                    return Err(self.err(DecodeErrorKind::InvalidContentLength, cl.start as usize));
-                }
-                grammar::ContentLength::Overflow if strict_value => {
-                    return Err(self.err(DecodeErrorKind::ContentLengthOverflow, cl.start as usize));
-                }
-                grammar::ContentLength::Value(n) if !self.leniency.content_length_mismatch => {
-                    self.expected_body = Some((n, matches!(start_line, StartLine::Response { .. })));
-                }
-                _ => {}
-            }
-        }
-        if let (Some(part), Some(embedded)) = (h.part_content_id, h.content_id) {
-            let get = |s: Span| &buf[s.start as usize..s.end as usize];
-            if !self.leniency.content_id_mismatch && get(part) != get(embedded) {
-                return Err(self.err(DecodeErrorKind::ContentIdMismatch, embedded.start as usize));
-            }
-        }
-        let content_id = h.part_content_id.or(h.content_id);
-        if let (true, StartLine::Request { method, target, .. }) = (self.validate, start_line) {
-            let bytes = |s: Span| &buf[s.start as usize..s.end as usize];
-            let id = content_id.map(bytes);
-            match self.rules.check(bytes(method), bytes(target), id) {
-                Ok(key) => {
-                    if let (Some(id), Some(key)) = (id, key) {
-                        self.rules.record(id, key);
-                    }
-                }
-                Err((rule, culprit)) => {
-                    let at = match (culprit, content_id) {
-                        (Culprit::Method, _) => method.start,
-                        (Culprit::Target, _) => target.start,
-                        (Culprit::ContentId, Some(cid)) => cid.start,
-                        (Culprit::ContentId, None) => method.start,
-                    };
-                    return Err(self.err(DecodeErrorKind::Rule(rule), at as usize));
-                }
-            }
-        }
-        // The embedded header block: from after the start line to the end of the last header line, within the
-        // head (a start line directly followed by a delimiter has no header block at all).
-        let headers_start = h.headers_start.min(end);
-        let headers_end = h.last_line_end.clamp(headers_start, end);
-        let raw = self.take(input, end);
-        self.state = State::Body;
-        self.body_bytes = 0;
-        Ok(Event::Head(Head {
-            raw,
-            part_headers: Span::new(0, h.part_headers_end),
-            start_line,
-            headers: Span::new(headers_start, headers_end),
-            content_id,
-        }))
-    }
-}
-
-/// Number of bytes in `line` once trailing spaces and tabs are removed.
-fn trim_end_len(line: &[u8]) -> usize {
-    line.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(0, |i| i + 1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn canonical_part_header_spans() {
-        let (ct, cte) = (CANONICAL_CONTENT_TYPE, CANONICAL_ENCODING);
-        assert_eq!(&CANONICAL_PART_HEADERS[ct.0..ct.1], b"application/http");
-        assert_eq!(&CANONICAL_PART_HEADERS[cte.0..cte.1], b"binary");
-        assert!(CANONICAL_PART_HEADERS.ends_with(b"binary\r\n"));
     }
 }

@@ -21,7 +21,7 @@ use std::fmt;
 use bytes::BufMut;
 use http::{HeaderMap, Method, StatusCode};
 
-use crate::boundary::Boundary;
+use crate::boundary::{Boundary, Delimiter, LineEnd, CANONICAL_PART_HEADERS};
 use crate::event::MessageKind;
 use crate::rules::{ContentIdScope, IdKey, RequestRules};
 
@@ -242,36 +242,33 @@ impl From<std::convert::Infallible> for EncodeError {
 
 /// One boundary's delimiter text, for writing and for checking bodies.
 struct Delim {
-    /// `--boundary`
-    dash: Box<[u8]>,
+    /// `--boundary`, and the reading of delimiter lines the decoder shares.
+    delimiter: Delimiter,
     /// `\r\n--boundary\r\n`, the MIME part headers of an operation and `Content-ID: `: the start of every part
     /// in one write (without its last 12 bytes when the operation has no Content-ID).
     part_prefix: Box<[u8]>,
 }
 
-/// The MIME part headers every operation gets.
-const PART_HEADERS: &[u8] = b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n";
 const CONTENT_ID: &[u8] = b"Content-ID: ";
 
 impl Delim {
     fn new(boundary: &Boundary) -> Self {
-        let mut dash = Vec::with_capacity(boundary.as_str().len() + 2);
-        dash.extend_from_slice(b"--");
-        dash.extend_from_slice(boundary.as_str().as_bytes());
-        let mut part_prefix = Vec::with_capacity(dash.len() + 4 + PART_HEADERS.len() + CONTENT_ID.len());
+        let delimiter = Delimiter::new(boundary.as_str().as_bytes());
+        let dash = delimiter.dash_boundary();
+        let mut part_prefix = Vec::with_capacity(dash.len() + 4 + CANONICAL_PART_HEADERS.len() + CONTENT_ID.len());
         part_prefix.extend_from_slice(b"\r\n");
-        part_prefix.extend_from_slice(&dash);
+        part_prefix.extend_from_slice(dash);
         part_prefix.extend_from_slice(b"\r\n");
-        part_prefix.extend_from_slice(PART_HEADERS);
+        part_prefix.extend_from_slice(CANONICAL_PART_HEADERS);
         part_prefix.extend_from_slice(CONTENT_ID);
         Self {
-            dash: dash.into_boxed_slice(),
+            delimiter,
             part_prefix: part_prefix.into_boxed_slice(),
         }
     }
 
     fn dash_boundary(&self) -> &[u8] {
-        &self.dash
+        self.delimiter.dash_boundary()
     }
 
     /// The delimiter line and part headers of an operation, up to and with `Content-ID: ` when `with_id`;
@@ -287,7 +284,7 @@ impl Delim {
     /// it).
     #[inline]
     fn delimiter_line_len(&self, first: bool) -> usize {
-        self.dash.len() + if first { 2 } else { 4 }
+        self.dash_boundary().len() + if first { 2 } else { 4 }
     }
 
     /// Whether a reader would see a delimiter of this boundary in `body` (or at its start, right after the
@@ -327,7 +324,11 @@ impl LineFeeds {
 /// Whether the line `rest` starts with `--boundary` of one of `delims`: a delimiter line, or a line that a
 /// reader matching boundaries by prefix (or a strict reader, which refuses it) would read differently.
 fn is_delimiter_line(rest: &[u8], delims: &[&Delim]) -> bool {
-    delims.iter().any(|d| rest.starts_with(&d.dash))
+    // Any line the shared reading recognises as starting with `--boundary` (a delimiter or a look-alike) counts;
+    // the body's end is a line end, since the encoder writes a line break after every body.
+    delims
+        .iter()
+        .any(|d| d.delimiter.classify(rest, LineEnd::Stripped, usize::MAX).is_some())
 }
 
 /// Whether a reader would see a delimiter of any of `delims` in `body`. One pass for line feeds: only a line
