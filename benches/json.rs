@@ -48,11 +48,11 @@ fn benches(c: &mut Criterion) {
             let mut n = 0;
             for chunk in json.chunks(16 * 1024) {
                 buf.extend_from_slice(chunk);
-                while let Some(e) = reader.read(&mut buf).unwrap() {
+                while let Some(e) = reader.decode(&mut buf).unwrap() {
                     n += usize::from(matches!(e, JsonEvent::Response(_)));
                 }
             }
-            while reader.read_eof(&mut buf).unwrap().is_some() {}
+            while reader.decode_eof(&mut buf).unwrap().is_some() {}
             assert_eq!(n, 1000);
         })
     });

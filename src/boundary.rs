@@ -279,45 +279,56 @@ impl Delimiter {
     /// More than `max_padding` bytes after the boundary (`--` and padding) is [`LineClass::PaddingTooLong`].
     #[inline]
     pub(crate) fn classify(&self, line: &[u8], end: LineEnd, max_padding: usize) -> Option<LineClass> {
-        let dash = self.dash_boundary();
-        let Some(rest) = line.strip_prefix(dash) else {
-            let open = matches!(end, LineEnd::Open | LineEnd::Eof);
-            return (open && line.len() < dash.len() && dash.starts_with(line)).then_some(LineClass::Incomplete);
-        };
-        let at = dash.len();
-        let (close, pad_start) = match rest {
-            [b'-', b'-', ..] => (true, 2),
-            [] | [b'-'] if end != LineEnd::Stripped => return Some(LineClass::Incomplete),
-            _ => (false, 0),
-        };
-        let padding = rest[pad_start..]
-            .iter()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
-        let i = pad_start + padding;
-        if i > max_padding {
-            return Some(LineClass::PaddingTooLong);
-        }
-        let delimiter = |line_end, bare_lf, unterminated| LineClass::Delimiter {
-            close,
-            padding_at: (padding > 0).then_some(at + pad_start),
-            line_end,
-            bare_lf,
-            unterminated,
-        };
-        Some(match (rest.get(i), end) {
-            (None, LineEnd::Stripped) => delimiter(line.len(), false, false),
-            (None, LineEnd::Eof) if close => delimiter(line.len(), false, true),
-            (None, _) => LineClass::Incomplete,
-            (Some(b'\r'), _) => match rest.get(i + 1) {
-                None if end == LineEnd::Stripped => LineClass::LookAlike { close },
-                None => LineClass::Incomplete,
-                Some(b'\n') => delimiter(at + i + 2, false, false),
-                Some(_) => LineClass::LookAlike { close },
-            },
-            (Some(b'\n'), _) => delimiter(at + i + 1, true, false),
-            (Some(_), _) => LineClass::LookAlike { close },
-        })
+        classify_line(self.dash_boundary(), line, end, max_padding)
+    }
+}
+
+/// [`Delimiter::classify`] for `dash` (`--boundary`), for writers that keep no finder.
+#[inline]
+pub(crate) fn classify_line(dash: &[u8], line: &[u8], end: LineEnd, max_padding: usize) -> Option<LineClass> {
+    let Some(rest) = line.strip_prefix(dash) else {
+        let open = matches!(end, LineEnd::Open | LineEnd::Eof);
+        return (open && line.len() < dash.len() && dash.starts_with(line)).then_some(LineClass::Incomplete);
+    };
+    Some(classify_after_boundary(dash.len(), rest, end, max_padding))
+}
+
+/// The rest of [`classify_line`], for a line known to start with `--boundary` (`at` bytes long; `rest` is
+/// what follows it): the decoder's search found it with the `memmem` finder and need not compare it again.
+#[inline]
+pub(crate) fn classify_after_boundary(at: usize, rest: &[u8], end: LineEnd, max_padding: usize) -> LineClass {
+    let (close, pad_start) = match rest {
+        [b'-', b'-', ..] => (true, 2),
+        [] | [b'-'] if end != LineEnd::Stripped => return LineClass::Incomplete,
+        _ => (false, 0),
+    };
+    let padding = rest[pad_start..]
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    let i = pad_start + padding;
+    if i > max_padding {
+        return LineClass::PaddingTooLong;
+    }
+    let delimiter = |line_end, bare_lf, unterminated| LineClass::Delimiter {
+        close,
+        padding_at: (padding > 0).then_some(at + pad_start),
+        line_end,
+        bare_lf,
+        unterminated,
+    };
+    match (rest.get(i), end) {
+        (None, LineEnd::Stripped) => delimiter(at + rest.len(), false, false),
+        (None, LineEnd::Eof) if close => delimiter(at + rest.len(), false, true),
+        (None, _) => LineClass::Incomplete,
+        (Some(b'\r'), _) => match rest.get(i + 1) {
+            None if end == LineEnd::Stripped => LineClass::LookAlike { close },
+            None => LineClass::Incomplete,
+            Some(b'\n') => delimiter(at + i + 2, false, false),
+            Some(_) => LineClass::LookAlike { close },
+        },
+        (Some(b'\n'), _) => delimiter(at + i + 1, true, false),
+        (Some(_), _) => LineClass::LookAlike { close },
     }
 }
 

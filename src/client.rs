@@ -436,9 +436,9 @@ impl ResponseStream {
                 },
                 Reader::Json(reader, groups) => loop {
                     let event = if self.eof {
-                        reader.read_eof(&mut self.buf)?
+                        reader.decode_eof(&mut self.buf)?
                     } else {
-                        reader.read(&mut self.buf)?
+                        reader.decode(&mut self.buf)?
                     };
                     match event {
                         None if self.eof => return Ok(None),

@@ -162,11 +162,12 @@ impl Decoder for crate::json::JsonBatchReader {
     type Error = CodecError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, CodecError> {
-        Ok(self.read(src)?)
+        // The reader's own (inherent) method, not this trait's.
+        Ok(Self::decode(self, src)?)
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, CodecError> {
-        Ok(self.read_eof(src)?)
+        Ok(Self::decode_eof(self, src)?)
     }
 }
 

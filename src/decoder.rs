@@ -44,7 +44,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::boundary::ContentTypeError;
-use crate::boundary::{Boundary, Delimiter, LineClass, LineEnd};
+use crate::boundary::{self, Boundary, Delimiter, LineClass, LineEnd};
 use crate::error::{DecodeError, DecodeErrorKind, Limit};
 use crate::event::{Event, MessageKind};
 use crate::grammar;
@@ -698,8 +698,11 @@ impl BatchDecoder {
                 let Some(delim) = delim else { continue };
                 let at = if p > 0 && buf[p - 1] == b'\r' { p - 1 } else { p };
                 // The finder matched `\n--boundary`: the line after the `\n` starts with `--boundary`.
-                let verified = self.classify(delim, buf, p + 1, eof).map_err(|e| (e, at))?;
-                match verified.unwrap_or(Verify::Incomplete) {
+                let dash_len = delim.dash_boundary().len();
+                match self
+                    .classify_delimiter(dash_len, buf, p + 1, eof)
+                    .map_err(|e| (e, at))?
+                {
                     Verify::Delimiter { close, line_end } => {
                         if at == p && !self.leniency.bare_lf {
                             return Err((self.err(DecodeErrorKind::BareLineFeed, p), at));
@@ -749,15 +752,23 @@ impl BatchDecoder {
     /// look-alikes ([`not_delimiter`](Self::not_delimiter)) only after trying all.
     #[inline]
     fn classify(&self, delim: &Delimiter, buf: &[u8], start: usize, eof: bool) -> Result<Option<Verify>, DecodeError> {
+        let dash = delim.dash_boundary();
+        if !buf[start..].starts_with(dash) {
+            let incomplete = buf.len() - start < dash.len() && dash.starts_with(&buf[start..]);
+            return Ok(incomplete.then_some(Verify::Incomplete));
+        }
+        self.classify_delimiter(dash.len(), buf, start, eof).map(Some)
+    }
+
+    /// [`classify`](Self::classify) for a line at `start` known to begin with `--boundary` (`dash_len` bytes).
+    #[inline]
+    fn classify_delimiter(&self, dash_len: usize, buf: &[u8], start: usize, eof: bool) -> Result<Verify, DecodeError> {
         let end = if eof { LineEnd::Eof } else { LineEnd::Open };
         let max = self.limits.max_head_bytes;
-        let Some(class) = delim.classify(&buf[start..], end, max) else {
-            return Ok(None);
-        };
-        let s = start + delim.dash_boundary().len();
+        let s = start + dash_len;
         // A delimiter line cut off by the end of input stays `Incomplete`: callers at the end of input report it
         // as truncation, never as text.
-        Ok(Some(match class {
+        Ok(match boundary::classify_after_boundary(dash_len, &buf[s..], end, max) {
             LineClass::Incomplete => Verify::Incomplete,
             LineClass::PaddingTooLong => return Err(self.limit(Limit::HeadBytes, max as u64, s)),
             LineClass::LookAlike { close } => Verify::NotDelimiter { close, after: s },
@@ -778,7 +789,7 @@ impl BatchDecoder {
                 close,
                 line_end: start + line_end,
             },
-        }))
+        })
     }
 
     /// A line that starts with `--boundary` (at `dash`) but is no delimiter line of any active boundary (`s` is

@@ -21,7 +21,7 @@ use std::fmt;
 use bytes::BufMut;
 use http::{HeaderMap, Method, StatusCode};
 
-use crate::boundary::{Boundary, Delimiter, LineEnd, CANONICAL_PART_HEADERS};
+use crate::boundary::{classify_line, Boundary, LineEnd, CANONICAL_PART_HEADERS};
 use crate::event::MessageKind;
 use crate::rules::{ContentIdScope, IdKey, RequestRules};
 
@@ -242,8 +242,8 @@ impl From<std::convert::Infallible> for EncodeError {
 
 /// One boundary's delimiter text, for writing and for checking bodies.
 struct Delim {
-    /// `--boundary`, and the reading of delimiter lines the decoder shares.
-    delimiter: Delimiter,
+    /// `--boundary`
+    dash: Box<[u8]>,
     /// `\r\n--boundary\r\n`, the MIME part headers of an operation and `Content-ID: `: the start of every part
     /// in one write (without its last 12 bytes when the operation has no Content-ID).
     part_prefix: Box<[u8]>,
@@ -253,22 +253,21 @@ const CONTENT_ID: &[u8] = b"Content-ID: ";
 
 impl Delim {
     fn new(boundary: &Boundary) -> Self {
-        let delimiter = Delimiter::new(boundary.as_str().as_bytes());
-        let dash = delimiter.dash_boundary();
+        let dash = [b"--", boundary.as_str().as_bytes()].concat();
         let mut part_prefix = Vec::with_capacity(dash.len() + 4 + CANONICAL_PART_HEADERS.len() + CONTENT_ID.len());
         part_prefix.extend_from_slice(b"\r\n");
-        part_prefix.extend_from_slice(dash);
+        part_prefix.extend_from_slice(&dash);
         part_prefix.extend_from_slice(b"\r\n");
         part_prefix.extend_from_slice(CANONICAL_PART_HEADERS);
         part_prefix.extend_from_slice(CONTENT_ID);
         Self {
-            delimiter,
+            dash: dash.into_boxed_slice(),
             part_prefix: part_prefix.into_boxed_slice(),
         }
     }
 
     fn dash_boundary(&self) -> &[u8] {
-        self.delimiter.dash_boundary()
+        &self.dash
     }
 
     /// The delimiter line and part headers of an operation, up to and with `Content-ID: ` when `with_id`;
@@ -328,7 +327,7 @@ fn is_delimiter_line(rest: &[u8], delims: &[&Delim]) -> bool {
     // the body's end is a line end, since the encoder writes a line break after every body.
     delims
         .iter()
-        .any(|d| d.delimiter.classify(rest, LineEnd::Stripped, usize::MAX).is_some())
+        .any(|d| classify_line(&d.dash, rest, LineEnd::Stripped, usize::MAX).is_some())
 }
 
 /// Whether a reader would see a delimiter of any of `delims` in `body`. One pass for line feeds: only a line
@@ -752,37 +751,18 @@ impl BatchEncoder {
             let written = sink.put_part(
                 &mut self.scratch,
                 |head| {
-                    let start = head.len();
-                    head.extend_from_slice(delim.part_prefix(first, content_id.is_some()));
-                    match content_id {
-                        Some(id) => {
-                            put_short(head, id);
-                            head.extend_from_slice(b"\r\n\r\n");
-                        }
-                        None => head.extend_from_slice(b"\r\n"),
-                    }
-                    start_line.put(head);
-                    for (name, value) in headers {
-                        let (n, v) = (name.as_str(), value.as_bytes());
-                        flagged |= crate::grammar::has_outer_ows(v)
-                            || match n.len() {
-                                10 => n == "content-id",
-                                14 => n == "content-length",
-                                17 => n == "transfer-encoding",
-                                _ => false,
-                            };
-                        head.extend_from_slice(n.as_bytes());
-                        head.extend_from_slice(b": ");
-                        head.extend_from_slice(v);
-                        head.extend_from_slice(b"\r\n");
-                    }
-                    if content_length {
-                        head.extend_from_slice(b"content-length: ");
-                        head.extend_from_slice(itoa_usize(body.len()).as_bytes());
-                        head.extend_from_slice(b"\r\n");
-                    }
-                    head.extend_from_slice(b"\r\n");
-                    head.len() - start <= max_head && (checked || !flagged)
+                    let len = write_head(
+                        head,
+                        delim,
+                        first,
+                        content_id,
+                        start_line,
+                        headers,
+                        content_length,
+                        body.len(),
+                        &mut flagged,
+                    );
+                    len <= max_head && (checked || !flagged)
                 },
                 body,
             );
@@ -980,6 +960,55 @@ impl StartLine<'_> {
             }
         }
     }
+}
+
+/// Appends a part's head (delimiter line, part headers, start line, embedded headers, blank line) to `head`;
+/// returns its length as the reader counts it, and sets `flagged` when a header frames or names the part, or
+/// has a value a reader would trim. Kept out of line: the callers' loops stay small.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn write_head(
+    head: &mut Vec<u8>,
+    delim: &Delim,
+    first: bool,
+    content_id: Option<&[u8]>,
+    start_line: StartLine<'_>,
+    headers: &HeaderMap,
+    content_length: bool,
+    body_len: usize,
+    flagged: &mut bool,
+) -> usize {
+    let start = head.len();
+    head.extend_from_slice(delim.part_prefix(first, content_id.is_some()));
+    match content_id {
+        Some(id) => {
+            put_short(head, id);
+            head.extend_from_slice(b"\r\n\r\n");
+        }
+        None => head.extend_from_slice(b"\r\n"),
+    }
+    start_line.put(head);
+    for (name, value) in headers {
+        let (n, v) = (name.as_str(), value.as_bytes());
+        *flagged |= crate::grammar::has_outer_ows(v)
+            || match n.len() {
+                10 => n == "content-id",
+                14 => n == "content-length",
+                17 => n == "transfer-encoding",
+                _ => false,
+            };
+        head.extend_from_slice(n.as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(v);
+        head.extend_from_slice(b"\r\n");
+    }
+    if content_length {
+        head.extend_from_slice(b"content-length: ");
+        head.extend_from_slice(itoa_usize(body_len).as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    head.len() - start
 }
 
 /// Appends a short piece (a Content-ID, nearly always one to four bytes) without a library call.

@@ -155,15 +155,15 @@ impl fmt::Debug for Headers<'_> {
     }
 }
 
-/// An embedded request line: `method SP target [SP version]`.
+/// An embedded request line: `method SP url [SP version]` (the URL is HTTP's request target).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RequestLine<'a> {
     /// The method as written, for example `POST`.
     pub method: &'a str,
-    /// The request target as written: a path relative to the service root, an absolute path, an absolute
-    /// URL, or a `$n` Content-ID reference.
-    pub target: &'a [u8],
+    /// The URL (request target) as written: a path relative to the service root, an absolute path, an
+    /// absolute URL, or a `$n` Content-ID reference.
+    pub url: &'a [u8],
     /// `HTTP/1.1`, or `None` when the line has no version.
     pub version: Option<&'a str>,
 }
@@ -215,7 +215,7 @@ fn ascii(raw: &[u8]) -> &str {
 /// let mut decoder = BatchDecoder::new("b").unwrap();
 /// let Some(Event::Head(head)) = decoder.decode(&mut input).unwrap() else { panic!() };
 /// let request = head.request().unwrap();
-/// assert_eq!((request.method, request.target), ("POST", &b"People"[..]));
+/// assert_eq!((request.method, request.url), ("POST", &b"People"[..]));
 /// assert_eq!(head.content_id(), Some(&b"1"[..]));
 /// assert_eq!(head.header("Content-Type"), Some(&b"application/json"[..]));
 /// ```
@@ -279,7 +279,7 @@ impl Head {
                 version,
             } => Some(RequestLine {
                 method: ascii(method.get(&self.raw)),
-                target: target.get(&self.raw),
+                url: target.get(&self.raw),
                 version: version.map(|v| ascii(v.get(&self.raw))),
             }),
             StartLine::Response { .. } => None,

@@ -173,8 +173,6 @@ pub use encoder::{BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKin
 pub use error::{DecodeError, DecodeErrorKind, Limit};
 pub use event::{ChangesetHead, Event, Head, Header, Headers, MessageKind, RequestLine, StatusLine};
 pub use excerpt::Excerpt;
-#[cfg(feature = "json")]
-pub use json::{JsonError, JsonErrorKind};
 pub use leniency::Leniency;
 pub use limits::Limits;
 pub use model::ContentIdMap;

@@ -308,7 +308,7 @@ impl Item for RequestItem {
             changeset,
             content_id: head.content_id().map(text),
             method: Method::from_bytes(line.method.as_bytes()).expect("validated token"),
-            url: url_text(line.target),
+            url: url_text(line.url),
             version: line.version.map(version),
             headers: header_map(head, head.headers()),
             body,
@@ -566,6 +566,7 @@ impl RequestItem {
 
 impl RequestItem {
     /// The part the encoder writes, without the JSON-only fields (checked by the caller).
+    #[inline]
     pub(crate) fn part(&self) -> RequestPart<'_> {
         RequestPart {
             method: &self.method,
@@ -583,6 +584,7 @@ impl<'a> TryFrom<&'a RequestItem> for RequestPart<'a> {
     /// Refuses a request with an `if` condition ([`Rule::ConditionNotExpressible`]) or a `dependsOn`
     /// ([`Rule::DependencyNotExpressible`]): one part cannot show that what it depends on comes earlier.
     /// [`BatchRequest::encode_with`] checks `dependsOn` against the whole batch instead.
+    #[inline]
     fn try_from(item: &'a RequestItem) -> Result<Self, EncodeError> {
         if item.condition.is_some() {
             return Err(Rule::ConditionNotExpressible.into());
@@ -595,6 +597,7 @@ impl<'a> TryFrom<&'a RequestItem> for RequestPart<'a> {
 }
 
 impl<'a> From<&'a ResponseItem> for ResponsePart<'a> {
+    #[inline]
     fn from(item: &'a ResponseItem) -> Self {
         ResponsePart {
             status: item.status,

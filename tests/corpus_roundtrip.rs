@@ -4,7 +4,8 @@
 
 mod common;
 
-use odata_batch::{BatchRequest, BatchResponse, EncodeOptions, JsonErrorKind};
+use odata_batch::json::JsonErrorKind;
+use odata_batch::{BatchRequest, BatchResponse, EncodeOptions};
 use serde_json::Value;
 
 /// What a trip through JSON may change, per item, as `to_json` documents: the fields JSON does not have

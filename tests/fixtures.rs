@@ -69,7 +69,7 @@ fn heads_expose_start_lines_headers_and_content_ids() {
     assert_eq!(heads[0].part_header("content-id"), None);
     assert_eq!(heads[0].header("prefer"), Some(&b"return=representation"[..]));
     let r = heads[1].request().unwrap();
-    assert_eq!((r.method, r.target, r.version), ("PATCH", &b"$1"[..], Some("HTTP/1.1")));
+    assert_eq!((r.method, r.url, r.version), ("PATCH", &b"$1"[..], Some("HTTP/1.1")));
     assert!(heads[1].response().is_none());
     let names: Vec<_> = heads[1].headers().map(|h| h.name()).collect();
     assert_eq!(names, ["Content-ID", "Content-Type"]);
@@ -205,7 +205,7 @@ fn default_head_limit_admits_a_64_kib_url_and_server_preset_too() {
     for limits in [Limits::client(), Limits::server()] {
         let events = limited(limits, "multipart/mixed; boundary=batch_1", payload.as_bytes()).unwrap();
         let Some(Event::Head(h)) = events.first() else { panic!() };
-        assert_eq!(h.request().unwrap().target, url.as_bytes());
+        assert_eq!(h.request().unwrap().url, url.as_bytes());
     }
 }
 

@@ -3,8 +3,9 @@
 #![cfg(feature = "json")]
 
 use bytes::BytesMut;
+use odata_batch::json::JsonErrorKind;
 use odata_batch::json::{JsonBatchReader, JsonEvent, JsonReadOptions};
-use odata_batch::{BatchRequest, BatchResponse, Dependency, JsonErrorKind, MessageKind};
+use odata_batch::{BatchRequest, BatchResponse, Dependency, MessageKind};
 
 /// The error kind, item and offset of reading a request document.
 fn refused(doc: &str) -> (JsonErrorKind, Option<usize>, Option<usize>) {
@@ -392,12 +393,12 @@ fn stream(doc: &[u8], size: usize) -> Vec<JsonEvent> {
     let mut largest = 0;
     for chunk in doc.chunks(size) {
         buf.extend_from_slice(chunk);
-        while let Some(e) = reader.read(&mut buf).unwrap() {
+        while let Some(e) = reader.decode(&mut buf).unwrap() {
             events.push(e);
         }
         largest = largest.max(buf.len());
     }
-    while let Some(e) = reader.read_eof(&mut buf).unwrap() {
+    while let Some(e) = reader.decode_eof(&mut buf).unwrap() {
         events.push(e);
     }
     // Memory: what stays buffered is at most one item (about 1.1 KiB here) plus one chunk.
@@ -445,7 +446,7 @@ fn truncation_anywhere_is_an_error_never_an_end() {
         let mut reader = JsonBatchReader::new(MessageKind::Response);
         let mut buf = BytesMut::from(prefix);
         let outcome = loop {
-            match reader.read_eof(&mut buf) {
+            match reader.decode_eof(&mut buf) {
                 Ok(Some(JsonEvent::Finished)) => break Ok(()),
                 Ok(Some(_)) => continue,
                 Ok(None) => break Ok(()),
@@ -477,7 +478,7 @@ fn a_maximum_item_size_bounds_memory_whole_or_streamed() {
     for chunk in doc.as_bytes().chunks(64) {
         buf.extend_from_slice(chunk);
         assert!(buf.len() <= 1000 + 64);
-        match reader.read(&mut buf) {
+        match reader.decode(&mut buf) {
             Ok(_) => {}
             Err(e) => {
                 outcome = Some(e);

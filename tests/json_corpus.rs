@@ -105,12 +105,12 @@ fn streamed(
     let mut events = Vec::new();
     for chunk in payload.chunks(size) {
         buf.extend_from_slice(chunk);
-        while let Some(e) = reader.read(&mut buf).map_err(|e| e.to_string())? {
+        while let Some(e) = reader.decode(&mut buf).map_err(|e| e.to_string())? {
             events.push(e);
         }
     }
     loop {
-        match reader.read_eof(&mut buf).map_err(|e| e.to_string())? {
+        match reader.decode_eof(&mut buf).map_err(|e| e.to_string())? {
             Some(e) => events.push(e),
             None => return Ok(events),
         }

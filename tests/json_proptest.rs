@@ -250,13 +250,13 @@ fn stream_items(doc: &[u8], sizes: &[usize]) -> Vec<ResponseItem> {
         k += 1;
         buf.extend_from_slice(&rest[..n]);
         rest = &rest[n..];
-        while let Some(e) = reader.read(&mut buf).unwrap() {
+        while let Some(e) = reader.decode(&mut buf).unwrap() {
             if let JsonEvent::Response(r) = e {
                 items.push(r);
             }
         }
     }
-    while let Some(e) = reader.read_eof(&mut buf).unwrap() {
+    while let Some(e) = reader.decode_eof(&mut buf).unwrap() {
         if let JsonEvent::Response(r) = e {
             items.push(r);
         }
@@ -395,6 +395,6 @@ fn json_batches_state_continue_on_error_explicitly() {
     }
     assert_eq!(
         batch.encode_json(&options).unwrap_err().kind(),
-        &odata_batch::JsonErrorKind::TooManyOperations { max: 100 }
+        &odata_batch::json::JsonErrorKind::TooManyOperations { max: 100 }
     );
 }

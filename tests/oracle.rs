@@ -368,7 +368,7 @@ fn pairs(headers: odata_batch::Headers<'_>) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 fn start_of(head: &Head) -> Vec<u8> {
     if let Some(r) = head.request() {
-        let mut fields = vec![r.method.as_bytes(), r.target];
+        let mut fields = vec![r.method.as_bytes(), r.url];
         fields.extend(r.version.map(str::as_bytes));
         fields.join(&b'|')
     } else {
@@ -489,7 +489,7 @@ fn httparse_agrees(head: &Head) -> bool {
             return false;
         };
         assert_eq!(req.method, Some(r.method));
-        assert_eq!(req.path.map(str::as_bytes), Some(r.target));
+        assert_eq!(req.path.map(str::as_bytes), Some(r.url));
         assert_eq!(req.version.map(|v| format!("HTTP/1.{v}")).as_deref(), r.version);
         theirs = req
             .headers

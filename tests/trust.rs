@@ -1,7 +1,8 @@
 //! Issue 11: conversions are exact or refused with an error that names the loss; rules agree between the
 //! readers and the writers.
 
-use odata_batch::{BatchRequest, BatchResponse, EncodeOptions, JsonErrorKind};
+use odata_batch::json::JsonErrorKind;
+use odata_batch::{BatchRequest, BatchResponse, EncodeOptions};
 
 fn nested(depth: usize) -> String {
     format!("{}{}", "[".repeat(depth), "]".repeat(depth))
@@ -205,11 +206,11 @@ fn byte_order_mark_before_a_json_document() {
     let mut items = 0;
     for &b in doc.as_bytes() {
         buf.extend_from_slice(&[b]);
-        while let Some(event) = reader.read(&mut buf).unwrap() {
+        while let Some(event) = reader.decode(&mut buf).unwrap() {
             items += usize::from(matches!(event, odata_batch::json::JsonEvent::Response(_)));
         }
     }
-    while reader.read_eof(&mut buf).unwrap().is_some() {}
+    while reader.decode_eof(&mut buf).unwrap().is_some() {}
     assert_eq!(items, 1);
     // Offsets count the mark; a mark anywhere else is an error.
     let err = BatchResponse::from_json("\u{feff}{\"responses\":[1]}").unwrap_err();

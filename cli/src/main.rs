@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use odata_batch::{BatchError, BatchFormat, BatchRequest, BatchResponse, DecodeErrorKind, JsonErrorKind};
+use odata_batch::json::JsonErrorKind;
+use odata_batch::{BatchError, BatchFormat, BatchRequest, BatchResponse, DecodeErrorKind};
 
 #[derive(Parser)]
 #[command(name = "odata-batch", version, about = "Read OData $batch payloads")]

@@ -14,12 +14,12 @@ fn read(kind: MessageKind, data: &[u8], size: usize) -> Result<Vec<JsonEvent>, J
     let mut events = Vec::new();
     for chunk in data.chunks(size) {
         buf.extend_from_slice(chunk);
-        while let Some(e) = reader.read(&mut buf)? {
+        while let Some(e) = reader.decode(&mut buf)? {
             events.push(e);
             assert!(events.len() <= data.len() + 2, "no progress");
         }
     }
-    while let Some(e) = reader.read_eof(&mut buf)? {
+    while let Some(e) = reader.decode_eof(&mut buf)? {
         events.push(e);
         assert!(events.len() <= data.len() + 2, "read_eof does not end");
     }

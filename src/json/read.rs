@@ -135,7 +135,8 @@ impl fmt::Display for JsonErrorKind {
 /// # Example
 ///
 /// ```
-/// use odata_batch::{BatchRequest, JsonErrorKind};
+/// use odata_batch::BatchRequest;
+/// use odata_batch::json::JsonErrorKind;
 ///
 /// let doc = r#"{"requests":[{"id":"1","method":"get","url":"A"},{"id":"1","method":"get","url":"B"}]}"#;
 /// let err = BatchRequest::from_json(doc).unwrap_err();
@@ -233,7 +234,8 @@ impl JsonReadOptions {
     ///
     /// ```
     /// use odata_batch::json::JsonReadOptions;
-    /// use odata_batch::{BatchRequest, JsonErrorKind};
+    /// use odata_batch::BatchRequest;
+    /// use odata_batch::json::JsonErrorKind;
     ///
     /// let mut options = JsonReadOptions::new();
     /// options.max_operations(1);
@@ -265,7 +267,8 @@ impl JsonReadOptions {
     ///
     /// ```
     /// use odata_batch::json::JsonReadOptions;
-    /// use odata_batch::{BatchResponse, JsonErrorKind};
+    /// use odata_batch::BatchResponse;
+    /// use odata_batch::json::JsonErrorKind;
     ///
     /// let mut options = JsonReadOptions::new();
     /// options.max_item_bytes(Some(40));
@@ -407,18 +410,18 @@ impl ValueScan {
 ///
 /// let mut reader = JsonBatchReader::new(MessageKind::Response);
 /// let mut buf = BytesMut::from(&br#"{"responses":[{"id":"1","status":200,"body":{"a":1}},{"id":"2","sta"#[..]);
-/// let Some(JsonEvent::Response(first)) = reader.read(&mut buf).unwrap() else { panic!() };
+/// let Some(JsonEvent::Response(first)) = reader.decode(&mut buf).unwrap() else { panic!() };
 /// assert_eq!(&first.body[..], br#"{"a":1}"#);
-/// assert_eq!(reader.read(&mut buf).unwrap(), None); // the second item is not complete yet
+/// assert_eq!(reader.decode(&mut buf).unwrap(), None); // the second item is not complete yet
 /// buf.extend_from_slice(br#"tus":404}]}"#);
-/// assert!(matches!(reader.read(&mut buf).unwrap(), Some(JsonEvent::Response(r)) if r.status == 404));
-/// assert_eq!(reader.read_eof(&mut buf).unwrap(), Some(JsonEvent::Finished));
+/// assert!(matches!(reader.decode(&mut buf).unwrap(), Some(JsonEvent::Response(r)) if r.status == 404));
+/// assert_eq!(reader.decode_eof(&mut buf).unwrap(), Some(JsonEvent::Finished));
 ///
 /// // Cut off: an error, not an end.
 /// let mut reader = JsonBatchReader::new(MessageKind::Response);
 /// let mut buf = BytesMut::from(&br#"{"responses":[{"id":"1","status":200}"#[..]);
-/// assert!(reader.read_eof(&mut buf).is_ok()); // the complete item
-/// assert!(reader.read_eof(&mut buf).is_err());
+/// assert!(reader.decode_eof(&mut buf).is_ok()); // the complete item
+/// assert!(reader.decode_eof(&mut buf).is_err());
 /// ```
 #[derive(Debug)]
 pub struct JsonBatchReader {
@@ -478,16 +481,16 @@ impl JsonBatchReader {
     /// # Errors
     ///
     /// [`JsonError`]; the reader then keeps returning it.
-    pub fn read(&mut self, buf: &mut BytesMut) -> Result<Option<JsonEvent>, JsonError> {
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<JsonEvent>, JsonError> {
         self.step(buf, false)
     }
 
-    /// Like [`read`](Self::read), when no more input will come: what is left must complete the document.
+    /// Like [`decode`](Self::decode), when no more input will come: what is left must complete the document.
     ///
     /// # Errors
     ///
     /// As for `read`, and [`JsonErrorKind::Truncated`] when the document is cut off.
-    pub fn read_eof(&mut self, buf: &mut BytesMut) -> Result<Option<JsonEvent>, JsonError> {
+    pub fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<JsonEvent>, JsonError> {
         self.step(buf, true)
     }
 
@@ -1232,10 +1235,10 @@ fn read_all(
     let mut reader = JsonBatchReader::with_options(kind, options.clone());
     let mut buf = BytesMut::from(document);
     loop {
-        match reader.read_eof(&mut buf)? {
+        match reader.decode_eof(&mut buf)? {
             Some(JsonEvent::Finished) => {
                 // Only white space may follow.
-                if let Some(e) = reader.read_eof(&mut buf).err() {
+                if let Some(e) = reader.decode_eof(&mut buf).err() {
                     return Err(e);
                 }
                 return Ok(reader.rules.groups.len());

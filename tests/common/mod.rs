@@ -121,10 +121,7 @@ pub fn structure(events: &[Event]) -> Vec<Part> {
             Event::Head(h) => {
                 assert!(current.is_none(), "Head inside an operation");
                 let (line, target) = match (h.request(), h.response()) {
-                    (Some(r), _) => (
-                        r.method.to_string(),
-                        Some(String::from_utf8_lossy(r.target).into_owned()),
-                    ),
+                    (Some(r), _) => (r.method.to_string(), Some(String::from_utf8_lossy(r.url).into_owned())),
                     (_, Some(s)) => (s.status.to_string(), None),
                     _ => unreachable!(),
                 };
