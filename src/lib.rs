@@ -175,8 +175,9 @@ pub use event::{ChangesetHead, Event, Head, Header, Headers, MessageKind, Reques
 pub use excerpt::Excerpt;
 pub use leniency::Leniency;
 pub use limits::Limits;
-pub use model::ContentIdMap;
-pub use model::{BatchError, BatchFormat, BatchRequest, BatchResponse, Dependency, RequestItem, ResponseItem};
+pub use model::{
+    AnyBatch, BatchError, BatchFormat, BatchRequest, BatchResponse, ContentIdMap, Dependency, RequestItem, ResponseItem,
+};
 pub use rules::{ContentIdScope, Rule};
 pub use split::SplitError;
 

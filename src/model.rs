@@ -441,17 +441,128 @@ fn decode_items<T: Item>(
     let mut builder = builder.clone();
     builder.message_kind(T::KIND);
     let mut decoder = builder.build_for_content_type(content_type)?;
-    let original = body.clone();
-    let mut input = body;
+    assemble(&mut decoder, body.clone(), &body, None)
+}
+
+/// Decodes the rest of `input` into items, after `first` (an event already taken from the decoder).
+fn assemble<T: Item>(
+    decoder: &mut BatchDecoder,
+    mut input: Bytes,
+    original: &Bytes,
+    first: Option<Vec<Event>>,
+) -> Result<(Vec<T>, usize), BatchError> {
     let mut items = Vec::new();
     let mut assembler = Assembler::default();
+    for event in first.into_iter().flatten() {
+        items.extend(assembler.push::<T>(event));
+    }
     loop {
         let event = decoder
             .decode_complete(&mut input)
-            .map_err(|e| e.with_line_from(&original))?;
+            .map_err(|e| e.with_line_from(original))?;
         match event {
             Some(Event::Finished) | None => return Ok((items, assembler.changesets())),
             Some(event) => items.extend(assembler.push::<T>(event)),
+        }
+    }
+}
+
+/// A batch of requests or of responses, decoded without knowing which beforehand: the decoder's
+/// [`message_kind`](BatchDecoderBuilder::message_kind) decides when set, else the first part (a batch without
+/// parts is an empty batch of requests). The JSON format's counterpart is `AnyBatch::from_json` (feature
+/// `json`); [`BatchFormat::from_content_type`] tells which of the two a `Content-Type` calls for.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::AnyBatch;
+///
+/// let body = "--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--b--\r\n";
+/// match AnyBatch::decode("multipart/mixed; boundary=b", body)? {
+///     AnyBatch::Response(batch) => assert_eq!(batch.items[0].status, 204),
+///     AnyBatch::Request(_) => unreachable!("the first part is a response"),
+/// }
+/// # Ok::<(), odata_batch::BatchError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnyBatch {
+    /// A batch of requests.
+    Request(BatchRequest),
+    /// A batch of responses.
+    Response(BatchResponse),
+}
+
+impl AnyBatch {
+    /// Decodes a whole multipart batch body with default settings.
+    ///
+    /// # Errors
+    ///
+    /// As for [`BatchResponse::decode`], and the request rules when the parts are requests.
+    pub fn decode(content_type: impl AsRef<[u8]>, body: impl Into<Bytes>) -> Result<Self, BatchError> {
+        Self::decode_with(&BatchDecoder::builder(), content_type, body)
+    }
+
+    /// Like [`decode`](Self::decode), with the settings of `builder`.
+    ///
+    /// # Errors
+    ///
+    /// As for `decode`.
+    pub fn decode_with(
+        builder: &BatchDecoderBuilder,
+        content_type: impl AsRef<[u8]>,
+        body: impl Into<Bytes>,
+    ) -> Result<Self, BatchError> {
+        let body = body.into();
+        let mut decoder = builder.build_for_content_type(content_type.as_ref())?;
+        let mut input = body.clone();
+        // Events up to the first head, which tells the role (or the decoder's fixed kind does).
+        let mut first = Vec::new();
+        let kind = loop {
+            if let Some(kind) = decoder.message_kind() {
+                break kind;
+            }
+            match decoder
+                .decode_complete(&mut input)
+                .map_err(|e| e.with_line_from(&body))?
+            {
+                Some(Event::Head(head)) => {
+                    let kind = if head.request().is_some() {
+                        MessageKind::Request
+                    } else {
+                        MessageKind::Response
+                    };
+                    first.push(Event::Head(head));
+                    break kind;
+                }
+                Some(Event::Finished) | None => break MessageKind::Request,
+                Some(event) => first.push(event),
+            }
+        };
+        Ok(match kind {
+            MessageKind::Request => {
+                let (items, changesets) = assemble(&mut decoder, input, &body, Some(first))?;
+                Self::Request(BatchRequest {
+                    items,
+                    changesets,
+                    ..BatchRequest::default()
+                })
+            }
+            MessageKind::Response => {
+                let (items, changesets) = assemble(&mut decoder, input, &body, Some(first))?;
+                Self::Response(BatchResponse {
+                    items,
+                    changesets,
+                    ..BatchResponse::default()
+                })
+            }
+        })
+    }
+
+    /// Whether this is a batch of requests or of responses.
+    pub fn message_kind(&self) -> MessageKind {
+        match self {
+            Self::Request(_) => MessageKind::Request,
+            Self::Response(_) => MessageKind::Response,
         }
     }
 }

@@ -498,3 +498,28 @@ fn a_next_link_in_a_request_is_an_annotation_kept_with_its_name() {
         .unwrap()
         .ends_with(r#""@odata.nextLink":"x"}"#));
 }
+
+#[test]
+fn any_batch_reads_either_json_document() {
+    use odata_batch::AnyBatch;
+    let requests = r#"{"@odata.context":"x","requests":[{"id":"1","method":"GET","url":"People"}]}"#;
+    assert_eq!(
+        AnyBatch::from_json(requests).unwrap(),
+        AnyBatch::Request(BatchRequest::from_json(requests).unwrap())
+    );
+    let responses = r#"{"responses":[{"id":"1","status":204}],"@nextLink":"next"}"#;
+    assert_eq!(
+        AnyBatch::from_json(responses).unwrap(),
+        AnyBatch::Response(BatchResponse::from_json(responses).unwrap())
+    );
+    // Errors are the reader's, with their position.
+    let err = AnyBatch::from_json(r#"{"requests":[{"id":"1","method":"GET"}]}"#).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.item()),
+        (&JsonErrorKind::MissingMember("url"), Some(0))
+    );
+    let err = AnyBatch::from_json(r#"{"error":{"message":"no"}}"#).unwrap_err();
+    assert_eq!(err.kind(), &JsonErrorKind::UnknownMember("error".into()));
+    let err = AnyBatch::from_json(r#"{"responses":[],"requests":[]}"#).unwrap_err();
+    assert_eq!(err.kind(), &JsonErrorKind::UnknownMember("responses".into()));
+}

@@ -81,18 +81,16 @@ fn crate_paths(code: &str) -> Vec<String> {
     names
 }
 
-/// Names re-exported at the crate root, with the module that defines them: `pub use module::{A, B};`.
+/// Names re-exported at the crate root, with the module that defines them: `pub use module::{A, B};` (on one
+/// line or several) and `pub use module::A;`.
 fn root_exports(lib: &str) -> BTreeMap<String, String> {
     let mut exports = BTreeMap::new();
-    for line in lib.lines().map(str::trim) {
-        let Some(rest) = line.strip_prefix("pub use ") else {
-            continue;
-        };
-        let rest = rest.trim_end_matches(';');
-        let (module, names) = rest.split_once("::").expect("pub use module::...");
-        let names = names.trim_start_matches('{').trim_end_matches('}');
+    for statement in lib.split("pub use ").skip(1) {
+        let statement = &statement[..statement.find(';').expect("a use statement ends with ;")];
+        let (module, names) = statement.split_once("::").expect("pub use module::...");
+        let names = names.trim().trim_start_matches('{').trim_end_matches('}');
         for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            exports.insert(name.to_owned(), module.to_owned());
+            exports.insert(name.to_owned(), module.trim().to_owned());
         }
     }
     exports
@@ -202,6 +200,10 @@ fn the_checks_find_what_they_must() {
     // Paths in code count, groups are split, comments do not count.
     let code = "use crate::rules::Rule;\nlet x = crate::grammar::f(crate::Limits::default());\n/// [`A`](crate::model::A)\n// crate::json\nuse crate::{event, boundary::Boundary};";
     assert_eq!(crate_paths(code), ["rules", "grammar", "Limits", "event", "boundary"]);
+    let lib = "pub use a::A;\npub use b::{\n    B1, B2,\n};\n#[cfg(x)]\npub use c::{C};";
+    let exports: Vec<(String, String)> = root_exports(lib).into_iter().collect();
+    let expected = [("A", "a"), ("B1", "b"), ("B2", "b"), ("C", "c")].map(|(n, m)| (n.to_owned(), m.to_owned()));
+    assert_eq!(exports, expected);
     let graph = |edges: &[(&str, &str)]| {
         let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (from, to) in edges {

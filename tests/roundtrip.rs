@@ -895,3 +895,62 @@ fn content_id_scope_is_one_setting_for_writer_and_reader() {
     let err = twice.encode().unwrap_err();
     assert_eq!(err.kind(), EncodeErrorKind::Rule(odata_batch::Rule::DuplicateContentId));
 }
+
+/// `AnyBatch` decodes a multipart batch without being told its role: the first part decides, the decoder's
+/// fixed kind overrides, and the request rules still apply to requests.
+#[test]
+fn any_batch_takes_its_role_from_the_parts() {
+    use odata_batch::{AnyBatch, BatchDecoder, DecodeErrorKind, MessageKind, Rule};
+    let ct = "multipart/mixed; boundary=b";
+    let part = |line: &str| format!("--b\r\nContent-Type: application/http\r\n\r\n{line}\r\n\r\n\r\n");
+    // A changeset first: its start event comes before the head that decides.
+    let requests = format!(
+        "--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nPOST A HTTP/1.1\r\n\r\n{{}}\r\n--c--\r\n{}--b--\r\n",
+        part("GET $1/B HTTP/1.1")
+    );
+    let AnyBatch::Request(batch) = AnyBatch::decode(ct, requests.clone()).unwrap() else {
+        panic!("requests")
+    };
+    assert_eq!(batch, BatchRequest::decode(ct, requests.clone()).unwrap());
+    assert_eq!(
+        (batch.items.len(), batch.changesets, batch.items[0].changeset),
+        (2, 1, Some(0))
+    );
+    let responses = format!("{}{}--b--\r\n", part("HTTP/1.1 200 OK"), part("HTTP/1.1 404 Not Found"));
+    let any = AnyBatch::decode(ct, responses.clone()).unwrap();
+    assert_eq!(any.message_kind(), MessageKind::Response);
+    assert_eq!(
+        any,
+        AnyBatch::Response(BatchResponse::decode(ct, responses.clone()).unwrap())
+    );
+    // No parts: an empty batch of requests.
+    assert_eq!(
+        AnyBatch::decode(ct, "--b--\r\n").unwrap(),
+        AnyBatch::Request(BatchRequest::new())
+    );
+    // A fixed kind wins; parts of the other kind are an error where they start.
+    let mut builder = BatchDecoder::builder();
+    builder.message_kind(MessageKind::Request);
+    let err = AnyBatch::decode_with(&builder, ct, responses).unwrap_err();
+    assert_eq!(
+        err.decode_error().unwrap().kind(),
+        DecodeErrorKind::UnexpectedMessageKind
+    );
+    // Mixed roles, and the request rules, are refused as by the typed decoders.
+    let mixed = format!("{}{}--b--\r\n", part("GET A HTTP/1.1"), part("HTTP/1.1 200 OK"));
+    let err = AnyBatch::decode(ct, mixed).unwrap_err();
+    assert_eq!(
+        err.decode_error().unwrap().kind(),
+        DecodeErrorKind::MixedRequestResponse
+    );
+    let forward = format!("{}--b--\r\n", part("GET $1 HTTP/1.1"));
+    let err = AnyBatch::decode(ct, forward).unwrap_err();
+    assert_eq!(
+        err.decode_error().unwrap().kind(),
+        DecodeErrorKind::Rule(Rule::UnknownContentIdReference)
+    );
+    assert!(AnyBatch::decode("text/plain", "x")
+        .unwrap_err()
+        .non_batch_media_type()
+        .is_some());
+}

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use odata_batch::json::JsonErrorKind;
-use odata_batch::{BatchError, BatchFormat, BatchRequest, BatchResponse, DecodeErrorKind};
+use odata_batch::{AnyBatch, BatchFormat, BatchRequest, MessageKind};
 
 #[derive(Parser)]
 #[command(name = "odata-batch", version, about = "Read OData $batch payloads")]
@@ -139,35 +139,22 @@ fn read_input(file: Option<&PathBuf>) -> Result<Vec<u8>, Failure> {
     Ok(data)
 }
 
-/// A decoded batch of either kind.
-enum Decoded {
-    Requests(BatchRequest),
-    Responses(BatchResponse),
-}
-
-/// Decodes as a response batch, or as a request batch when the parts are requests.
-fn decode_batch(content_type: &str, body: bytes::Bytes, request_hint: Option<bool>) -> Result<Decoded, Failure> {
-    let describe = |e: BatchError| match e.non_batch_media_type() {
+/// Decodes a multipart batch of either kind: the parts decide, or `request_hint` (from a captured message's
+/// start line) when given.
+fn decode_batch(content_type: &str, body: bytes::Bytes, request_hint: Option<bool>) -> Result<AnyBatch, Failure> {
+    let mut builder = odata_batch::BatchDecoder::builder();
+    match request_hint {
+        Some(true) => builder.message_kind(MessageKind::Request),
+        Some(false) => builder.message_kind(MessageKind::Response),
+        None => &mut builder,
+    };
+    AnyBatch::decode_with(&builder, content_type, body).map_err(|e| match e.non_batch_media_type() {
         Some(mt) => Failure::malformed(format!(
             "not a multipart batch: the Content-Type is {}",
             odata_batch::Excerpt(mt.as_bytes())
         )),
         None => Failure::malformed(e.to_string()),
-    };
-    let as_request = |body| BatchRequest::decode(content_type, body).map(Decoded::Requests);
-    let as_response = |body| BatchResponse::decode(content_type, body).map(Decoded::Responses);
-    let wrong_kind = |e: &BatchError| {
-        e.decode_error()
-            .is_some_and(|d| d.kind() == DecodeErrorKind::UnexpectedMessageKind)
-    };
-    match request_hint {
-        Some(true) => as_request(body).map_err(describe),
-        Some(false) => as_response(body).map_err(describe),
-        None => match as_response(body.clone()) {
-            Err(e) if wrong_kind(&e) => as_request(body).map_err(describe),
-            other => other.map_err(describe),
-        },
-    }
+    })
 }
 
 fn to_json<T: serde::Serialize>(value: &T, compact: bool) -> Result<String, Failure> {
@@ -221,12 +208,9 @@ fn encode(
 }
 
 /// Reads a JSON batch of either kind. `content_type` names the input's media type in messages.
-fn read_json(input: &[u8], content_type: &str) -> Result<Decoded, Failure> {
-    match BatchResponse::from_json(input) {
-        Ok(b) => Ok(Decoded::Responses(b)),
-        Err(e) if e.kind() == &JsonErrorKind::UnknownMember("requests".into()) => BatchRequest::from_json(input)
-            .map(Decoded::Requests)
-            .map_err(|e| Failure::malformed(e.to_string())),
+fn read_json(input: &[u8], content_type: &str) -> Result<AnyBatch, Failure> {
+    match AnyBatch::from_json(input) {
+        Ok(batch) => Ok(batch),
         Err(e) if e.kind() == &JsonErrorKind::UnknownMember("error".into()) => {
             // A whole-batch failure: an OData error object instead of a batch.
             let message = serde_json::from_slice::<serde_json::Value>(input)
@@ -285,19 +269,19 @@ fn convert(
     let options = encode_options(boundary)?;
     let malformed = |e: &dyn std::fmt::Display| Failure::malformed(e.to_string());
     match (to, decoded) {
-        (Format::Json, Decoded::Requests(b)) => {
+        (Format::Json, AnyBatch::Request(b)) => {
             let json = b.to_json().map_err(|e| malformed(&e))?;
             println!("{}", String::from_utf8_lossy(&json));
         }
-        (Format::Json, Decoded::Responses(b)) => {
+        (Format::Json, AnyBatch::Response(b)) => {
             let json = b.to_json().map_err(|e| malformed(&e))?;
             println!("{}", String::from_utf8_lossy(&json));
         }
-        (Format::Multipart, Decoded::Requests(b)) => {
+        (Format::Multipart, AnyBatch::Request(b)) => {
             let encoded = b.encode_with(&options).map_err(|e| malformed(&e))?;
             emit(&encoded.body, &encoded.content_type, content_type_out)?;
         }
-        (Format::Multipart, Decoded::Responses(b)) => {
+        (Format::Multipart, AnyBatch::Response(b)) => {
             let encoded = b.encode_with(&options).map_err(|e| malformed(&e))?;
             emit(&encoded.body, &encoded.content_type, content_type_out)?;
         }
@@ -415,8 +399,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 decode_batch(&content_type, body, hint)?
             };
             let out = match decoded {
-                Decoded::Requests(b) => to_json(&b, compact)?,
-                Decoded::Responses(b) => to_json(&b, compact)?,
+                AnyBatch::Request(b) => to_json(&b, compact)?,
+                AnyBatch::Response(b) => to_json(&b, compact)?,
             };
             let mut stdout = io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth reporting.

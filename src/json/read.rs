@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use super::{is_json_media_type, is_text_media_type, scan};
 use crate::event::MessageKind;
 use crate::grammar;
-use crate::model::{BatchRequest, BatchResponse, Dependency, RequestItem, ResponseItem};
+use crate::model::{AnyBatch, BatchRequest, BatchResponse, Dependency, RequestItem, ResponseItem};
 use crate::rules::{content_id_reference, Adjacency, ContentIdScope, RequestRules, Rule};
 use crate::Excerpt;
 
@@ -1343,6 +1343,45 @@ impl BatchResponse {
             JsonEvent::Request(_) | JsonEvent::Finished => {}
         })?;
         Ok(batch)
+    }
+}
+
+impl AnyBatch {
+    /// Reads a JSON batch document of either kind, `{"requests":[...]}` or `{"responses":[...]}`, with default
+    /// options: the document's member decides.
+    ///
+    /// # Errors
+    ///
+    /// As for [`BatchRequest::from_json`] and [`BatchResponse::from_json`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odata_batch::{AnyBatch, MessageKind};
+    ///
+    /// let batch = AnyBatch::from_json(r#"{"requests":[{"id":"1","method":"GET","url":"People"}]}"#)?;
+    /// assert_eq!(batch.message_kind(), MessageKind::Request);
+    /// # Ok::<(), odata_batch::json::JsonError>(())
+    /// ```
+    pub fn from_json(document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
+        Self::from_json_with(&JsonReadOptions::new(), document)
+    }
+
+    /// Like [`from_json`](Self::from_json), with options.
+    ///
+    /// # Errors
+    ///
+    /// As for `from_json`.
+    pub fn from_json_with(options: &JsonReadOptions, document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
+        let document = document.as_ref();
+        // The response reader stops at the first member that only a request document has.
+        match BatchResponse::from_json_with(options, document) {
+            Ok(batch) => Ok(Self::Response(batch)),
+            Err(e) if matches!(e.kind(), JsonErrorKind::UnknownMember(m) if m == "requests") => {
+                BatchRequest::from_json_with(options, document).map(Self::Request)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
