@@ -279,13 +279,14 @@ fn linear(c: &mut Criterion) {
     g.finish();
     let mut g = c.benchmark_group("linear_content_id_resolve");
     for ids in [5_000usize, 20_000] {
-        let mut batch = odata_batch::BatchResponse::new();
+        let mut batch = odata_batch::BatchResponse::builder();
         for i in 0..ids {
             batch
                 .respond(http::StatusCode::CREATED)
                 .content_id(i.to_string())
                 .header("Location", format!("https://x/People({i})"));
         }
+        let batch = batch.build().unwrap();
         let map = batch.content_id_map();
         let refs: Vec<String> = (0..ids).map(|i| format!("${i}/Friends")).collect();
         g.throughput(Throughput::Elements(ids as u64));

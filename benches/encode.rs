@@ -128,7 +128,7 @@ fn unchecked_response(out: &mut BytesMut, items: &[ResponseItem], boundary: &str
 }
 
 fn request() -> BatchRequest {
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     for c in 0..20 {
         let mut cs = batch.changeset();
         let first = cs
@@ -142,11 +142,11 @@ fn request() -> BatchRequest {
                 .body(json_body(c * 50 + k));
         }
     }
-    batch
+    batch.build().unwrap()
 }
 
 fn response() -> BatchResponse {
-    let mut batch = BatchResponse::new();
+    let mut batch = BatchResponse::builder();
     for i in 0..1000 {
         batch
             .respond(http::StatusCode::OK)
@@ -154,7 +154,7 @@ fn response() -> BatchResponse {
             .header("OData-Version", "4.0")
             .body(json_body(i));
     }
-    batch
+    batch.build().unwrap()
 }
 
 fn benches(c: &mut Criterion) {

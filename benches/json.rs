@@ -16,7 +16,7 @@ use odata_batch::json::{JsonBatchReader, JsonEvent};
 use odata_batch::{BatchResponse, EncodeOptions, MessageKind};
 
 fn response() -> BatchResponse {
-    let mut batch = BatchResponse::new();
+    let mut batch = BatchResponse::builder();
     for i in 0..1000 {
         batch
             .respond(http::StatusCode::OK)
@@ -25,7 +25,7 @@ fn response() -> BatchResponse {
             .header("OData-Version", "4.0")
             .body(json_body(i));
     }
-    batch
+    batch.build().unwrap()
 }
 
 fn benches(c: &mut Criterion) {

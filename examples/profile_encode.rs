@@ -5,7 +5,7 @@ use odata_batch::{BatchEncoder, BatchRequest, BatchResponse, Boundary};
 
 fn main() {
     let body = format!("{{\"description\":\"{}\"}}", "lorem ipsum ".repeat(84));
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     for _ in 0..20 {
         let mut cs = batch.changeset();
         let first = cs
@@ -21,6 +21,7 @@ fn main() {
     }
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
     let mode = std::env::args().nth(2).unwrap_or_default();
+    let batch = batch.build().unwrap();
     if mode == "model" {
         let mut options = odata_batch::EncodeOptions::new();
         options.seed(7);
@@ -29,7 +30,7 @@ fn main() {
         return;
     }
     if mode.starts_with("resp") || mode == "model-resp" {
-        let mut response = BatchResponse::new();
+        let mut response = BatchResponse::builder();
         for _ in 0..1000 {
             response
                 .respond(http::StatusCode::OK)
@@ -37,6 +38,7 @@ fn main() {
                 .header("OData-Version", "4.0")
                 .body(body.clone());
         }
+        let response = response.build().unwrap();
         if mode == "model-resp" {
             let mut options = odata_batch::EncodeOptions::new();
             options.seed(7);

@@ -4,7 +4,7 @@ use odata_batch::BatchResponse;
 
 fn main() {
     let body = format!("{{\"description\":\"{}\"}}", "lorem ipsum ".repeat(84));
-    let mut batch = BatchResponse::new();
+    let mut batch = BatchResponse::builder();
     for i in 0..1000 {
         batch
             .respond(http::StatusCode::OK)
@@ -13,6 +13,7 @@ fn main() {
             .header("OData-Version", "4.0")
             .body(body.clone());
     }
+    let batch = batch.build().unwrap();
     let json = batch.to_json().unwrap();
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100);
     let write = std::env::args().nth(2).as_deref() == Some("write");

@@ -22,13 +22,14 @@ async fn main() {
     if let Ok(token) = std::env::var("ODATA_TOKEN") {
         client.header("authorization", &format!("Bearer {token}"));
     }
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     if sets.is_empty() {
         batch.get("$metadata");
     }
     for set in &sets {
         batch.get(format!("{set}?$top=2")).header("Accept", "application/json");
     }
+    let batch = batch.build().unwrap();
     let mut responses = match client.send_streaming(&batch).await {
         Ok(stream) => stream,
         Err(e) => {

@@ -7,7 +7,7 @@ use http::{HeaderMap, Method, StatusCode, Version};
 
 use crate::boundary::{Boundary, BoundaryGenerator};
 use crate::encoder::{content_type_for, BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKind};
-use crate::model::{BatchRequest, BatchResponse, BuildState, RequestItem, ResponseItem};
+use crate::model::{BatchRequest, BatchResponse, RequestItem, ResponseItem};
 
 impl RequestItem {
     /// A request outside any changeset, without Content-ID, headers or body; HTTP/1.1.
@@ -170,7 +170,6 @@ pub(crate) trait Batch {
     type Item: Item;
     fn items(&mut self) -> &mut Vec<Self::Item>;
     fn changesets(&mut self) -> &mut usize;
-    fn state(&mut self) -> &mut BuildState;
 }
 
 impl Batch for BatchRequest {
@@ -180,9 +179,6 @@ impl Batch for BatchRequest {
     }
     fn changesets(&mut self) -> &mut usize {
         &mut self.changesets
-    }
-    fn state(&mut self) -> &mut BuildState {
-        &mut self.build
     }
 }
 
@@ -194,31 +190,130 @@ impl Batch for BatchResponse {
     fn changesets(&mut self) -> &mut usize {
         &mut self.changesets
     }
-    fn state(&mut self) -> &mut BuildState {
-        &mut self.build
-    }
 }
 
-/// Adds an item, in changeset `changeset`, numbering its Content-ID when asked to.
-fn add<B: Batch>(batch: &mut B, mut item: B::Item, changeset: Option<usize>, number: bool) -> usize {
-    *item.changeset_mut() = changeset;
-    match item.content_id_mut() {
-        Some(id) => note_id(batch.state(), id),
-        None if number => {
-            let state = batch.state();
-            state.last_id += 1;
-            *item.content_id_mut() = Some(state.last_id.to_string());
+/// Builds a [`BatchRequest`] or a [`BatchResponse`]: operations and changesets, Content-IDs numbered for you
+/// in changesets, `$n` references to them. The batch is the data; what building needs besides (the last
+/// number given, the first header the builder could not accept) stays here, and [`build`](Self::build)
+/// reports what was refused.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::BatchRequest;
+///
+/// let mut builder = BatchRequest::builder();
+/// builder.get("accounts?$select=name").header("Accept", "application/json");
+/// let mut changeset = builder.changeset();
+/// let account = changeset.post("accounts").body(r#"{"name":"A"}"#).reference();
+/// changeset.post(format!("{account}/contact_customer_accounts")).body("{}");
+/// let batch = builder.build()?;
+/// assert_eq!((batch.items.len(), batch.changesets), (3, 1));
+/// assert_eq!(batch.items[2].url, "$1/contact_customer_accounts");
+///
+/// // A header that cannot be sent is reported by `build`, naming the operation.
+/// let mut builder = BatchRequest::builder();
+/// builder.get("a").header("X-Bad", "line\nbreak");
+/// let err = builder.build().unwrap_err();
+/// assert_eq!((err.kind(), err.operation()), (odata_batch::EncodeErrorKind::InvalidHeader, Some(0)));
+/// # Ok::<(), odata_batch::EncodeError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+#[allow(private_bounds)] // `B` is `BatchRequest` or `BatchResponse`; the trait is an implementation detail
+pub struct BatchBuilder<B: Batch> {
+    batch: B,
+    /// The first header or JSON body the builder could not accept.
+    invalid: Option<EncodeError>,
+    /// The highest numeric Content-ID given so far; automatic ids continue from it.
+    last_id: u64,
+}
+
+#[allow(private_bounds)]
+impl<B: Batch> BatchBuilder<B> {
+    /// The batch as built so far.
+    pub fn batch(&self) -> &B {
+        &self.batch
+    }
+
+    /// The batch.
+    ///
+    /// # Errors
+    ///
+    /// The first header (an invalid name, or a value with a control character) or JSON body (whose
+    /// `Serialize` failed) the builder could not accept: [`EncodeErrorKind::InvalidHeader`] or
+    /// [`EncodeErrorKind::InvalidJsonBody`], naming the operation.
+    pub fn build(self) -> Result<B, EncodeError> {
+        match self.invalid {
+            Some(e) => Err(e),
+            None => Ok(self.batch),
         }
-        None => {}
     }
-    let items = batch.items();
-    items.push(item);
-    items.len() - 1
+
+    /// Adds an item, in changeset `changeset`, numbering its Content-ID when asked to.
+    fn add(&mut self, mut item: B::Item, changeset: Option<usize>, number: bool) -> usize {
+        *item.changeset_mut() = changeset;
+        match item.content_id_mut() {
+            Some(id) => self.note_id(&id.clone()),
+            None if number => {
+                self.last_id += 1;
+                *item.content_id_mut() = Some(self.last_id.to_string());
+            }
+            None => {}
+        }
+        let items = self.batch.items();
+        items.push(item);
+        items.len() - 1
+    }
+
+    fn note_id(&mut self, id: &str) {
+        if let Ok(n) = id.parse::<u64>() {
+            self.last_id = self.last_id.max(n);
+        }
+    }
+
+    fn refuse(&mut self, kind: EncodeErrorKind, index: usize) {
+        self.invalid.get_or_insert(EncodeError::new(kind, Some(index)));
+    }
+
+    /// Starts a changeset: operations added through the returned builder succeed or fail together.
+    pub fn changeset(&mut self) -> ChangesetBuilder<'_, B> {
+        ChangesetBuilder {
+            builder: self,
+            index: None,
+        }
+    }
 }
 
-fn note_id(state: &mut BuildState, id: &str) {
-    if let Ok(n) = id.parse::<u64>() {
-        state.last_id = state.last_id.max(n);
+macro_rules! request_methods {
+    ($($name:ident => $method:ident,)*) => {$(
+        #[doc = concat!("Adds a `", stringify!($method), "` request.")]
+        pub fn $name(&mut self, url: impl Into<String>) -> OperationBuilder<'_, BatchRequest> {
+            self.push(RequestItem::new(Method::$method, url))
+        }
+    )*};
+}
+
+impl BatchBuilder<BatchRequest> {
+    /// Adds a request as it is, outside changesets.
+    pub fn push(&mut self, item: RequestItem) -> OperationBuilder<'_, BatchRequest> {
+        let index = self.add(item, None, false);
+        OperationBuilder { builder: self, index }
+    }
+
+    request_methods! { get => GET, post => POST, put => PUT, patch => PATCH, delete => DELETE, }
+}
+
+impl BatchBuilder<BatchResponse> {
+    /// Adds a response as it is, outside changesets.
+    pub fn push(&mut self, item: ResponseItem) -> OperationBuilder<'_, BatchResponse> {
+        let index = self.add(item, None, false);
+        OperationBuilder { builder: self, index }
+    }
+
+    /// Adds a response with this status outside changesets (also the shape of a failed changeset: one error
+    /// response in its place).
+    pub fn respond(&mut self, status: StatusCode) -> OperationBuilder<'_, BatchResponse> {
+        self.push(ResponseItem::new(status))
     }
 }
 
@@ -229,17 +324,18 @@ fn note_id(state: &mut BuildState, id: &str) {
 /// ```
 /// use odata_batch::BatchRequest;
 ///
-/// let mut batch = BatchRequest::new();
+/// let mut batch = BatchRequest::builder();
 /// let mut changeset = batch.changeset();
 /// let account = changeset.post("accounts").header("Content-Type", "application/json").body(r#"{"name":"A"}"#).reference();
 /// changeset.post(format!("{account}/contact_customer_accounts")).body(r#"{"firstname":"B"}"#);
 /// assert_eq!(account, "$1");
+/// let batch = batch.build().unwrap();
 /// assert_eq!(batch.items[1].url, "$1/contact_customer_accounts");
 /// assert_eq!(batch.items[1].content_id.as_deref(), Some("2"));
 /// ```
 #[allow(private_bounds)] // `B` is `BatchRequest` or `BatchResponse`; the trait is an implementation detail
 pub struct OperationBuilder<'a, B: Batch> {
-    batch: &'a mut B,
+    builder: &'a mut BatchBuilder<B>,
     index: usize,
 }
 
@@ -254,12 +350,12 @@ impl<B: Batch> std::fmt::Debug for OperationBuilder<'_, B> {
 impl<'a, B: Batch> OperationBuilder<'a, B> {
     fn item(&mut self) -> &mut B::Item {
         let index = self.index;
-        &mut self.batch.items()[index]
+        &mut self.builder.batch.items()[index]
     }
 
     /// Appends a header. An invalid name or value (CR, LF, NUL or another control character; a name that is
     /// not a token) is reported by `encode`, naming this operation.
-    pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
+    pub fn header(&mut self, name: &str, value: impl AsRef<[u8]>) -> &mut Self {
         match (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_bytes(value.as_ref()),
@@ -267,19 +363,13 @@ impl<'a, B: Batch> OperationBuilder<'a, B> {
             (Ok(name), Ok(value)) => {
                 self.item().headers_mut().append(name, value);
             }
-            _ => {
-                let index = self.index;
-                let state = self.batch.state();
-                state
-                    .invalid
-                    .get_or_insert(EncodeError::new(EncodeErrorKind::InvalidHeader, Some(index)));
-            }
+            _ => self.builder.refuse(EncodeErrorKind::InvalidHeader, self.index),
         }
         self
     }
 
     /// Sets the body.
-    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+    pub fn body(&mut self, body: impl Into<Bytes>) -> &mut Self {
         *self.item().body_mut() = body.into();
         self
     }
@@ -289,13 +379,9 @@ impl<'a, B: Batch> OperationBuilder<'a, B> {
     /// reports [`EncodeErrorKind::InvalidJsonBody`] naming this operation, as it does for an invalid header.
     #[cfg(feature = "json")]
     #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-    pub fn json(mut self, value: &impl serde::Serialize) -> Self {
+    pub fn json(&mut self, value: &impl serde::Serialize) -> &mut Self {
         let Ok(body) = serde_json::to_vec(value) else {
-            let index = self.index;
-            let state = self.batch.state();
-            state
-                .invalid
-                .get_or_insert(EncodeError::new(EncodeErrorKind::InvalidJsonBody, Some(index)));
+            self.builder.refuse(EncodeErrorKind::InvalidJsonBody, self.index);
             return self;
         };
         let item = self.item();
@@ -308,20 +394,19 @@ impl<'a, B: Batch> OperationBuilder<'a, B> {
     }
 
     /// Sets the Content-ID (replacing an automatic one).
-    pub fn content_id(mut self, id: impl Into<String>) -> Self {
+    pub fn content_id(&mut self, id: impl Into<String>) -> &mut Self {
         let id = id.into();
-        note_id(self.batch.state(), &id);
+        self.builder.note_id(&id);
         *self.item().content_id_mut() = Some(id);
         self
     }
 
     /// The `$id` reference to this operation, for a later URL or body (`@odata.bind`); numbers the operation
     /// if it has no Content-ID yet.
-    pub fn reference(mut self) -> String {
+    pub fn reference(&mut self) -> String {
         if self.item().content_id_mut().is_none() {
-            let state = self.batch.state();
-            state.last_id += 1;
-            let id = state.last_id.to_string();
+            self.builder.last_id += 1;
+            let id = self.builder.last_id.to_string();
             *self.item().content_id_mut() = Some(id);
         }
         format!("${}", self.item().content_id_mut().as_deref().unwrap_or_default())
@@ -333,7 +418,7 @@ impl<'a, B: Batch> OperationBuilder<'a, B> {
 #[derive(Debug)]
 #[allow(private_bounds)] // `B` is `BatchRequest` or `BatchResponse`
 pub struct ChangesetBuilder<'a, B: Batch> {
-    batch: &'a mut B,
+    builder: &'a mut BatchBuilder<B>,
     index: Option<usize>,
 }
 
@@ -341,7 +426,7 @@ pub struct ChangesetBuilder<'a, B: Batch> {
 impl<B: Batch> ChangesetBuilder<'_, B> {
     fn index(&mut self) -> usize {
         *self.index.get_or_insert_with(|| {
-            let n = self.batch.changesets();
+            let n = self.builder.batch.changesets();
             *n += 1;
             *n - 1
         })
@@ -349,21 +434,12 @@ impl<B: Batch> ChangesetBuilder<'_, B> {
 
     fn push_item(&mut self, item: B::Item) -> OperationBuilder<'_, B> {
         let cs = self.index();
-        let index = add(self.batch, item, Some(cs), true);
+        let index = self.builder.add(item, Some(cs), true);
         OperationBuilder {
-            batch: self.batch,
+            builder: self.builder,
             index,
         }
     }
-}
-
-macro_rules! request_methods {
-    ($($name:ident => $method:ident,)*) => {$(
-        #[doc = concat!("Adds a `", stringify!($method), "` request.")]
-        pub fn $name(&mut self, url: impl Into<String>) -> OperationBuilder<'_, BatchRequest> {
-            self.push(RequestItem::new(Method::$method, url))
-        }
-    )*};
 }
 
 impl ChangesetBuilder<'_, BatchRequest> {
@@ -388,38 +464,29 @@ impl ChangesetBuilder<'_, BatchResponse> {
 }
 
 impl BatchRequest {
-    /// An empty batch of requests, to fill with the builder methods.
+    /// An empty batch of requests.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder for a batch of requests.
     ///
     /// # Example
     ///
     /// ```
     /// use odata_batch::BatchRequest;
     ///
-    /// let mut batch = BatchRequest::new();
-    /// batch.get("accounts?$select=name").header("Accept", "application/json");
-    /// let encoded = batch.encode().unwrap();
+    /// let mut builder = BatchRequest::builder();
+    /// builder.get("accounts?$select=name").header("Accept", "application/json");
+    /// let batch = builder.build()?;
+    /// let encoded = batch.encode()?;
     /// assert!(encoded.content_type.starts_with("multipart/mixed; boundary=batch_"));
-    /// let back = BatchRequest::decode(&encoded.content_type, encoded.body).unwrap();
-    /// assert_eq!(back.items, batch.items);
+    /// let back = BatchRequest::decode(&encoded.content_type, encoded.body)?;
+    /// assert_eq!(back, batch);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds an item as it is, outside changesets.
-    pub fn push(&mut self, item: RequestItem) -> OperationBuilder<'_, Self> {
-        let index = add(self, item, None, false);
-        OperationBuilder { batch: self, index }
-    }
-
-    request_methods! { get => GET, post => POST, put => PUT, patch => PATCH, delete => DELETE, }
-
-    /// Starts a changeset: operations added through the returned builder succeed or fail together.
-    pub fn changeset(&mut self) -> ChangesetBuilder<'_, Self> {
-        ChangesetBuilder {
-            batch: self,
-            index: None,
-        }
+    pub fn builder() -> BatchBuilder<Self> {
+        BatchBuilder::default()
     }
 
     /// Encodes with default options: fresh boundaries, no operation limit.
@@ -460,18 +527,19 @@ impl BatchRequest {
                     .map_err(|rule| EncodeError::new(EncodeErrorKind::Rule(rule), Some(i)))?;
             }
         }
-        encode_items(
-            &self.items,
-            self.changesets,
-            self.build.invalid.as_ref(),
-            options,
-            |e, dst, item| e.request_in_place(dst, item.part()),
-        )
+        encode_items(&self.items, self.changesets, options, |e, dst, item| {
+            e.request_in_place(dst, item.part())
+        })
     }
 }
 
 impl BatchResponse {
-    /// An empty batch of responses, for servers, mocks and tests.
+    /// An empty batch of responses.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder for a batch of responses, for servers, mocks and tests.
     ///
     /// # Example
     ///
@@ -479,36 +547,18 @@ impl BatchResponse {
     /// use http::StatusCode;
     /// use odata_batch::BatchResponse;
     ///
-    /// let mut batch = BatchResponse::new();
-    /// batch.changeset().respond(StatusCode::CREATED).header("Location", "https://host/svc/People(1)");
+    /// let mut builder = BatchResponse::builder();
+    /// builder.changeset().respond(StatusCode::CREATED).header("Location", "https://host/svc/People(1)");
     /// // A failed changeset: one error response in its place.
-    /// batch.respond(StatusCode::BAD_REQUEST).header("Content-Type", "application/json").body(r#"{"error":{}}"#);
-    /// let encoded = batch.encode().unwrap();
-    /// let back = BatchResponse::decode(&encoded.content_type, encoded.body).unwrap();
-    /// assert_eq!(back.items, batch.items);
+    /// builder.respond(StatusCode::BAD_REQUEST).header("Content-Type", "application/json").body(r#"{"error":{}}"#);
+    /// let batch = builder.build()?;
+    /// let encoded = batch.encode()?;
+    /// let back = BatchResponse::decode(&encoded.content_type, encoded.body)?;
+    /// assert_eq!(back, batch);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds an item as it is, outside changesets.
-    pub fn push(&mut self, item: ResponseItem) -> OperationBuilder<'_, Self> {
-        let index = add(self, item, None, false);
-        OperationBuilder { batch: self, index }
-    }
-
-    /// Adds a response with this status outside changesets (also the shape of a failed changeset: one error
-    /// response in its place).
-    pub fn respond(&mut self, status: StatusCode) -> OperationBuilder<'_, Self> {
-        self.push(ResponseItem::new(status))
-    }
-
-    /// Starts a changeset of responses.
-    pub fn changeset(&mut self) -> ChangesetBuilder<'_, Self> {
-        ChangesetBuilder {
-            batch: self,
-            index: None,
-        }
+    pub fn builder() -> BatchBuilder<Self> {
+        BatchBuilder::default()
     }
 
     /// Encodes with default options.
@@ -526,13 +576,9 @@ impl BatchResponse {
     ///
     /// As for [`encode`](Self::encode).
     pub fn encode_with(&self, options: &EncodeOptions) -> Result<EncodedBatch, EncodeError> {
-        encode_items(
-            &self.items,
-            self.changesets,
-            self.build.invalid.as_ref(),
-            options,
-            |e, dst, item| e.response_in_place(dst, item.into()),
-        )
+        encode_items(&self.items, self.changesets, options, |e, dst, item| {
+            e.response_in_place(dst, item.into())
+        })
     }
 }
 
@@ -555,8 +601,9 @@ pub enum ContinueOnError {
 ///
 /// let mut options = EncodeOptions::dataverse();
 /// options.seed(42).continue_on_error(Some(ContinueOnError::OData40));
-/// let mut batch = BatchRequest::new();
+/// let mut batch = BatchRequest::builder();
 /// batch.get("WhoAmI");
+/// let batch = batch.build().unwrap();
 /// let a = batch.encode_with(&options).unwrap();
 /// let b = batch.encode_with(&options).unwrap();
 /// assert_eq!(a.body, b.body); // seeded: the same boundaries every time
@@ -672,13 +719,9 @@ const BOUNDARY_TRIES: usize = 16;
 fn encode_items<T: Item>(
     items: &[T],
     changesets: usize,
-    invalid: Option<&EncodeError>,
     options: &EncodeOptions,
     mut write: impl FnMut(&mut BatchEncoder, &mut Vec<u8>, &T) -> Result<(), EncodeError>,
 ) -> Result<EncodedBatch, EncodeError> {
-    if let Some(e) = invalid {
-        return Err(e.clone());
-    }
     // Changesets as index ranges of adjacent members.
     let groups: Vec<(usize, usize)> = crate::rules::changeset_runs(items.iter().map(T::changeset))
         .map_err(|(rule, i)| EncodeError::new(EncodeErrorKind::Rule(rule), Some(i)))?

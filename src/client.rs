@@ -130,8 +130,9 @@ impl From<DecodeError> for ClientError {
 /// # async fn run() -> Result<(), odata_batch::client::ClientError> {
 /// let mut client = BatchClient::new("https://org.crm.dynamics.com/api/data/v9.2");
 /// client.header("authorization", "Bearer ...").max_per_batch(Some(BatchClient::DATAVERSE_MAX_PER_BATCH));
-/// let mut batch = BatchRequest::new();
+/// let mut batch = BatchRequest::builder();
 /// batch.get("accounts?$select=name&$top=3");
+/// let batch = batch.build().unwrap();
 /// let response = client.send(&batch).await?;
 /// for item in &response.items {
 ///     println!("{} {}", item.status, String::from_utf8_lossy(&item.body));

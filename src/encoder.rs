@@ -188,8 +188,9 @@ impl fmt::Display for EncodeErrorKind {
 /// ```
 /// use odata_batch::{BatchRequest, EncodeErrorKind, Rule};
 ///
-/// let mut batch = BatchRequest::new();
+/// let mut batch = BatchRequest::builder();
 /// batch.changeset().get("People");
+/// let batch = batch.build().unwrap();
 /// let err = batch.encode().unwrap_err();
 /// assert_eq!((err.kind(), err.operation()), (EncodeErrorKind::Rule(Rule::MethodNotAllowedInChangeset), Some(0)));
 /// assert_eq!(err.to_string(), "operation 0: GET or HEAD inside a changeset");

@@ -80,10 +80,11 @@
 //! ```
 //! use odata_batch::{BatchRequest, EncodeOptions};
 //!
-//! let mut batch = BatchRequest::new();
+//! let mut batch = BatchRequest::builder();
 //! let mut changeset = batch.changeset();
 //! let account = changeset.post("accounts").header("Content-Type", "application/json").body(r#"{"name":"A"}"#).reference();
 //! changeset.post(format!("{account}/contact_customer_accounts")).header("Content-Type", "application/json").body("{}");
+//! let batch = batch.build().unwrap();
 //! let encoded = batch.encode_with(&EncodeOptions::dataverse())?;
 //! assert!(encoded.content_type.starts_with("multipart/mixed; boundary=batch_"));
 //! assert_eq!(encoded.headers["odata-version"], "4.0");
@@ -164,7 +165,7 @@ mod rules;
 mod split;
 
 pub use boundary::{Boundary, BoundaryGenerator, ContentTypeError, MAX_BOUNDARY_LEN};
-pub use builder::{ChangesetBuilder, ContinueOnError, EncodeOptions, EncodedBatch, OperationBuilder};
+pub use builder::{BatchBuilder, ChangesetBuilder, ContinueOnError, EncodeOptions, EncodedBatch, OperationBuilder};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use codec::{BatchCodec, BatchPart, CodecError};

@@ -14,15 +14,6 @@ use crate::error::DecodeError;
 use crate::event::{Event, Head, Headers, MessageKind};
 use crate::rules::{content_id_reference, Rule};
 
-/// The builder state both batch kinds keep.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct BuildState {
-    /// The first header a builder could not accept, reported by `encode`.
-    pub(crate) invalid: Option<EncodeError>,
-    /// The highest numeric Content-ID seen; automatic ids continue from it.
-    pub(crate) last_id: u64,
-}
-
 /// Why a whole batch could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -224,7 +215,7 @@ pub struct ResponseItem {
 /// assert_eq!(batch.items[1].changeset, Some(0));
 /// assert_eq!(&batch.items[0].body[..], br#"{"Name":"A"}"#);
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BatchRequest {
     /// The requests in order.
@@ -234,17 +225,7 @@ pub struct BatchRequest {
     /// Top-level annotations of a JSON batch document (`"@odata.context"` and the like): name and the value's
     /// JSON text, in document order. Multipart has none.
     pub annotations: Vec<(String, String)>,
-    pub(crate) build: BuildState,
 }
-
-impl PartialEq for BatchRequest {
-    /// Equal items, changeset count and annotations (builder bookkeeping does not count).
-    fn eq(&self, other: &Self) -> bool {
-        self.items == other.items && self.changesets == other.changesets && self.annotations == other.annotations
-    }
-}
-
-impl Eq for BatchRequest {}
 
 /// A decoded batch of responses, for clients.
 ///
@@ -265,7 +246,7 @@ impl Eq for BatchRequest {}
 /// let err = BatchResponse::decode("application/json", r#"{"error":{}}"#).unwrap_err();
 /// assert_eq!(err.non_batch_media_type(), Some("application/json"));
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BatchResponse {
     /// The responses in order.
@@ -278,20 +259,7 @@ pub struct BatchResponse {
     /// A JSON batch response's `@nextLink`: the service has not finished, and the remaining responses are to be
     /// fetched from this URL. `None` for complete responses and for multipart.
     pub next_link: Option<String>,
-    pub(crate) build: BuildState,
 }
-
-impl PartialEq for BatchResponse {
-    /// Equal items, changeset count, annotations and next link (builder bookkeeping does not count).
-    fn eq(&self, other: &Self) -> bool {
-        self.items == other.items
-            && self.changesets == other.changesets
-            && self.annotations == other.annotations
-            && self.next_link == other.next_link
-    }
-}
-
-impl Eq for BatchResponse {}
 
 /// What a decoded part becomes in the model.
 pub(crate) trait Item: Sized {

@@ -76,12 +76,13 @@ impl BatchRequest {
     /// ```
     /// use odata_batch::BatchRequest;
     ///
-    /// let mut batch = BatchRequest::new();
+    /// let mut batch = BatchRequest::builder();
     /// batch.get("A");
     /// let mut cs = batch.changeset();
     /// cs.post("B");
     /// cs.post("C");
     /// batch.get("D");
+    /// let batch = batch.build().unwrap();
     /// let parts = batch.split(2).unwrap();
     /// let sizes: Vec<usize> = parts.iter().map(|b| b.items.len()).collect();
     /// assert_eq!(sizes, [1, 2, 1]); // the changeset is not cut
@@ -187,10 +188,12 @@ impl BatchResponse {
     /// ```
     /// use odata_batch::BatchResponse;
     ///
-    /// let mut first = BatchResponse::new();
+    /// let mut first = BatchResponse::builder();
     /// first.changeset().respond(http::StatusCode::CREATED);
-    /// let mut second = BatchResponse::new();
+    /// let mut second = BatchResponse::builder();
     /// second.changeset().respond(http::StatusCode::NO_CONTENT);
+    /// let mut first = first.build().unwrap();
+    /// let second = second.build().unwrap();
     /// first.append(second);
     /// assert_eq!(first.changesets, 2);
     /// assert_eq!(first.items[1].changeset, Some(1));

@@ -129,7 +129,7 @@ fn streaming_from_bytes_mut_allocates_a_constant_amount_too() {
 /// A request of `n` POSTs with 1 KiB JSON bodies in `changesets` changesets, each with Content-IDs and `$n`
 /// references.
 fn request(n: usize, changesets: usize) -> odata_batch::BatchRequest {
-    let mut batch = odata_batch::BatchRequest::new();
+    let mut batch = odata_batch::BatchRequest::builder();
     let per = n / changesets;
     let body = format!("{{\"description\":\"{}\"}}", "x".repeat(1000));
     for _ in 0..changesets {
@@ -145,7 +145,7 @@ fn request(n: usize, changesets: usize) -> odata_batch::BatchRequest {
                 .body(body.clone());
         }
     }
-    batch
+    batch.build().unwrap()
 }
 
 #[test]

@@ -98,8 +98,9 @@ fn json(item: &odata_batch::ResponseItem) -> serde_json::Value {
 }
 
 async fn get_json(client: &BatchClient, url: &str) -> serde_json::Value {
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.get(url).header("Accept", "application/json");
+    let batch = batch.build().unwrap();
     let response = client.send(&batch).await.unwrap();
     assert_eq!(response.items[0].status, StatusCode::OK, "GET {url}");
     json(&response.items[0])
@@ -111,12 +112,13 @@ fn book(id: u32, title: &str, author: u32) -> String {
 
 async fn gets(cap: &Cap) {
     let client = BatchClient::new(&cap.root());
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.get("Books?$orderby=ID").header("Accept", "application/json");
     batch
         .get("Authors(1)?$expand=books")
         .header("Accept", "application/json");
     batch.get("Books(99999)").header("Accept", "application/json");
+    let batch = batch.build().unwrap();
     let mut stream = client.send_streaming(&batch).await.unwrap();
     assert!(stream.headers()["content-type"]
         .to_str()
@@ -136,7 +138,7 @@ async fn gets(cap: &Cap) {
 
 async fn changeset_with_reference(cap: &Cap) {
     let client = BatchClient::new(&cap.root());
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     let mut cs = batch.changeset();
     let author = cs
         .post("Authors")
@@ -149,6 +151,7 @@ async fn changeset_with_reference(cap: &Cap) {
     cs.patch(author.clone())
         .header("Content-Type", "application/json")
         .body(r#"{"name":"Anne B."}"#);
+    let batch = batch.build().unwrap();
     let response = client.send(&batch).await.unwrap();
     let statuses: Vec<u16> = response.items.iter().map(|i| i.status.as_u16()).collect();
     assert_eq!(statuses, [201, 201, 200], "{response:?}");
@@ -168,7 +171,7 @@ async fn changeset_with_reference(cap: &Cap) {
 
 async fn two_changesets(cap: &Cap) {
     let client = BatchClient::new(&cap.root());
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     let mut first = batch.changeset();
     first
         .post("Books")
@@ -185,6 +188,7 @@ async fn two_changesets(cap: &Cap) {
         .header("Content-Type", "application/json")
         .body(r#"{"stock":5}"#);
     second.delete("Books(2002)");
+    let batch = batch.build().unwrap();
     let response = client.send(&batch).await.unwrap();
     let shape: Vec<(Option<usize>, u16)> = response
         .items
@@ -202,8 +206,9 @@ async fn two_changesets(cap: &Cap) {
         ]
     );
     assert_eq!(get_json(&client, "Books(2001)").await["stock"], 5);
-    let mut check = BatchRequest::new();
+    let mut check = BatchRequest::builder();
     check.get("Books(2002)");
+    let check = check.build().unwrap();
     assert_eq!(
         client.send(&check).await.unwrap().items[0].status,
         StatusCode::NOT_FOUND
@@ -212,7 +217,7 @@ async fn two_changesets(cap: &Cap) {
 
 async fn failing_changeset_rolls_back(cap: &Cap) {
     let client = BatchClient::new(&cap.root());
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     let mut cs = batch.changeset();
     cs.post("Books")
         .header("Content-Type", "application/json")
@@ -224,6 +229,7 @@ async fn failing_changeset_rolls_back(cap: &Cap) {
         1,
     ));
     batch.get("Books(201)").header("Accept", "application/json");
+    let batch = batch.build().unwrap();
     let response = client.send(&batch).await.unwrap();
     // As specified: a single error response in the failed changeset's place (not inside a changeset), here
     // with the Content-ID of the request that failed; and without continue-on-error the batch stops there.
@@ -237,8 +243,9 @@ async fn failing_changeset_rolls_back(cap: &Cap) {
     let message = json(failed)["error"]["message"].as_str().unwrap_or_default().to_owned();
     assert!(message.contains("String(20)"), "{message}");
     // Nothing of the changeset was written.
-    let mut check = BatchRequest::new();
+    let mut check = BatchRequest::builder();
     check.get("Books(3001)");
+    let check = check.build().unwrap();
     assert_eq!(
         client.send(&check).await.unwrap().items[0].status,
         StatusCode::NOT_FOUND
@@ -246,11 +253,12 @@ async fn failing_changeset_rolls_back(cap: &Cap) {
 }
 
 async fn failing_get_and_continue_on_error(cap: &Cap) {
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.get("Books(201)");
     batch.get("Nope");
     batch.get("Books(207)");
     let client = BatchClient::new(&cap.root());
+    let batch = batch.build().unwrap();
     let stopped = client.send(&batch).await.unwrap();
     let statuses: Vec<u16> = stopped.items.iter().map(|i| i.status.as_u16()).collect();
     assert_eq!(
@@ -285,10 +293,11 @@ async fn failing_get_and_continue_on_error(cap: &Cap) {
 
 async fn thousand_gets_and_posts(cap: &Cap) {
     let client = BatchClient::new(&cap.root());
-    let mut gets = BatchRequest::new();
+    let mut gets = BatchRequest::builder();
     for _ in 0..1000 {
         gets.get("Books(201)").header("Accept", "application/json");
     }
+    let gets = gets.build().unwrap();
     let response = client.send(&gets).await.unwrap();
     assert_eq!(response.items.len(), 1000);
     assert!(response
@@ -296,13 +305,14 @@ async fn thousand_gets_and_posts(cap: &Cap) {
         .iter()
         .all(|i| i.status == StatusCode::OK && json(i)["ID"] == 201));
 
-    let mut posts = BatchRequest::new();
+    let mut posts = BatchRequest::builder();
     let mut cs = posts.changeset();
     for n in 0..1000 {
         cs.post("Books")
             .header("Content-Type", "application/json")
             .body(book(10_000 + n, &format!("Book {n}"), 2));
     }
+    let posts = posts.build().unwrap();
     let response = client.send(&posts).await.unwrap();
     assert_eq!(response.items.len(), 1000);
     assert!(response.items.iter().all(|i| i.status == StatusCode::CREATED));
@@ -313,7 +323,7 @@ async fn thousand_gets_and_posts(cap: &Cap) {
 async fn json_format_with_groups_and_depends_on(cap: &Cap) {
     let mut client = BatchClient::new(&cap.root());
     client.format(BatchFormat::Json);
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     let mut cs = batch.changeset();
     let author = cs
         .post("Authors")
@@ -330,6 +340,7 @@ async fn json_format_with_groups_and_depends_on(cap: &Cap) {
     batch
         .get(format!("{author}/books"))
         .header("Accept", "application/json");
+    let batch = batch.build().unwrap();
     let mut stream = client.send_streaming(&batch).await.unwrap();
     assert!(stream.headers()["content-type"]
         .to_str()
@@ -345,12 +356,13 @@ async fn json_format_with_groups_and_depends_on(cap: &Cap) {
 
     // The JSON format continues after a failure by default; the client states "stop" explicitly, so the
     // same batch behaves as it would in multipart.
-    let mut stop = BatchRequest::new();
+    let mut stop = BatchRequest::builder();
     stop.get("Nope");
     let mut later = RequestItem::new(http::Method::GET, "Books(201)");
     later.content_id = Some("later".into());
     later.depends_on.push(Dependency::Request("1".into()));
     stop.push(later);
+    let stop = stop.build().unwrap();
     let response = client.send(&stop).await.unwrap();
     let statuses: Vec<u16> = response.items.iter().map(|i| i.status.as_u16()).collect();
     assert_eq!(statuses, [404], "{response:?}");
@@ -366,8 +378,9 @@ async fn json_format_with_groups_and_depends_on(cap: &Cap) {
 }
 
 async fn whole_batch_error(cap: &Cap) {
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.get("Books");
+    let batch = batch.build().unwrap();
     // A batch CAP refuses as a whole: its Content-Type has lost the boundary (overridden on purpose).
     let mut client = BatchClient::new(&cap.root());
     client.header("content-type", "multipart/mixed");
@@ -399,7 +412,7 @@ async fn whole_batch_error(cap: &Cap) {
 async fn split_into_batches(cap: &Cap) {
     let mut client = BatchClient::new(&cap.root());
     client.max_per_batch(Some(100));
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     for n in 0..250u32 {
         if n % 50 == 0 {
             let mut cs = batch.changeset();
@@ -411,6 +424,7 @@ async fn split_into_batches(cap: &Cap) {
         }
     }
     let mut seen = Vec::new();
+    let batch = batch.build().unwrap();
     let response = client
         .send_with_progress(&batch, |sent, total| seen.push((sent, total)))
         .await

@@ -331,7 +331,7 @@ fn bodies_by_media_type() {
 #[test]
 fn bodies_round_trip_through_the_writer() {
     let binary: Vec<u8> = (0..=255).collect();
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch
         .post("Bin")
         .header("Content-Type", "application/octet-stream")
@@ -345,6 +345,7 @@ fn bodies_round_trip_through_the_writer() {
         .header("Content-Type", "application/json")
         .body(r#"{"a":[1,2.50]}"#);
     batch.post("None").body(vec![0u8, 1, 2]);
+    let mut batch = batch.build().unwrap();
     let json = batch.to_json().unwrap();
     let back = BatchRequest::from_json(&json).unwrap();
     // Requests without a Content-ID get the smallest unused numbers as ids.
@@ -356,13 +357,15 @@ fn bodies_round_trip_through_the_writer() {
     // Binary is base64url without padding.
     assert!(std::str::from_utf8(&json).unwrap().contains(r#""body":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn-AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq-wsbKztLW2t7i5uru8vb6_wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t_g4eLj5OXm5-jp6uvs7e7v8PHy8_T19vf4-fr7_P3-_w""#));
     // Bodies that would not survive: not JSON under a JSON type, not UTF-8 under a text type.
-    let mut bad = BatchRequest::new();
+    let mut bad = BatchRequest::builder();
     bad.post("A")
         .header("Content-Type", "application/json")
         .body("{not json");
+    let bad = bad.build().unwrap();
     assert_eq!(bad.to_json().unwrap_err().kind(), &JsonErrorKind::InvalidBody);
-    let mut bad = BatchRequest::new();
+    let mut bad = BatchRequest::builder();
     bad.post("A").header("Content-Type", "text/plain").body(vec![0xffu8]);
+    let bad = bad.build().unwrap();
     assert_eq!(bad.to_json().unwrap_err().kind(), &JsonErrorKind::InvalidBody);
 }
 

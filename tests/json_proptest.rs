@@ -143,12 +143,12 @@ fn entries() -> impl Strategy<Value = Vec<Vec<OpSpec>>> {
 /// A request model. With `json_only`, items also get `dependsOn` entries beyond what their URL implies, and
 /// some an `if` condition (which multipart cannot carry).
 fn build_request(entries: &[Vec<OpSpec>], json_only: bool) -> BatchRequest {
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     // (id, group) of every earlier request.
     let mut earlier: Vec<(String, Option<usize>)> = Vec::new();
     let mut n = 0;
     for entry in entries {
-        let group = (entry.len() > 1).then_some(batch.changesets);
+        let group = (entry.len() > 1).then_some(batch.batch().changesets);
         let mut items = Vec::new();
         for spec in entry {
             n += 1;
@@ -200,6 +200,7 @@ fn build_request(entries: &[Vec<OpSpec>], json_only: bool) -> BatchRequest {
             }
         }
     }
+    let mut batch = batch.build().unwrap();
     if json_only && n % 2 == 1 {
         batch
             .annotations
@@ -209,7 +210,7 @@ fn build_request(entries: &[Vec<OpSpec>], json_only: bool) -> BatchRequest {
 }
 
 fn build_response(entries: &[Vec<OpSpec>], statuses: &[u16], json_only: bool) -> BatchResponse {
-    let mut batch = BatchResponse::new();
+    let mut batch = BatchResponse::builder();
     let mut k = 0;
     for entry in entries {
         let make = |spec: &OpSpec, k: usize| {
@@ -231,6 +232,7 @@ fn build_response(entries: &[Vec<OpSpec>], statuses: &[u16], json_only: bool) ->
             }
         }
     }
+    let mut batch = batch.build().unwrap();
     if json_only && k % 2 == 1 {
         batch.next_link = Some("$batch?$skiptoken=x".into());
         batch.annotations.push(("@a.b".into(), "[1,{\"c\":null}]".into()));
@@ -316,12 +318,13 @@ proptest! {
 #[test]
 fn multipart_refuses_what_it_cannot_carry() {
     use odata_batch::{ContinueOnError, EncodeErrorKind};
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.post("A").content_id("1");
     let mut conditional = RequestItem::new(Method::DELETE, "A(1)");
     conditional.condition = Some("$1/x eq 1".into());
     conditional.depends_on.push(Dependency::Request("1".into()));
     batch.push(conditional);
+    let batch = batch.build().unwrap();
     let err = batch.encode().unwrap_err();
     assert_eq!(
         (err.kind(), err.operation()),
@@ -332,11 +335,12 @@ fn multipart_refuses_what_it_cannot_carry() {
     );
 
     // A dependency on an earlier request holds in multipart (requests run in order and stop at a failure)...
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.post("A").content_id("1");
     let mut dependent = RequestItem::new(Method::POST, "B");
     dependent.depends_on.push(Dependency::Request("1".into()));
     batch.push(dependent);
+    let batch = batch.build().unwrap();
     assert!(batch.encode().is_ok());
     // ... but not with continue-on-error, unless both are in one changeset.
     let mut options = EncodeOptions::new();
@@ -349,18 +353,20 @@ fn multipart_refuses_what_it_cannot_carry() {
             Some(1)
         )
     );
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     let mut cs = batch.changeset();
     cs.post("A").content_id("1");
     let mut dependent = RequestItem::new(Method::POST, "B");
     dependent.depends_on.push(Dependency::Request("1".into()));
     cs.push(dependent);
+    let batch = batch.build().unwrap();
     assert!(batch.encode_with(&options).is_ok());
     // A dependency on nothing earlier is refused.
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     let mut dependent = RequestItem::new(Method::POST, "B");
     dependent.depends_on.push(Dependency::Changeset(0));
     batch.push(dependent);
+    let batch = batch.build().unwrap();
     assert_eq!(
         batch.encode().unwrap_err().kind(),
         EncodeErrorKind::Rule(odata_batch::Rule::DependencyNotExpressible)
@@ -370,9 +376,10 @@ fn multipart_refuses_what_it_cannot_carry() {
 #[test]
 fn json_batches_state_continue_on_error_explicitly() {
     use odata_batch::{BatchFormat, ContinueOnError};
-    let mut batch = BatchRequest::new();
-    batch.get("People");
+    let mut builder = BatchRequest::builder();
+    builder.get("People");
     let mut options = EncodeOptions::new();
+    let batch = builder.batch();
     assert_eq!(
         batch.encode_json(&options).unwrap().headers["prefer"],
         "odata.continue-on-error=false"
@@ -391,10 +398,10 @@ fn json_batches_state_continue_on_error_explicitly() {
     let mut options = EncodeOptions::creatio();
     options.continue_on_error(None);
     for _ in 0..100 {
-        batch.get("People");
+        builder.get("People");
     }
     assert_eq!(
-        batch.encode_json(&options).unwrap_err().kind(),
+        builder.batch().encode_json(&options).unwrap_err().kind(),
         &odata_batch::json::JsonErrorKind::TooManyOperations { max: 100 }
     );
 }

@@ -78,8 +78,9 @@ async fn a_100_mb_response_streams_in_bounded_memory() {
     let root = format!("http://{}/svc", listener.local_addr().unwrap());
     let server = tokio::spawn(serve(listener));
     let client = BatchClient::new(&root);
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.get("Big");
+    let batch = batch.build().unwrap();
     let mut stream = client.send_streaming(&batch).await.unwrap();
     let (mut items, mut bytes, mut most_buffered) = (0usize, 0usize, 0usize);
     while let Some(item) = stream.next().await {

@@ -593,7 +593,7 @@ fn batch_then_edits() -> impl Strategy<Value = Vec<u8>> {
     let edits = proptest::collection::vec((any::<prop::sample::Index>(), 0..4usize, piece()), 0..3);
     (ops, any::<bool>(), edits).prop_map(|(ops, responses, edits)| {
         let mut bytes = if responses {
-            let mut batch = BatchResponse::new();
+            let mut batch = BatchResponse::builder();
             for (in_cs, body, json) in ops {
                 let mut item = odata_batch::ResponseItem::new(http::StatusCode::OK).with_body(body);
                 if json {
@@ -608,9 +608,10 @@ fn batch_then_edits() -> impl Strategy<Value = Vec<u8>> {
                     batch.push(item);
                 }
             }
+            let batch = batch.build().unwrap();
             encode_fixed(batch.encode_with(&fixed_options()))
         } else {
-            let mut batch = BatchRequest::new();
+            let mut batch = BatchRequest::builder();
             for (in_cs, body, json) in ops {
                 let mut item = odata_batch::RequestItem::new(http::Method::POST, "People").with_body(body);
                 if json {
@@ -625,6 +626,7 @@ fn batch_then_edits() -> impl Strategy<Value = Vec<u8>> {
                     batch.push(item);
                 }
             }
+            let batch = batch.build().unwrap();
             encode_fixed(batch.encode_with(&fixed_options()))
         };
         for (at, remove, piece) in edits {

@@ -384,31 +384,32 @@ fn every_validation_rule_refuses_before_writing() {
 #[test]
 fn builder_rules_and_presets() {
     // Header names and values are checked when added, reported at encode with the operation.
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.get("People");
     batch.get("People").header("X-Evil", "a\r\nGET /x HTTP/1.1");
-    let err = batch.encode().unwrap_err();
+    let err = batch.build().unwrap_err();
     assert_eq!((err.kind(), err.operation()), (EncodeErrorKind::InvalidHeader, Some(1)));
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.get("People").header("Bad Name", "x");
-    assert_eq!(batch.encode().unwrap_err().kind(), EncodeErrorKind::InvalidHeader);
-    let mut batch = BatchRequest::new();
+    assert_eq!(batch.build().unwrap_err().kind(), EncodeErrorKind::InvalidHeader);
+    let mut batch = BatchRequest::builder();
     batch.get("People").header("X-Nul", "a\0b");
-    assert_eq!(batch.encode().unwrap_err().kind(), EncodeErrorKind::InvalidHeader);
+    assert_eq!(batch.build().unwrap_err().kind(), EncodeErrorKind::InvalidHeader);
 
     // Presets: Dataverse 1000, Creatio 100, default none.
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     for i in 0..101 {
         batch.get(format!("People({i})"));
     }
     assert_eq!(
-        batch.encode_with(&EncodeOptions::creatio()).unwrap_err().kind(),
+        batch.batch().encode_with(&EncodeOptions::creatio()).unwrap_err().kind(),
         EncodeErrorKind::TooManyOperations { max: 100 }
     );
-    assert!(batch.encode_with(&EncodeOptions::dataverse()).is_ok());
+    assert!(batch.batch().encode_with(&EncodeOptions::dataverse()).is_ok());
     for i in 0..900 {
         batch.get(format!("People({i})"));
     }
+    let batch = batch.build().unwrap();
     assert_eq!(
         batch.encode_with(&EncodeOptions::dataverse()).unwrap_err().kind(),
         EncodeErrorKind::TooManyOperations { max: 1000 }
@@ -416,11 +417,12 @@ fn builder_rules_and_presets() {
     assert!(batch.encode().is_ok());
 
     // Changeset members must be adjacent.
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.changeset().post("A");
     batch.get("B");
     let mut item = RequestItem::new(Method::POST, "C");
     item.changeset = Some(0);
+    let mut batch = batch.build().unwrap();
     batch.items.push(item);
     assert_eq!(
         batch.encode().unwrap_err().kind(),
@@ -428,10 +430,11 @@ fn builder_rules_and_presets() {
     );
 
     // Continue-on-error in both forms, and the ready set of outer headers.
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.get("People");
     let mut options = EncodeOptions::new();
     options.continue_on_error(Some(ContinueOnError::OData401));
+    let batch = batch.build().unwrap();
     let encoded = batch.encode_with(&options).unwrap();
     assert_eq!(encoded.headers["prefer"], "continue-on-error");
     assert_eq!(encoded.headers["odata-version"], "4.0");
@@ -440,10 +443,11 @@ fn builder_rules_and_presets() {
     assert_eq!(encoded.headers["content-type"], encoded.content_type.as_str());
 
     // Content-Length on request: added for bodies, not duplicated.
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.post("People").body("{}");
     let mut options = EncodeOptions::new();
     options.content_length(true);
+    let batch = batch.build().unwrap();
     let encoded = batch.encode_with(&options).unwrap();
     let back = BatchRequest::decode(&encoded.content_type, encoded.body).unwrap();
     assert_eq!(back.items[0].headers["content-length"], "2");
@@ -452,12 +456,13 @@ fn builder_rules_and_presets() {
 #[test]
 fn generated_boundaries_avoid_bodies_and_fixed_ones_refuse() {
     let first = BoundaryGenerator::seeded(9).next("batch_");
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch
         .post("Files")
         .body(format!("\r\n--{first}\r\nnot a delimiter for the next one"));
     let mut options = EncodeOptions::new();
     options.seed(9);
+    let batch = batch.build().unwrap();
     let encoded = batch.encode_with(&options).unwrap();
     assert!(
         !encoded.content_type.contains(first.as_str()),
@@ -477,8 +482,9 @@ fn generated_boundaries_avoid_bodies_and_fixed_ones_refuse() {
 
     // A body line that only starts with the generated boundary also makes the encoder pick another, and a
     // fixed one refuse: readers matching by prefix would split there.
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.post("Files").body(format!("x\n--{first}XYZ and more"));
+    let batch = batch.build().unwrap();
     let encoded = batch.encode_with(&options).unwrap();
     assert!(!encoded.content_type.contains(first.as_str()));
     let mut strict = odata_batch::BatchDecoder::builder();
@@ -498,9 +504,10 @@ fn generated_boundaries_avoid_bodies_and_fixed_ones_refuse() {
     );
 
     // Fresh per batch and per changeset; never a prefix of one another.
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.changeset().post("A");
     batch.changeset().post("B");
+    let batch = batch.build().unwrap();
     let e1 = batch.encode().unwrap();
     let e2 = batch.encode().unwrap();
     assert_ne!(e1.content_type, e2.content_type);
@@ -539,8 +546,9 @@ fn http_conversions_into_items() {
         .unwrap();
     let item = ResponseItem::from(response);
     assert_eq!((item.status, item.reason.as_str()), (StatusCode::CREATED, "Created"));
-    let mut batch = BatchResponse::new();
+    let mut batch = BatchResponse::builder();
     batch.push(item);
+    let batch = batch.build().unwrap();
     let encoded = batch.encode().unwrap();
     assert_eq!(
         BatchResponse::decode(&encoded.content_type, encoded.body).unwrap(),
@@ -639,7 +647,7 @@ fn entries() -> impl Strategy<Value = Vec<Vec<OpSpec>>> {
 }
 
 fn build_request(entries: &[Vec<OpSpec>], changeset_flags: &[bool]) -> BatchRequest {
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     let mut ids: Vec<String> = Vec::new();
     let mut n = 0;
     for (entry, &is_cs) in entries
@@ -679,11 +687,11 @@ fn build_request(entries: &[Vec<OpSpec>], changeset_flags: &[bool]) -> BatchRequ
             }
         }
     }
-    batch
+    batch.build().unwrap()
 }
 
 fn build_response(entries: &[Vec<OpSpec>], statuses: &[u16]) -> BatchResponse {
-    let mut batch = BatchResponse::new();
+    let mut batch = BatchResponse::builder();
     let mut k = 0;
     for entry in entries {
         let make = |spec: &OpSpec, k: usize| {
@@ -710,7 +718,7 @@ fn build_response(entries: &[Vec<OpSpec>], statuses: &[u16]) -> BatchResponse {
             }
         }
     }
-    batch
+    batch.build().unwrap()
 }
 
 proptest! {
@@ -747,11 +755,12 @@ proptest! {
 /// and the default decoder refused it. The encoder now refuses heads beyond the reader's limits.
 #[test]
 fn heads_beyond_the_readers_limits_are_refused_unless_the_reader_admits_them() {
-    let mut batch = BatchRequest::new();
-    let mut op = batch.get("People");
+    let mut builder = BatchRequest::builder();
+    let mut op = builder.get("People");
     for i in 0..300 {
-        op = op.header(&format!("x-h{i}"), "v");
+        op.header(&format!("x-h{i}"), "v");
     }
+    let batch = builder.build().unwrap();
     let err = batch.encode().unwrap_err();
     assert_eq!(
         (err.kind(), err.operation()),
@@ -771,8 +780,9 @@ fn heads_beyond_the_readers_limits_are_refused_unless_the_reader_admits_them() {
         batch.items
     );
 
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.get(format!("People?$filter={}", "a".repeat(300 * 1024)));
+    let batch = batch.build().unwrap();
     assert_eq!(
         batch.encode().unwrap_err().kind(),
         EncodeErrorKind::HeadTooLarge { max: 256 * 1024 }
@@ -794,10 +804,11 @@ fn heads_beyond_the_readers_limits_are_refused_unless_the_reader_admits_them() {
 #[test]
 fn encoder_default_maximum_is_the_decoders_default_limit() {
     let limits = odata_batch::Limits::default();
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     for i in 0..=limits.max_operations {
         batch.get(format!("People({i})"));
     }
+    let mut batch = batch.build().unwrap();
     let err = batch.encode().unwrap_err();
     assert_eq!(
         err.kind(),
@@ -845,11 +856,12 @@ fn encoder_default_maximum_is_the_decoders_default_limit() {
 fn content_id_scope_is_one_setting_for_writer_and_reader() {
     use odata_batch::{BatchDecoder, ContentIdScope, EncodeOptions, Rule};
     // Id "1" in two changesets and twice outside them: OData 4.0 admits it, 4.01 does not.
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.changeset().post("A").content_id("1");
     batch.changeset().post("A").content_id("1");
     batch.post("B").content_id("x");
     batch.post("$1/B").content_id("x");
+    let batch = batch.build().unwrap();
     for scope in [ContentIdScope::Changeset, ContentIdScope::Batch] {
         let mut options = EncodeOptions::new();
         options.seed(7).content_id_scope(scope);
@@ -888,10 +900,11 @@ fn content_id_scope_is_one_setting_for_writer_and_reader() {
         }
     }
     // Within one changeset every scope refuses.
-    let mut twice = BatchRequest::new();
+    let mut twice = BatchRequest::builder();
     let mut cs = twice.changeset();
     cs.post("A").content_id("1");
     cs.post("A").content_id("1");
+    let twice = twice.build().unwrap();
     let err = twice.encode().unwrap_err();
     assert_eq!(err.kind(), EncodeErrorKind::Rule(odata_batch::Rule::DuplicateContentId));
 }

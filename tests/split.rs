@@ -9,7 +9,7 @@ fn sizes(parts: &[BatchRequest]) -> Vec<usize> {
 
 #[test]
 fn parts_are_in_order_and_never_cut_a_changeset() {
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     for i in 0..5 {
         batch.get(format!("A({i})"));
     }
@@ -20,6 +20,7 @@ fn parts_are_in_order_and_never_cut_a_changeset() {
     batch.get("C");
     let mut cs = batch.changeset();
     cs.post("D");
+    let batch = batch.build().unwrap();
     let parts = batch.split(4).unwrap();
     assert_eq!(sizes(&parts), [4, 4, 2]);
     let urls: Vec<&str> = parts
@@ -56,12 +57,13 @@ fn parts_are_in_order_and_never_cut_a_changeset() {
 
 #[test]
 fn what_cannot_be_split_is_refused() {
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.get("A");
     let mut cs = batch.changeset();
     for i in 0..3 {
         cs.post(format!("B{i}"));
     }
+    let batch = batch.build().unwrap();
     assert_eq!(
         batch.split(2).unwrap_err(),
         SplitError::ChangesetTooLarge {
@@ -73,9 +75,10 @@ fn what_cannot_be_split_is_refused() {
     assert_eq!(batch.split(0).unwrap_err(), SplitError::ZeroMaximum);
 
     // A `$1` reference into an earlier part.
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     let created = batch.post("People").reference();
     batch.post(format!("{created}/Friends"));
+    let batch = batch.build().unwrap();
     assert_eq!(
         batch.split(1).unwrap_err(),
         SplitError::ReferenceAcrossSplit { operation: 1 }
@@ -83,20 +86,22 @@ fn what_cannot_be_split_is_refused() {
     assert_eq!(sizes(&batch.split(2).unwrap()), [2]);
 
     // dependsOn into an earlier part, by id or by changeset.
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.get("A").content_id("a");
     let mut dependent = RequestItem::new(http::Method::GET, "B");
     dependent.depends_on.push(Dependency::Request("a".into()));
     batch.push(dependent);
+    let batch = batch.build().unwrap();
     assert_eq!(
         batch.split(1).unwrap_err(),
         SplitError::ReferenceAcrossSplit { operation: 1 }
     );
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.changeset().post("A");
     let mut dependent = RequestItem::new(http::Method::GET, "B");
     dependent.depends_on.push(Dependency::Changeset(0));
     batch.push(dependent);
+    let batch = batch.build().unwrap();
     assert_eq!(
         batch.split(1).unwrap_err(),
         SplitError::ReferenceAcrossSplit { operation: 1 }
@@ -109,12 +114,14 @@ fn what_cannot_be_split_is_refused() {
 
 #[test]
 fn responses_join_in_order() {
-    let mut first = BatchResponse::new();
+    let mut first = BatchResponse::builder();
     first.respond(StatusCode::OK);
     first.changeset().respond(StatusCode::CREATED);
-    let mut second = BatchResponse::new();
+    let mut second = BatchResponse::builder();
     second.changeset().respond(StatusCode::NO_CONTENT);
+    let mut second = second.build().unwrap();
     second.next_link = Some("more".into());
+    let mut first = first.build().unwrap();
     first.append(second);
     let shape: Vec<(Option<usize>, u16)> = first.items.iter().map(|i| (i.changeset, i.status.as_u16())).collect();
     assert_eq!(shape, [(None, 200), (Some(0), 201), (Some(1), 204)]);
@@ -128,7 +135,7 @@ mod properties {
     /// A batch of entries: a lone GET (maybe referring to an earlier id) or a changeset of POSTs.
     fn batch() -> impl Strategy<Value = BatchRequest> {
         prop::collection::vec((0usize..4, any::<bool>(), any::<prop::sample::Index>()), 0..30).prop_map(|entries| {
-            let mut batch = BatchRequest::new();
+            let mut batch = BatchRequest::builder();
             let mut ids: Vec<String> = Vec::new();
             for (n, (size, refer, target)) in entries.into_iter().enumerate() {
                 if size == 0 {
@@ -149,7 +156,7 @@ mod properties {
                     }
                 }
             }
-            batch
+            batch.build().unwrap()
         })
     }
 

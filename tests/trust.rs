@@ -50,11 +50,12 @@ fn json_writer_refuses_what_the_reader_refuses() {
     }
     let deepest = deepest.unwrap();
     for depth in [deepest, deepest + 1, deepest + 50] {
-        let mut batch = BatchResponse::new();
+        let mut batch = BatchResponse::builder();
         batch
             .respond(http::StatusCode::OK)
             .header("content-type", "application/json")
             .body(nested(depth));
+        let batch = batch.build().unwrap();
         match batch.to_json() {
             Ok(json) => {
                 assert_eq!(depth, deepest);
@@ -120,11 +121,12 @@ fn both_spellings_of_next_link_are_one_member() {
 
 #[test]
 fn lower_case_get_in_a_changeset_is_refused_by_writer_as_by_reader() {
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.changeset().push(odata_batch::RequestItem::new(
         http::Method::from_bytes(b"get").unwrap(),
         "People",
     ));
+    let batch = batch.build().unwrap();
     assert_eq!(
         batch.encode().unwrap_err().kind(),
         odata_batch::EncodeErrorKind::Rule(odata_batch::Rule::MethodNotAllowedInChangeset)
@@ -139,9 +141,9 @@ fn operation_builder_json_reports_a_serialisation_failure() {
             Err(serde::ser::Error::custom("no"))
         }
     }
-    let mut batch = BatchRequest::new();
+    let mut batch = BatchRequest::builder();
     batch.post("People").json(&Fails);
-    let err = batch.encode().unwrap_err();
+    let err = batch.build().unwrap_err();
     assert_eq!(err.kind(), odata_batch::EncodeErrorKind::InvalidJsonBody);
     assert_eq!(err.operation(), Some(0));
 }

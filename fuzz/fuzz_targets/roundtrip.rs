@@ -61,7 +61,7 @@ fuzz_target!(|input: Input| {
     options.seed(input.seed);
     let chunk = usize::from(input.chunk % 64) + 1;
     if input.responses {
-        let mut batch = BatchResponse::new();
+        let mut batch = BatchResponse::builder();
         for entry in &input.entries {
             let ops: Vec<&Op> = match entry {
                 Entry::Op(op) => vec![op],
@@ -86,6 +86,8 @@ fuzz_target!(|input: Input| {
                 }
             }
         }
+        // Items are pushed whole: the builder refuses nothing.
+        let batch = batch.build().expect("nothing to refuse");
         if let Ok(encoded) = batch.encode_with(&options) {
             let back = BatchResponse::decode(&encoded.content_type, encoded.body.clone()).expect("encoded batch decodes");
             assert_eq!(back, batch);
@@ -93,7 +95,7 @@ fuzz_target!(|input: Input| {
             assert_eq!(body_bytes(&events), batch.items.iter().map(|i| i.body.len()).sum::<usize>());
         }
     } else {
-        let mut batch = BatchRequest::new();
+        let mut batch = BatchRequest::builder();
         let mut ids: Vec<String> = Vec::new();
         for entry in &input.entries {
             let (ops, in_cs): (Vec<&Op>, bool) = match entry {
@@ -125,6 +127,8 @@ fuzz_target!(|input: Input| {
                 }
             }
         }
+        // Items are pushed whole: the builder refuses nothing.
+        let batch = batch.build().expect("nothing to refuse");
         if let Ok(encoded) = batch.encode_with(&options) {
             let back = BatchRequest::decode(&encoded.content_type, encoded.body.clone()).expect("encoded batch decodes");
             assert_eq!(back, batch);

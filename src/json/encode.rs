@@ -40,8 +40,9 @@ impl BatchRequest {
     /// ```
     /// use odata_batch::{BatchRequest, EncodeOptions};
     ///
-    /// let mut batch = BatchRequest::new();
+    /// let mut batch = BatchRequest::builder();
     /// batch.get("People");
+    /// let batch = batch.build().unwrap();
     /// let encoded = batch.encode_json(&EncodeOptions::new()).unwrap();
     /// assert_eq!(encoded.content_type, "application/json");
     /// assert_eq!(encoded.headers["prefer"], "odata.continue-on-error=false");

@@ -452,10 +452,11 @@ impl BatchRequest {
     /// ```
     /// use odata_batch::BatchRequest;
     ///
-    /// let mut batch = BatchRequest::new();
+    /// let mut batch = BatchRequest::builder();
     /// let mut cs = batch.changeset();
     /// let person = cs.post("People").header("Content-Type", "application/json").body(r#"{"Name":"A"}"#).reference();
     /// cs.patch(person).header("Content-Type", "application/json").body(r#"{"Age":3}"#);
+    /// let batch = batch.build().unwrap();
     /// let json = batch.to_json().unwrap();
     /// assert_eq!(
     ///     std::str::from_utf8(&json).unwrap(),
@@ -495,8 +496,9 @@ impl BatchResponse {
     /// ```
     /// use odata_batch::BatchResponse;
     ///
-    /// let mut batch = BatchResponse::new();
+    /// let mut batch = BatchResponse::builder();
     /// batch.respond(http::StatusCode::NO_CONTENT).content_id("1");
+    /// let batch = batch.build().unwrap();
     /// assert_eq!(&batch.to_json().unwrap()[..], br#"{"responses":[{"id":"1","status":204,"headers":{}}]}"#);
     /// ```
     pub fn to_json(&self) -> Result<bytes::Bytes, JsonError> {
