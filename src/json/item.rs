@@ -1,0 +1,126 @@
+//! Item mapping: one JSON item's members (name, strings, headers, body) into the model's pieces.
+
+use std::ops::Range;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use super::error::JsonErrorKind;
+use super::read::JsonReadOptions;
+use super::{is_json_media_type, is_text_media_type, scan};
+use crate::grammar;
+
+/// A member's name, decoded only when it has escapes.
+pub(super) fn member_name<'a>(text: &'a str, m: &scan::Member) -> std::borrow::Cow<'a, str> {
+    let quoted = &text[m.name.clone()];
+    if m.name_escaped {
+        std::borrow::Cow::Owned(serde_json::from_str::<String>(quoted).unwrap_or_default())
+    } else {
+        std::borrow::Cow::Borrowed(&quoted[1..quoted.len() - 1])
+    }
+}
+
+/// The string a JSON value stands for; `None` when it is not a string. The value is valid JSON already.
+pub(super) fn string_value(text: &str, range: Range<usize>) -> Option<String> {
+    let quoted = &text[range];
+    if !quoted.starts_with('"') {
+        return None;
+    }
+    let inner = &quoted[1..quoted.len() - 1];
+    if inner.contains('\\') {
+        serde_json::from_str::<String>(quoted).ok()
+    } else {
+        Some(inner.to_owned())
+    }
+}
+
+/// Where each member of an item is, by name.
+#[derive(Default)]
+pub(super) struct Fields {
+    pub(super) id: Option<Range<usize>>,
+    pub(super) group: Option<Range<usize>>,
+    pub(super) headers: Option<Range<usize>>,
+    pub(super) body: Option<Range<usize>>,
+    pub(super) method: Option<Range<usize>>,
+    pub(super) url: Option<Range<usize>>,
+    pub(super) depends_on: Option<Range<usize>>,
+    pub(super) condition: Option<Range<usize>>,
+    pub(super) status: Option<Range<usize>>,
+}
+
+/// The `headers` object. Values without escapes share the item's memory.
+pub(super) fn read_headers(item: &Bytes, text: &str, range: Range<usize>) -> Result<HeaderMap, JsonErrorKind> {
+    let mut members = Vec::new();
+    scan::members(text.as_bytes(), range, &mut members)
+        .map_err(|_| JsonErrorKind::Syntax("\"headers\" must be an object".into()))?;
+    let mut headers = HeaderMap::with_capacity(members.len());
+    for m in &members {
+        let name = member_name(text, m);
+        let header =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| JsonErrorKind::InvalidHeader(name.to_string()))?;
+        if headers.contains_key(&header) {
+            return Err(JsonErrorKind::DuplicateHeader(name.into_owned()));
+        }
+        let quoted = &text[m.value.clone()];
+        let invalid = || JsonErrorKind::InvalidHeader(name.to_string());
+        let value = if quoted == "null" {
+            // `null` keeps the header, with an empty value.
+            HeaderValue::from_static("")
+        } else if quoted.starts_with('"') && !quoted.contains('\\') {
+            HeaderValue::from_maybe_shared(item.slice(m.value.start + 1..m.value.end - 1)).map_err(|_| invalid())?
+        } else {
+            let value = string_value(text, m.value.clone()).ok_or_else(invalid)?;
+            HeaderValue::from_str(&value).map_err(|_| invalid())?
+        };
+        headers.insert(header, value);
+    }
+    Ok(headers)
+}
+
+/// The bytes a `body` member stands for, given the item's `Content-Type`. JSON bodies are slices of the
+/// document (no copy).
+pub(super) fn read_body(
+    item: &Bytes,
+    text: &str,
+    range: Range<usize>,
+    media_type: Option<&[u8]>,
+    options: &JsonReadOptions,
+) -> Result<Bytes, JsonErrorKind> {
+    let value = &text[range.clone()];
+    if value == "null" {
+        return Ok(Bytes::new());
+    }
+    let parsed = media_type.and_then(grammar::media_type);
+    let (json, text_type) = match &parsed {
+        Some(m) => (
+            is_json_media_type(m.type_, m.subtype),
+            is_text_media_type(m.type_, m.subtype),
+        ),
+        // Without a Content-Type, a value that is not a string can only be JSON.
+        None => (media_type.is_none() && !value.starts_with('"'), false),
+    };
+    if json {
+        return Ok(item.slice(range));
+    }
+    let string = string_value(text, range).ok_or(JsonErrorKind::InvalidBody)?;
+    if text_type {
+        return Ok(Bytes::from(string));
+    }
+    decode_base64(string.as_bytes(), options.standard_base64)
+        .map(Bytes::from)
+        .ok_or(JsonErrorKind::InvalidBody)
+}
+
+pub(super) fn decode_base64(text: &[u8], standard_too: bool) -> Option<Vec<u8>> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let config = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let url = GeneralPurpose::new(&base64::alphabet::URL_SAFE, config);
+    match url.decode(text) {
+        Ok(bytes) => Some(bytes),
+        Err(_) if standard_too => GeneralPurpose::new(&base64::alphabet::STANDARD, config)
+            .decode(text)
+            .ok(),
+        Err(_) => None,
+    }
+}
