@@ -142,9 +142,8 @@ macro_rules! item_impl {
                 self.content_id.as_deref()
             }
             fn estimated_head_len(&self) -> usize {
-                // Headers are estimated rather than summed: iterating every header of every item first cost
-                // about a tenth of encoding a response batch (callgrind). An underestimate only makes the output
-                // grow once.
+                // Headers are estimated rather than summed, so that sizing does not walk every header of every
+                // item a second time. An underestimate only makes the output grow once.
                 self.headers.len() * 48 + self.content_id.as_ref().map_or(0, |c| c.len() + 14) + self.head_text_len()
             }
         }

@@ -1,4 +1,6 @@
-//! nom *complete* parsers over one already-framed line or header value.
+//! Parsers over one already-framed line or header value: the start lines and header lines, hand-written
+//! loops over byte tables (they run for every line of every part); the media type with its parameters, nom
+//! *complete* combinators (it runs once per batch and per changeset).
 //!
 //! The decoder finds line ends with memchr first (with a length cap) and only then hands the line to these
 //! parsers, so no parser here ever sees partial input. Results are sub-slices of the input; callers turn
@@ -109,8 +111,7 @@ pub(crate) fn is_get_or_head(method: &[u8]) -> bool {
 /// `name ":" OWS value OWS` → (name, value). The name must be a token; spaces or tabs before the colon only
 /// when `space_before_colon` (the name is returned without them).
 pub(crate) fn header_line(line: &[u8], space_before_colon: bool) -> Option<(&[u8], &[u8])> {
-    // Hand-written rather than nom: this runs for every header line of every part. Both checks are folds
-    // without early exits, so they run without a branch per byte.
+    // Both checks are folds without early exits, so they run without a branch per byte.
     let n = memchr::memchr(b':', line)?;
     let (mut name, value) = (&line[..n], &line[n + 1..]);
     if space_before_colon {
