@@ -7,7 +7,7 @@ use http::{HeaderMap, Method, StatusCode, Version};
 
 use crate::boundary::{Boundary, BoundaryGenerator};
 use crate::encoder::{content_type_for, BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKind};
-use crate::model::{BatchRequest, BatchResponse, RequestItem, ResponseItem};
+use crate::model::{Batch, Operation, RequestItem, ResponseItem};
 
 impl RequestItem {
     /// A request outside any changeset, without Content-ID, headers or body; HTTP/1.1.
@@ -104,94 +104,7 @@ impl From<http::Response<Bytes>> for ResponseItem {
     }
 }
 
-/// What builders need from an item.
-pub(crate) trait Item {
-    fn changeset_mut(&mut self) -> &mut Option<usize>;
-    fn content_id_mut(&mut self) -> &mut Option<String>;
-    fn headers_mut(&mut self) -> &mut HeaderMap;
-    fn body_mut(&mut self) -> &mut Bytes;
-    fn changeset(&self) -> Option<usize>;
-    fn body(&self) -> &[u8];
-    fn content_id(&self) -> Option<&str>;
-    /// About the bytes of the head beyond the fixed framing: URL or reason, Content-ID, headers.
-    fn estimated_head_len(&self) -> usize;
-}
-
-macro_rules! item_impl {
-    ($t:ty) => {
-        impl Item for $t {
-            fn changeset_mut(&mut self) -> &mut Option<usize> {
-                &mut self.changeset
-            }
-            fn content_id_mut(&mut self) -> &mut Option<String> {
-                &mut self.content_id
-            }
-            fn headers_mut(&mut self) -> &mut HeaderMap {
-                &mut self.headers
-            }
-            fn body_mut(&mut self) -> &mut Bytes {
-                &mut self.body
-            }
-            fn changeset(&self) -> Option<usize> {
-                self.changeset
-            }
-            fn body(&self) -> &[u8] {
-                &self.body
-            }
-            fn content_id(&self) -> Option<&str> {
-                self.content_id.as_deref()
-            }
-            fn estimated_head_len(&self) -> usize {
-                // Headers are estimated rather than summed, so that sizing does not walk every header of every
-                // item a second time. An underestimate only makes the output grow once.
-                self.headers.len() * 48 + self.content_id.as_ref().map_or(0, |c| c.len() + 14) + self.head_text_len()
-            }
-        }
-    };
-}
-item_impl!(RequestItem);
-item_impl!(ResponseItem);
-
-impl RequestItem {
-    fn head_text_len(&self) -> usize {
-        self.url.len() + self.method.as_str().len()
-    }
-}
-
-impl ResponseItem {
-    fn head_text_len(&self) -> usize {
-        self.reason.len()
-    }
-}
-
-/// Access to a batch for the builders.
-pub(crate) trait Batch {
-    type Item: Item;
-    fn items(&mut self) -> &mut Vec<Self::Item>;
-    fn changesets(&mut self) -> &mut usize;
-}
-
-impl Batch for BatchRequest {
-    type Item = RequestItem;
-    fn items(&mut self) -> &mut Vec<RequestItem> {
-        &mut self.items
-    }
-    fn changesets(&mut self) -> &mut usize {
-        &mut self.changesets
-    }
-}
-
-impl Batch for BatchResponse {
-    type Item = ResponseItem;
-    fn items(&mut self) -> &mut Vec<ResponseItem> {
-        &mut self.items
-    }
-    fn changesets(&mut self) -> &mut usize {
-        &mut self.changesets
-    }
-}
-
-/// Builds a [`BatchRequest`] or a [`BatchResponse`]: operations and changesets, Content-IDs numbered for you
+/// Builds a [`BatchRequest`](crate::BatchRequest) or a [`BatchResponse`](crate::BatchResponse): operations and changesets, Content-IDs numbered for you
 /// in changesets, `$n` references to them. The batch is the data; what building needs besides (the last
 /// number given, the first header the builder could not accept) stays here, and [`build`](Self::build)
 /// reports what was refused.
@@ -217,20 +130,28 @@ impl Batch for BatchResponse {
 /// assert_eq!((err.kind(), err.operation()), (odata_batch::EncodeErrorKind::InvalidHeader, Some(0)));
 /// # Ok::<(), odata_batch::EncodeError>(())
 /// ```
-#[derive(Debug, Clone, Default)]
-#[allow(private_bounds)] // `B` is `BatchRequest` or `BatchResponse`; the trait is an implementation detail
-pub struct BatchBuilder<B: Batch> {
-    batch: B,
+#[derive(Debug, Clone)]
+pub struct BatchBuilder<O: Operation> {
+    batch: Batch<O>,
     /// The first header or JSON body the builder could not accept.
     invalid: Option<EncodeError>,
     /// The highest numeric Content-ID given so far; automatic ids continue from it.
     last_id: u64,
 }
 
-#[allow(private_bounds)]
-impl<B: Batch> BatchBuilder<B> {
+impl<O: Operation> Default for BatchBuilder<O> {
+    fn default() -> Self {
+        Self {
+            batch: Batch::default(),
+            invalid: None,
+            last_id: 0,
+        }
+    }
+}
+
+impl<O: Operation> BatchBuilder<O> {
     /// The batch as built so far.
-    pub fn batch(&self) -> &B {
+    pub fn batch(&self) -> &Batch<O> {
         &self.batch
     }
 
@@ -241,7 +162,7 @@ impl<B: Batch> BatchBuilder<B> {
     /// The first header (an invalid name, or a value with a control character) or JSON body (whose
     /// `Serialize` failed) the builder could not accept: [`EncodeErrorKind::InvalidHeader`] or
     /// [`EncodeErrorKind::InvalidJsonBody`], naming the operation.
-    pub fn build(self) -> Result<B, EncodeError> {
+    pub fn build(self) -> Result<Batch<O>, EncodeError> {
         match self.invalid {
             Some(e) => Err(e),
             None => Ok(self.batch),
@@ -249,7 +170,7 @@ impl<B: Batch> BatchBuilder<B> {
     }
 
     /// Adds an item, in changeset `changeset`, numbering its Content-ID when asked to.
-    fn add(&mut self, mut item: B::Item, changeset: Option<usize>, number: bool) -> usize {
+    fn add(&mut self, mut item: O, changeset: Option<usize>, number: bool) -> usize {
         *item.changeset_mut() = changeset;
         match item.content_id_mut() {
             Some(id) => self.note_id(&id.clone()),
@@ -259,9 +180,8 @@ impl<B: Batch> BatchBuilder<B> {
             }
             None => {}
         }
-        let items = self.batch.items();
-        items.push(item);
-        items.len() - 1
+        self.batch.items.push(item);
+        self.batch.items.len() - 1
     }
 
     fn note_id(&mut self, id: &str) {
@@ -275,7 +195,7 @@ impl<B: Batch> BatchBuilder<B> {
     }
 
     /// Starts a changeset: operations added through the returned builder succeed or fail together.
-    pub fn changeset(&mut self) -> ChangesetBuilder<'_, B> {
+    pub fn changeset(&mut self) -> ChangesetBuilder<'_, O> {
         ChangesetBuilder {
             builder: self,
             index: None,
@@ -286,15 +206,15 @@ impl<B: Batch> BatchBuilder<B> {
 macro_rules! request_methods {
     ($($name:ident => $method:ident,)*) => {$(
         #[doc = concat!("Adds a `", stringify!($method), "` request.")]
-        pub fn $name(&mut self, url: impl Into<String>) -> OperationBuilder<'_, BatchRequest> {
+        pub fn $name(&mut self, url: impl Into<String>) -> OperationBuilder<'_, RequestItem> {
             self.push(RequestItem::new(Method::$method, url))
         }
     )*};
 }
 
-impl BatchBuilder<BatchRequest> {
+impl BatchBuilder<RequestItem> {
     /// Adds a request as it is, outside changesets.
-    pub fn push(&mut self, item: RequestItem) -> OperationBuilder<'_, BatchRequest> {
+    pub fn push(&mut self, item: RequestItem) -> OperationBuilder<'_, RequestItem> {
         let index = self.add(item, None, false);
         OperationBuilder { builder: self, index }
     }
@@ -302,16 +222,16 @@ impl BatchBuilder<BatchRequest> {
     request_methods! { get => GET, post => POST, put => PUT, patch => PATCH, delete => DELETE, }
 }
 
-impl BatchBuilder<BatchResponse> {
+impl BatchBuilder<ResponseItem> {
     /// Adds a response as it is, outside changesets.
-    pub fn push(&mut self, item: ResponseItem) -> OperationBuilder<'_, BatchResponse> {
+    pub fn push(&mut self, item: ResponseItem) -> OperationBuilder<'_, ResponseItem> {
         let index = self.add(item, None, false);
         OperationBuilder { builder: self, index }
     }
 
     /// Adds a response with this status outside changesets (also the shape of a failed changeset: one error
     /// response in its place).
-    pub fn respond(&mut self, status: StatusCode) -> OperationBuilder<'_, BatchResponse> {
+    pub fn respond(&mut self, status: StatusCode) -> OperationBuilder<'_, ResponseItem> {
         self.push(ResponseItem::new(status))
     }
 }
@@ -332,24 +252,21 @@ impl BatchBuilder<BatchResponse> {
 /// assert_eq!(batch.items[1].url, "$1/contact_customer_accounts");
 /// assert_eq!(batch.items[1].content_id.as_deref(), Some("2"));
 /// ```
-#[allow(private_bounds)] // `B` is `BatchRequest` or `BatchResponse`; the trait is an implementation detail
-pub struct OperationBuilder<'a, B: Batch> {
-    builder: &'a mut BatchBuilder<B>,
+pub struct OperationBuilder<'a, O: Operation> {
+    builder: &'a mut BatchBuilder<O>,
     index: usize,
 }
 
-#[allow(private_bounds)]
-impl<B: Batch> std::fmt::Debug for OperationBuilder<'_, B> {
+impl<O: Operation> std::fmt::Debug for OperationBuilder<'_, O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OperationBuilder").field("index", &self.index).finish()
     }
 }
 
-#[allow(private_bounds)]
-impl<'a, B: Batch> OperationBuilder<'a, B> {
-    fn item(&mut self) -> &mut B::Item {
+impl<O: Operation> OperationBuilder<'_, O> {
+    fn item(&mut self) -> &mut O {
         let index = self.index;
-        &mut self.builder.batch.items()[index]
+        &mut self.builder.batch.items[index]
     }
 
     /// Appends a header. An invalid name or value (CR, LF, NUL or another control character; a name that is
@@ -415,23 +332,20 @@ impl<'a, B: Batch> OperationBuilder<'a, B> {
 /// Adds operations to one changeset; returned by `changeset()`. The changeset exists once it has an
 /// operation; every operation in it gets a Content-ID (numbered `1`, `2`, ... unless given).
 #[derive(Debug)]
-#[allow(private_bounds)] // `B` is `BatchRequest` or `BatchResponse`
-pub struct ChangesetBuilder<'a, B: Batch> {
-    builder: &'a mut BatchBuilder<B>,
+pub struct ChangesetBuilder<'a, O: Operation> {
+    builder: &'a mut BatchBuilder<O>,
     index: Option<usize>,
 }
 
-#[allow(private_bounds, private_interfaces)]
-impl<B: Batch> ChangesetBuilder<'_, B> {
+impl<O: Operation> ChangesetBuilder<'_, O> {
     fn index(&mut self) -> usize {
         *self.index.get_or_insert_with(|| {
-            let n = self.builder.batch.changesets();
-            *n += 1;
-            *n - 1
+            self.builder.batch.changesets += 1;
+            self.builder.batch.changesets - 1
         })
     }
 
-    fn push_item(&mut self, item: B::Item) -> OperationBuilder<'_, B> {
+    fn push_item(&mut self, item: O) -> OperationBuilder<'_, O> {
         let cs = self.index();
         let index = self.builder.add(item, Some(cs), true);
         OperationBuilder {
@@ -441,54 +355,57 @@ impl<B: Batch> ChangesetBuilder<'_, B> {
     }
 }
 
-impl ChangesetBuilder<'_, BatchRequest> {
+impl ChangesetBuilder<'_, RequestItem> {
     /// Adds a request as it is (its Content-ID numbered if it has none).
-    pub fn push(&mut self, item: RequestItem) -> OperationBuilder<'_, BatchRequest> {
+    pub fn push(&mut self, item: RequestItem) -> OperationBuilder<'_, RequestItem> {
         self.push_item(item)
     }
 
     request_methods! { get => GET, post => POST, put => PUT, patch => PATCH, delete => DELETE, }
 }
 
-impl ChangesetBuilder<'_, BatchResponse> {
+impl ChangesetBuilder<'_, ResponseItem> {
     /// Adds a response as it is.
-    pub fn push(&mut self, item: ResponseItem) -> OperationBuilder<'_, BatchResponse> {
+    pub fn push(&mut self, item: ResponseItem) -> OperationBuilder<'_, ResponseItem> {
         self.push_item(item)
     }
 
     /// Adds a response with this status.
-    pub fn respond(&mut self, status: StatusCode) -> OperationBuilder<'_, BatchResponse> {
+    pub fn respond(&mut self, status: StatusCode) -> OperationBuilder<'_, ResponseItem> {
         self.push(ResponseItem::new(status))
     }
 }
 
-impl BatchRequest {
-    /// An empty batch of requests.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A builder for a batch of requests.
+impl<O: Operation> Batch<O> {
+    /// A builder for a batch: requests for clients, responses for servers, mocks and tests.
     ///
     /// # Example
     ///
     /// ```
-    /// use odata_batch::BatchRequest;
+    /// use http::StatusCode;
+    /// use odata_batch::{BatchRequest, BatchResponse};
     ///
     /// let mut builder = BatchRequest::builder();
     /// builder.get("accounts?$select=name").header("Accept", "application/json");
     /// let batch = builder.build()?;
     /// let encoded = batch.encode()?;
     /// assert!(encoded.content_type.starts_with("multipart/mixed; boundary=batch_"));
-    /// let back = BatchRequest::decode(&encoded.content_type, encoded.body)?;
-    /// assert_eq!(back, batch);
+    /// assert_eq!(BatchRequest::decode(&encoded.content_type, encoded.body)?, batch);
+    ///
+    /// let mut builder = BatchResponse::builder();
+    /// builder.changeset().respond(StatusCode::CREATED).header("Location", "https://host/svc/People(1)");
+    /// // A failed changeset: one error response in its place.
+    /// builder.respond(StatusCode::BAD_REQUEST).header("Content-Type", "application/json").body(r#"{"error":{}}"#);
+    /// let batch = builder.build()?;
+    /// let encoded = batch.encode()?;
+    /// assert_eq!(BatchResponse::decode(&encoded.content_type, encoded.body)?, batch);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn builder() -> BatchBuilder<Self> {
+    pub fn builder() -> BatchBuilder<O> {
         BatchBuilder::default()
     }
 
-    /// Encodes with default options: fresh boundaries, no operation limit.
+    /// Encodes as multipart with default options: fresh boundaries, the reader's operation limit.
     ///
     /// # Errors
     ///
@@ -497,86 +414,15 @@ impl BatchRequest {
         self.encode_with(&EncodeOptions::default())
     }
 
-    /// Encodes with `options`.
+    /// Encodes as multipart with `options`.
     ///
     /// # Errors
     ///
     /// As for [`encode`](Self::encode).
     pub fn encode_with(&self, options: &EncodeOptions) -> Result<EncodedBatch, EncodeError> {
-        // The JSON-only fields: multipart carries `dependsOn` by order alone, and no `if` at all.
-        if self
-            .items
-            .iter()
-            .any(|i| i.condition.is_some() || !i.depends_on.is_empty())
-        {
-            let mut dependencies = crate::rules::MultipartDependencies::default();
-            for (i, item) in self.items.iter().enumerate() {
-                let depends_on = item.depends_on.iter().map(|d| match d {
-                    crate::Dependency::Request(id) => crate::rules::DependsOn::Request(id),
-                    crate::Dependency::Changeset(c) => crate::rules::DependsOn::Changeset(*c),
-                });
-                dependencies
-                    .next(
-                        item.content_id.as_deref(),
-                        item.changeset,
-                        depends_on,
-                        item.condition.is_some(),
-                        options.continue_on_error.is_some(),
-                    )
-                    .map_err(|rule| EncodeError::new(EncodeErrorKind::Rule(rule), Some(i)))?;
-            }
-        }
+        O::check_for_multipart(&self.items, options.continue_on_error.is_some())?;
         encode_items(&self.items, self.changesets, options, |e, dst, item| {
-            e.request_in_place(dst, item.part())
-        })
-    }
-}
-
-impl BatchResponse {
-    /// An empty batch of responses.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A builder for a batch of responses, for servers, mocks and tests.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use http::StatusCode;
-    /// use odata_batch::BatchResponse;
-    ///
-    /// let mut builder = BatchResponse::builder();
-    /// builder.changeset().respond(StatusCode::CREATED).header("Location", "https://host/svc/People(1)");
-    /// // A failed changeset: one error response in its place.
-    /// builder.respond(StatusCode::BAD_REQUEST).header("Content-Type", "application/json").body(r#"{"error":{}}"#);
-    /// let batch = builder.build()?;
-    /// let encoded = batch.encode()?;
-    /// let back = BatchResponse::decode(&encoded.content_type, encoded.body)?;
-    /// assert_eq!(back, batch);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn builder() -> BatchBuilder<Self> {
-        BatchBuilder::default()
-    }
-
-    /// Encodes with default options.
-    ///
-    /// # Errors
-    ///
-    /// An item breaks a rule of [`EncodeErrorKind`]; the error names it.
-    pub fn encode(&self) -> Result<EncodedBatch, EncodeError> {
-        self.encode_with(&EncodeOptions::default())
-    }
-
-    /// Encodes with `options`.
-    ///
-    /// # Errors
-    ///
-    /// As for [`encode`](Self::encode).
-    pub fn encode_with(&self, options: &EncodeOptions) -> Result<EncodedBatch, EncodeError> {
-        encode_items(&self.items, self.changesets, options, |e, dst, item| {
-            e.response_in_place(dst, item.into())
+            item.write_part(e, dst)
         })
     }
 }
@@ -715,7 +561,7 @@ pub struct EncodedBatch {
 const BOUNDARY_TRIES: usize = 16;
 
 /// Checks changeset adjacency, picks boundaries, and writes everything.
-fn encode_items<T: Item>(
+fn encode_items<T: Operation>(
     items: &[T],
     changesets: usize,
     options: &EncodeOptions,
@@ -768,7 +614,7 @@ fn encode_items<T: Item>(
 }
 
 /// Writes every item, opening and closing changesets at the group bounds.
-fn write_all<T: Item>(
+fn write_all<T: Operation>(
     encoder: &mut BatchEncoder,
     out: &mut Vec<u8>,
     items: &[T],

@@ -177,7 +177,8 @@ pub use excerpt::Excerpt;
 pub use leniency::Leniency;
 pub use limits::Limits;
 pub use model::{
-    AnyBatch, BatchError, BatchFormat, BatchRequest, BatchResponse, ContentIdMap, Dependency, RequestItem, ResponseItem,
+    AnyBatch, Batch, BatchError, BatchFormat, BatchRequest, BatchResponse, ContentIdMap, Dependency, Operation,
+    RequestItem, ResponseItem,
 };
 pub use rules::{ContentIdScope, Rule};
 pub use split::SplitError;

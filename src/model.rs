@@ -9,10 +9,10 @@ use http::{HeaderMap, Method, StatusCode, Version};
 
 use crate::boundary::ContentTypeError;
 use crate::decoder::{BatchDecoder, BatchDecoderBuilder};
-use crate::encoder::{EncodeError, RequestPart, ResponsePart};
+use crate::encoder::{BatchEncoder, EncodeError, EncodeErrorKind, RequestPart, ResponsePart};
 use crate::error::DecodeError;
 use crate::event::{Event, Head, Headers, MessageKind};
-use crate::rules::{content_id_reference, Rule};
+use crate::rules::{content_id_reference, DependsOn, MultipartDependencies, Rule};
 
 /// Why a whole batch could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,12 +192,15 @@ pub struct ResponseItem {
     pub body: Bytes,
 }
 
-/// A decoded batch of requests, for servers and tests.
+/// A batch: its operations in order, how many changesets they form, and what a JSON batch document carries
+/// besides. One type for both roles: [`BatchRequest`] (`Batch<RequestItem>`) and [`BatchResponse`]
+/// (`Batch<ResponseItem>`) share decoding, encoding, the JSON format and building; what only one role has
+/// (splitting requests, mapping the Content-IDs of responses) is on that alias.
 ///
 /// # Example
 ///
 /// ```
-/// use odata_batch::BatchRequest;
+/// use odata_batch::{BatchRequest, BatchResponse};
 ///
 /// let body = "--batch_1\r\n\
 ///     Content-Type: multipart/mixed; boundary=changeset_1\r\n\r\n\
@@ -214,61 +217,152 @@ pub struct ResponseItem {
 /// assert_eq!(batch.items[1].url, "$1/Orders");
 /// assert_eq!(batch.items[1].changeset, Some(0));
 /// assert_eq!(&batch.items[0].body[..], br#"{"Name":"A"}"#);
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct BatchRequest {
-    /// The requests in order.
-    pub items: Vec<RequestItem>,
-    /// Number of changesets (including empty ones).
-    pub changesets: usize,
-    /// Top-level annotations of a JSON batch document (`"@odata.context"` and the like): name and the value's
-    /// JSON text, in document order. Multipart has none.
-    pub annotations: Vec<(String, String)>,
-}
-
-/// A decoded batch of responses, for clients.
-///
-/// # Example
-///
-/// ```
-/// use odata_batch::BatchResponse;
-///
-/// let body = "--batchresponse_1\r\n\
-///     Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n\
-///     HTTP/1.1 204 No Content\r\nOData-EntityId: https://org/api/data/v9.2/accounts(1)\r\n\r\n\r\n\
-///     --batchresponse_1--\r\n";
-/// let batch = BatchResponse::decode("multipart/mixed; boundary=batchresponse_1", body).unwrap();
-/// assert_eq!(batch.items[0].status, 204);
-/// assert_eq!(batch.items[0].headers["odata-entityid"], "https://org/api/data/v9.2/accounts(1)");
 ///
 /// // A whole-batch failure is a typed error that names the media type.
 /// let err = BatchResponse::decode("application/json", r#"{"error":{}}"#).unwrap_err();
 /// assert_eq!(err.non_batch_media_type(), Some("application/json"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct BatchResponse {
-    /// The responses in order.
-    pub items: Vec<ResponseItem>,
+pub struct Batch<O: Operation> {
+    /// The operations in order.
+    pub items: Vec<O>,
     /// Number of changesets (including empty ones).
     pub changesets: usize,
-    /// Top-level annotations of a JSON batch document other than `@nextLink`: name and the value's JSON text,
-    /// in document order. Multipart has none.
+    /// Top-level annotations of a JSON batch document (`"@odata.context"` and the like) other than a
+    /// response's `@nextLink`: name and the value's JSON text, in document order. Multipart has none.
     pub annotations: Vec<(String, String)>,
     /// A JSON batch response's `@nextLink`: the service has not finished, and the remaining responses are to be
-    /// fetched from this URL. `None` for complete responses and for multipart.
+    /// fetched from this URL. `None` for complete responses, for multipart, and for requests (whose JSON
+    /// writer refuses one: [`JsonErrorKind::NextLinkInRequest`](crate::json::JsonErrorKind)).
     pub next_link: Option<String>,
 }
 
-/// What a decoded part becomes in the model.
-pub(crate) trait Item: Sized {
-    const KIND: MessageKind;
-    fn from_head(head: &Head, changeset: Option<usize>, body: Bytes) -> Self;
+impl<O: Operation> Default for Batch<O> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            changesets: 0,
+            annotations: Vec::new(),
+            next_link: None,
+        }
+    }
 }
 
-impl Item for RequestItem {
+/// A batch of requests, as a client sends it and a server reads it.
+pub type BatchRequest = Batch<RequestItem>;
+
+/// A batch of responses, as a server returns it and a client reads it.
+pub type BatchResponse = Batch<ResponseItem>;
+
+/// An operation of a batch: [`RequestItem`] or [`ResponseItem`]. Sealed: the crate's readers and writers know
+/// exactly these two.
+pub trait Operation: sealed::Sealed + Clone + fmt::Debug + PartialEq + Eq {}
+
+impl Operation for RequestItem {}
+impl Operation for ResponseItem {}
+
+pub(crate) mod sealed {
+    use bytes::Bytes;
+    use http::HeaderMap;
+
+    use crate::encoder::{BatchEncoder, EncodeError};
+    use crate::event::{Head, MessageKind};
+
+    /// What the crate's readers and writers need from an operation.
+    pub trait Sealed: Sized {
+        /// The role.
+        const KIND: MessageKind;
+        /// The operation a decoded head and body stand for.
+        fn from_head(head: &Head, changeset: Option<usize>, body: Bytes) -> Self;
+        fn changeset(&self) -> Option<usize>;
+        fn changeset_mut(&mut self) -> &mut Option<usize>;
+        fn content_id(&self) -> Option<&str>;
+        fn content_id_mut(&mut self) -> &mut Option<String>;
+        fn headers_mut(&mut self) -> &mut HeaderMap;
+        fn body(&self) -> &Bytes;
+        fn body_mut(&mut self) -> &mut Bytes;
+        /// About the bytes of the head beyond the fixed framing: URL or reason, Content-ID, headers.
+        fn estimated_head_len(&self) -> usize;
+        /// What multipart cannot carry of these operations, refused before anything is written.
+        fn check_for_multipart(_items: &[Self], _continue_on_error: bool) -> Result<(), EncodeError> {
+            Ok(())
+        }
+        /// Writes the operation at the end of `out`.
+        fn write_part(&self, encoder: &mut BatchEncoder, out: &mut Vec<u8>) -> Result<(), EncodeError>;
+    }
+}
+
+macro_rules! sealed_accessors {
+    () => {
+        #[inline]
+        fn changeset(&self) -> Option<usize> {
+            self.changeset
+        }
+        #[inline]
+        fn changeset_mut(&mut self) -> &mut Option<usize> {
+            &mut self.changeset
+        }
+        #[inline]
+        fn content_id(&self) -> Option<&str> {
+            self.content_id.as_deref()
+        }
+        #[inline]
+        fn content_id_mut(&mut self) -> &mut Option<String> {
+            &mut self.content_id
+        }
+        #[inline]
+        fn headers_mut(&mut self) -> &mut HeaderMap {
+            &mut self.headers
+        }
+        #[inline]
+        fn body(&self) -> &Bytes {
+            &self.body
+        }
+        #[inline]
+        fn body_mut(&mut self) -> &mut Bytes {
+            &mut self.body
+        }
+    };
+}
+
+impl sealed::Sealed for RequestItem {
     const KIND: MessageKind = MessageKind::Request;
+    sealed_accessors!();
+
+    #[inline]
+    fn estimated_head_len(&self) -> usize {
+        estimated_head_len(&self.headers, self.content_id.as_deref()) + self.url.len() + self.method.as_str().len()
+    }
+
+    /// The JSON-only fields: multipart carries `dependsOn` by order alone, and no `if` at all.
+    fn check_for_multipart(items: &[Self], continue_on_error: bool) -> Result<(), EncodeError> {
+        if items.iter().all(|i| i.condition.is_none() && i.depends_on.is_empty()) {
+            return Ok(());
+        }
+        let mut dependencies = MultipartDependencies::default();
+        for (i, item) in items.iter().enumerate() {
+            let depends_on = item.depends_on.iter().map(|d| match d {
+                Dependency::Request(id) => DependsOn::Request(id),
+                Dependency::Changeset(c) => DependsOn::Changeset(*c),
+            });
+            dependencies
+                .next(
+                    item.content_id.as_deref(),
+                    item.changeset,
+                    depends_on,
+                    item.condition.is_some(),
+                    continue_on_error,
+                )
+                .map_err(|rule| EncodeError::new(EncodeErrorKind::Rule(rule), Some(i)))?;
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn write_part(&self, encoder: &mut BatchEncoder, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encoder.request_in_place(out, self.part())
+    }
 
     fn from_head(head: &Head, changeset: Option<usize>, body: Bytes) -> Self {
         let line = head.request().expect("decoder enforces requests");
@@ -286,8 +380,19 @@ impl Item for RequestItem {
     }
 }
 
-impl Item for ResponseItem {
+impl sealed::Sealed for ResponseItem {
     const KIND: MessageKind = MessageKind::Response;
+    sealed_accessors!();
+
+    #[inline]
+    fn estimated_head_len(&self) -> usize {
+        estimated_head_len(&self.headers, self.content_id.as_deref()) + self.reason.len()
+    }
+
+    #[inline(always)]
+    fn write_part(&self, encoder: &mut BatchEncoder, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        encoder.response_in_place(out, self.into())
+    }
 
     fn from_head(head: &Head, changeset: Option<usize>, body: Bytes) -> Self {
         let line = head.response().expect("decoder enforces responses");
@@ -301,6 +406,13 @@ impl Item for ResponseItem {
             body,
         }
     }
+}
+
+/// Headers are estimated rather than summed, so that sizing does not walk every header of every item a second
+/// time. An underestimate only makes the output grow once.
+#[inline]
+fn estimated_head_len(headers: &HeaderMap, content_id: Option<&str>) -> usize {
+    headers.len() * 48 + content_id.map_or(0, |c| c.len() + 14)
 }
 
 fn version(v: &str) -> Version {
@@ -367,7 +479,7 @@ pub(crate) struct Assembler {
 
 impl Assembler {
     /// Takes one event; gives the item it completes, if any.
-    pub(crate) fn push<T: Item>(&mut self, event: Event) -> Option<T> {
+    pub(crate) fn push<T: sealed::Sealed>(&mut self, event: Event) -> Option<T> {
         match event {
             Event::ChangesetStart(_) => {
                 self.changeset = Some(self.changesets);
@@ -401,7 +513,7 @@ impl Assembler {
 }
 
 /// Runs the decoder over a whole payload and builds the items.
-fn decode_items<T: Item>(
+fn decode_items<T: sealed::Sealed>(
     builder: &BatchDecoderBuilder,
     content_type: &[u8],
     body: Bytes,
@@ -413,7 +525,7 @@ fn decode_items<T: Item>(
 }
 
 /// Decodes the rest of `input` into items, after `first` (an event already taken from the decoder).
-fn assemble<T: Item>(
+fn assemble<T: sealed::Sealed>(
     decoder: &mut BatchDecoder,
     mut input: Bytes,
     original: &Bytes,
@@ -535,45 +647,20 @@ impl AnyBatch {
     }
 }
 
-impl BatchRequest {
-    /// Decodes a whole batch request body with default settings (lenient reading, request validation on).
-    ///
-    /// # Errors
-    ///
-    /// [`BatchError::ContentType`] when `content_type` is not `multipart/mixed` with a valid boundary;
-    /// [`BatchError::Decode`] (with the line number filled in) when the body is malformed or breaks a
-    /// request rule.
-    pub fn decode(content_type: impl AsRef<[u8]>, body: impl Into<Bytes>) -> Result<Self, BatchError> {
-        Self::decode_with(&BatchDecoder::builder(), content_type, body)
+impl<O: Operation> Batch<O> {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// Like [`decode`](Self::decode), with the settings of `builder`.
-    ///
-    /// # Errors
-    ///
-    /// As for `decode`.
-    pub fn decode_with(
-        builder: &BatchDecoderBuilder,
-        content_type: impl AsRef<[u8]>,
-        body: impl Into<Bytes>,
-    ) -> Result<Self, BatchError> {
-        let (items, changesets) = decode_items(builder, content_type.as_ref(), body.into())?;
-        Ok(Self {
-            items,
-            changesets,
-            ..Self::default()
-        })
-    }
-}
-
-impl BatchResponse {
-    /// Decodes a whole batch response body with default settings (lenient reading).
+    /// Decodes a whole multipart batch body with default settings (lenient reading; for requests, the
+    /// request rules checked).
     ///
     /// # Errors
     ///
     /// [`BatchError::ContentType`] when `content_type` is not `multipart/mixed` with a valid boundary (see
     /// [`BatchError::non_batch_media_type`]); [`BatchError::Decode`] (with the line number filled in) when
-    /// the body is malformed.
+    /// the body is malformed, holds operations of the other role, or breaks a request rule.
     pub fn decode(content_type: impl AsRef<[u8]>, body: impl Into<Bytes>) -> Result<Self, BatchError> {
         Self::decode_with(&BatchDecoder::builder(), content_type, body)
     }

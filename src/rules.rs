@@ -216,6 +216,7 @@ pub(crate) struct Adjacency {
 
 impl Adjacency {
     /// The next item's changeset; `Ok(true)` when it starts a new changeset.
+    #[inline]
     pub(crate) fn next(&mut self, changeset: Option<usize>) -> Result<bool, Rule> {
         if changeset == self.current {
             return Ok(false);

@@ -526,3 +526,16 @@ fn any_batch_reads_either_json_document() {
     let err = AnyBatch::from_json(r#"{"responses":[],"requests":[]}"#).unwrap_err();
     assert_eq!(err.kind(), &JsonErrorKind::UnknownMember("responses".into()));
 }
+
+#[test]
+fn a_request_batch_with_a_next_link_is_refused_not_dropped() {
+    let mut batch = BatchRequest::from_json(r#"{"requests":[{"id":"1","method":"GET","url":"People"}]}"#).unwrap();
+    assert_eq!(batch.next_link, None);
+    batch.next_link = Some("next".into());
+    assert_eq!(batch.to_json().unwrap_err().kind(), &JsonErrorKind::NextLinkInRequest);
+    assert!(serde_json::to_string(&batch).is_err());
+    // A response keeps it.
+    let response = BatchResponse::from_json(r#"{"responses":[],"@nextLink":"next"}"#).unwrap();
+    assert_eq!(response.next_link.as_deref(), Some("next"));
+    assert_eq!(BatchResponse::from_json(response.to_json().unwrap()).unwrap(), response);
+}

@@ -53,7 +53,7 @@ pub enum JsonErrorKind {
     /// A `$id` reference in `url` or `if` to a request that `dependsOn` does not list (directly, or through
     /// its atomicity group).
     ReferenceNotInDependsOn(String),
-    /// An item (or a top-level annotation) larger than [`JsonReadOptions::max_item_bytes`].
+    /// An item (or a top-level annotation) larger than [`JsonReadOptions::max_item_bytes`](crate::json::JsonReadOptions::max_item_bytes).
     ItemTooLarge {
         /// The maximum.
         max: usize,
@@ -66,7 +66,9 @@ pub enum JsonErrorKind {
         /// The deepest nesting a body may have.
         max: usize,
     },
-    /// More items than [`JsonReadOptions::max_operations`] (reading) or the encoder's maximum (writing).
+    /// A batch of requests with a `next_link` (writing only): a request document has no `@nextLink`.
+    NextLinkInRequest,
+    /// More items than [`JsonReadOptions::max_operations`](crate::json::JsonReadOptions::max_operations) (reading) or the encoder's maximum (writing).
     TooManyOperations {
         /// The maximum.
         max: usize,
@@ -112,6 +114,7 @@ impl fmt::Display for JsonErrorKind {
                 write!(f, "reference \"${}\" is not listed in dependsOn", Excerpt(d.as_bytes()))
             }
             Self::TooManyOperations { max } => write!(f, "more than {max} operations"),
+            Self::NextLinkInRequest => f.write_str("a batch of requests has no @nextLink"),
             Self::ItemTooLarge { max } => write!(f, "item larger than {max} bytes"),
             Self::NestingTooDeep { max } => write!(f, "JSON body nested deeper than {max} levels"),
             Self::EmptyChangeset(c) => write!(f, "changeset {c} has no members, which JSON cannot express"),

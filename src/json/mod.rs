@@ -1,13 +1,13 @@
 //! The OData 4.01 JSON batch format (feature `json`): reading, writing, validating and converting
 //! `{"requests":[...]}` and `{"responses":[...]}` documents, on the same model as multipart.
 //!
-//! - **Reading**: [`BatchRequest::from_json`] / [`BatchResponse::from_json`] for whole documents,
+//! - **Reading**: [`BatchRequest::from_json`](crate::BatchRequest::from_json) / [`BatchResponse::from_json`](crate::BatchResponse::from_json) for whole documents,
 //!   [`JsonBatchReader`] for documents that arrive in pieces (also a `tokio_util` `Decoder` with feature
 //!   `tokio`). Every rule of the format is checked item by item ([`JsonErrorKind`] lists them), errors name the
 //!   item and the byte offset, and a document cut off before its closing brackets is an error, never a
 //!   shorter batch.
-//! - **Writing**: [`BatchRequest::to_json`] / [`BatchResponse::to_json`] check the batch against the format and
-//!   write it compactly; [`BatchRequest::encode_json`] adds the outer headers. `BatchRequest` and
+//! - **Writing**: [`BatchRequest::to_json`](crate::BatchRequest::to_json) / [`BatchResponse::to_json`](crate::BatchResponse::to_json) check the batch against the format and
+//!   write it compactly; [`BatchRequest::encode_json`](crate::BatchRequest::encode_json) adds the outer headers. `BatchRequest` and
 //!   `BatchResponse` also implement `serde::Serialize` (the same document, unchecked), which is how the CLI
 //!   shows a multipart batch as JSON.
 //! - **Converting**: decode multipart, write JSON, or the other way round. Changesets are atomicity groups

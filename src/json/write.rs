@@ -150,7 +150,7 @@ impl Serialize for ResponseJson<'_> {
 }
 
 impl Serialize for BatchResponse {
-    /// Serialises as `{"responses":[...]}` (see the [module docs](self)), then the annotations and
+    /// Serialises as `{"responses":[...]}` (see the [module docs](crate::json)), then the annotations and
     /// `@nextLink`.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         check_items(response_items(self)).map_err(serde::ser::Error::custom)?;
@@ -281,8 +281,9 @@ impl Serialize for Requests<'_> {
 }
 
 impl Serialize for BatchRequest {
-    /// Serialises as `{"requests":[...]}` (see the [module docs](self)), then the annotations.
+    /// Serialises as `{"requests":[...]}` (see the [module docs](crate::json)), then the annotations.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        check_request_batch(self).map_err(serde::ser::Error::custom)?;
         check_items(request_items(self)).map_err(serde::ser::Error::custom)?;
         check_changesets(self.changesets, self.items.iter().map(|i| i.changeset)).map_err(serde::ser::Error::custom)?;
         let ids = request_ids(self);
@@ -299,6 +300,14 @@ impl Serialize for BatchRequest {
         )?;
         serialize_annotations(&mut map, &self.annotations)?;
         map.end()
+    }
+}
+
+/// A request document has no `@nextLink` (a response's paging link): the batch's `next_link` would be lost.
+fn check_request_batch(batch: &BatchRequest) -> Result<(), JsonError> {
+    match batch.next_link {
+        Some(_) => Err(JsonError::new(JsonErrorKind::NextLinkInRequest, None, None)),
+        None => Ok(()),
     }
 }
 
@@ -392,6 +401,7 @@ impl BatchRequest {
     /// assert_eq!(BatchRequest::from_json(&json).unwrap(), batch);
     /// ```
     pub fn to_json(&self) -> Result<bytes::Bytes, JsonError> {
+        check_request_batch(self)?;
         check_items(request_items(self))?;
         check_changesets(self.changesets, self.items.iter().map(|i| i.changeset))?;
         let text =
@@ -405,7 +415,7 @@ impl BatchRequest {
 }
 
 impl BatchResponse {
-    /// Writes the batch as an OData 4.01 JSON batch response (see the [module docs](self)), after checking
+    /// Writes the batch as an OData 4.01 JSON batch response (see the [module docs](crate::json)), after checking
     /// that bodies survive the trip (JSON bodies are JSON not nested deeper than the reader admits, text is
     /// UTF-8), that header values are UTF-8 and that ids are `1*unreserved` and unique.
     ///
