@@ -8,7 +8,7 @@ use std::path::Path;
 /// From the bottom up. A module may name modules of its own layer and of the layers below.
 const LAYERS: &[(&str, &[&str])] = &[
     ("foundation", &["grammar", "boundary", "excerpt", "limits", "leniency"]),
-    ("event and head", &["event", "head"]),
+    ("event", &["event"]),
     ("rules", &["rules"]),
     ("decoder and encoder", &["error", "decoder", "encoder"]),
     ("model", &["model", "builder", "split"]),
