@@ -484,14 +484,14 @@ impl EncodeOptions {
     /// At most 1000 operations, the Dataverse / Dynamics 365 limit.
     pub fn dataverse() -> Self {
         let mut options = Self::default();
-        options.max_operations(Some(1000));
+        options.encoder.max_operations(Some(1000));
         options
     }
 
     /// At most 100 operations, the Creatio limit.
     pub fn creatio() -> Self {
         let mut options = Self::default();
-        options.max_operations(Some(100));
+        options.encoder.max_operations(Some(100));
         options
     }
 
@@ -508,30 +508,17 @@ impl EncodeOptions {
         self
     }
 
-    /// Refuses more operations than this.
-    pub fn max_operations(&mut self, max: Option<usize>) -> &mut Self {
-        self.encoder.max_operations(max);
-        self
-    }
-
-    /// Writes `Content-Length` on embedded messages with a body.
-    pub fn content_length(&mut self, on: bool) -> &mut Self {
-        self.encoder.content_length(on);
-        self
-    }
-
-    /// Where a Content-ID must be unique (default [`ContentIdScope::Changeset`](crate::ContentIdScope),
-    /// OData 4.0's rule, the version the encoded batch announces).
-    pub fn content_id_scope(&mut self, scope: crate::ContentIdScope) -> &mut Self {
-        self.encoder.content_id_scope(scope);
-        self
-    }
-
-    /// The limits of the reader the batch is for (default [`Limits::client`](crate::Limits::client)): heads
-    /// beyond them are refused ([`EncodeErrorKind::TooManyHeaders`], [`EncodeErrorKind::HeadTooLarge`]).
-    pub fn reader_limits(&mut self, limits: crate::Limits) -> &mut Self {
-        self.encoder.reader_limits(limits);
-        self
+    /// The encoder's own options: the most operations, `Content-Length` on parts, the Content-ID scope, the
+    /// limits of the reader the batch is for ([`BatchEncoderBuilder`]).
+    ///
+    /// ```
+    /// use odata_batch::{ContentIdScope, EncodeOptions};
+    ///
+    /// let mut options = EncodeOptions::dataverse();
+    /// options.encoder().content_length(true).content_id_scope(ContentIdScope::Batch);
+    /// ```
+    pub fn encoder(&mut self) -> &mut BatchEncoderBuilder {
+        &mut self.encoder
     }
 
     /// Asks the server to go on after a failed operation.

@@ -446,7 +446,7 @@ fn builder_rules_and_presets() {
     let mut batch = BatchRequest::builder();
     batch.post("People").body("{}");
     let mut options = EncodeOptions::new();
-    options.content_length(true);
+    options.encoder().content_length(true);
     let batch = batch.build().unwrap();
     let encoded = batch.encode_with(&options).unwrap();
     let back = BatchRequest::decode(&encoded.content_type, encoded.body).unwrap();
@@ -769,7 +769,7 @@ fn heads_beyond_the_readers_limits_are_refused_unless_the_reader_admits_them() {
     let mut limits = odata_batch::Limits::default();
     limits.max_headers = 400;
     let mut options = EncodeOptions::new();
-    options.reader_limits(limits);
+    options.encoder().reader_limits(limits);
     let encoded = batch.encode_with(&options).unwrap();
     let mut reader = odata_batch::BatchDecoder::builder();
     reader.limits(limits);
@@ -819,7 +819,7 @@ fn encoder_default_maximum_is_the_decoders_default_limit() {
     assert_eq!(err.operation(), Some(limits.max_operations));
     // A larger caller maximum is capped at the reader's limit; a lower reader limit wins too.
     let mut options = EncodeOptions::new();
-    options.max_operations(Some(usize::MAX));
+    options.encoder().max_operations(Some(usize::MAX));
     assert_eq!(
         batch.encode_with(&options).unwrap_err().kind(),
         EncodeErrorKind::TooManyOperations {
@@ -864,13 +864,13 @@ fn content_id_scope_is_one_setting_for_writer_and_reader() {
     let batch = batch.build().unwrap();
     for scope in [ContentIdScope::Changeset, ContentIdScope::Batch] {
         let mut options = EncodeOptions::new();
-        options.seed(7).content_id_scope(scope);
+        options.seed(7).encoder().content_id_scope(scope);
         let encoded = batch.encode_with(&options);
         let mut reader = BatchDecoder::builder();
         reader.content_id_scope(scope);
         // The same bytes, written without the writer's check, for the reader.
         let mut lenient = EncodeOptions::new();
-        lenient.seed(7).content_id_scope(ContentIdScope::Changeset);
+        lenient.seed(7).encoder().content_id_scope(ContentIdScope::Changeset);
         let bytes = batch.encode_with(&lenient).unwrap();
         let read = BatchRequest::decode_with(&reader, &bytes.content_type, bytes.body.clone());
         match scope {
