@@ -132,10 +132,10 @@ pub(crate) struct RequestLine<'a> {
 
 /// `method SP target [SP HTTP-version]`.
 ///
-/// The version is optional (OData 4.01 Part 1 example 104 omits it). When `spaces_in_target` is set and the
+/// The version is optional (OData 4.01 Part 1 example 104 omits it). When `spaces_in_url` is set and the
 /// line ends in `SP HTTP-version`, the target is everything between the first space and that version, spaces
 /// included; otherwise the target is one run of non-space bytes.
-pub(crate) fn request_line(line: &[u8], spaces_in_target: bool) -> Option<RequestLine<'_>> {
+pub(crate) fn request_line(line: &[u8], spaces_in_url: bool) -> Option<RequestLine<'_>> {
     // Hand-written with branch-free folds: it runs for every request part, and targets can be 64 KiB long.
     let sp = memchr::memchr(b' ', line)?;
     let (method, rest) = (&line[..sp], &line[sp + 1..]);
@@ -149,7 +149,7 @@ pub(crate) fn request_line(line: &[u8], spaces_in_target: bool) -> Option<Reques
     };
     if let [target @ .., b' ', b'H', b'T', b'T', b'P', b'/', major, b'.', minor] = rest {
         if major.is_ascii_digit() && minor.is_ascii_digit() {
-            let spaces = spaces_in_target && target.first() != Some(&b' ');
+            let spaces = spaces_in_url && target.first() != Some(&b' ');
             let version = &rest[rest.len() - 8..];
             return target_ok(target, spaces).then_some(RequestLine {
                 method,

@@ -68,13 +68,13 @@ pub struct Leniency {
     /// # Background
     /// RFC 9112 §2.1 ends a head with an empty line. Olingo's non-strict mode accepts the short form.
     pub unterminated_head: bool,
-    /// Accept unencoded spaces in a request target when the request line ends in an HTTP version
-    /// (`GET Products?$filter=Name eq 'x' HTTP/1.1`): the target is everything between the method and the
+    /// Accept unencoded spaces in a request's URL when the request line ends in an HTTP version
+    /// (`GET Products?$filter=Name eq 'x' HTTP/1.1`): the URL is everything between the method and the
     /// version.
     ///
     /// # Background
-    /// RFC 9112 §3.2 forbids spaces in a target; SAPUI5 sends them.
-    pub spaces_in_target: bool,
+    /// RFC 9112 §3.2 forbids spaces in a request target; SAPUI5 sends them.
+    pub spaces_in_url: bool,
     /// Ignore an embedded `Content-Length` that is not a decimal number. Bodies are framed by delimiters
     /// either way; strict reading rejects the malformed header.
     ///
@@ -170,7 +170,7 @@ impl Leniency {
             obs_fold: true,
             missing_transfer_encoding: true,
             unterminated_head: true,
-            spaces_in_target: true,
+            spaces_in_url: true,
             invalid_content_length: true,
             trailing_whitespace: true,
             delimiter_lookalikes: true,
@@ -195,7 +195,7 @@ impl Leniency {
             obs_fold: false,
             missing_transfer_encoding: false,
             unterminated_head: false,
-            spaces_in_target: false,
+            spaces_in_url: false,
             invalid_content_length: false,
             trailing_whitespace: false,
             delimiter_lookalikes: false,

@@ -215,10 +215,10 @@ fn strict_preset_turns_every_tolerance_off() {
     let l = Leniency::lenient();
     assert_eq!(Leniency::default(), l);
     assert!(!s.bare_lf && !s.transport_padding && !s.preamble_epilogue && !s.close_without_line_end);
-    assert!(!s.obs_fold && !s.missing_transfer_encoding && !s.unterminated_head && !s.spaces_in_target);
+    assert!(!s.obs_fold && !s.missing_transfer_encoding && !s.unterminated_head && !s.spaces_in_url);
     assert!(!s.invalid_content_length && !s.trailing_whitespace);
     assert!(l.bare_lf && l.transport_padding && l.preamble_epilogue && l.close_without_line_end);
-    assert!(l.obs_fold && l.missing_transfer_encoding && l.unterminated_head && l.spaces_in_target);
+    assert!(l.obs_fold && l.missing_transfer_encoding && l.unterminated_head && l.spaces_in_url);
     assert!(l.invalid_content_length && l.trailing_whitespace);
 }
 

@@ -435,7 +435,7 @@ impl BatchDecoder {
                 reason: span(s.reason),
             }
         } else {
-            let r = grammar::request_line(line, self.leniency.spaces_in_target)
+            let r = grammar::request_line(line, self.leniency.spaces_in_url)
                 .ok_or_else(|| self.err(DecodeErrorKind::InvalidRequestLine, pos))?;
             StartLine::Request {
                 method: span(r.method),
