@@ -539,3 +539,38 @@ fn a_request_batch_with_a_next_link_is_refused_not_dropped() {
     assert_eq!(response.next_link.as_deref(), Some("next"));
     assert_eq!(BatchResponse::from_json(response.to_json().unwrap()).unwrap(), response);
 }
+
+/// A response batch's ids are checked by the reader's own rules when written, in `to_json` and in the
+/// `Serialize` view alike.
+#[test]
+fn response_writer_checks_ids_with_the_readers_rules() {
+    let mut builder = BatchResponse::builder();
+    builder.respond(http::StatusCode::OK).content_id("a");
+    builder.respond(http::StatusCode::OK).content_id("a");
+    let batch = builder.build().unwrap();
+    let err = batch.to_json().unwrap_err();
+    assert_eq!(
+        (err.kind(), err.item()),
+        (&JsonErrorKind::Rule(odata_batch::Rule::DuplicateContentId), Some(1))
+    );
+    assert!(serde_json::to_string(&batch)
+        .unwrap_err()
+        .to_string()
+        .contains("Content-ID defined twice"));
+    let mut builder = BatchResponse::builder();
+    builder.respond(http::StatusCode::OK).content_id("a b");
+    let err = builder.build().unwrap().to_json().unwrap_err();
+    assert_eq!(
+        (err.kind(), err.item()),
+        (&JsonErrorKind::InvalidId("a b".into()), Some(0))
+    );
+    // What the writer accepts, the reader reads back.
+    let mut builder = BatchResponse::builder();
+    builder
+        .changeset()
+        .respond(http::StatusCode::CREATED)
+        .content_id("changeset1");
+    builder.respond(http::StatusCode::OK).content_id("x");
+    let batch = builder.build().unwrap();
+    assert_eq!(BatchResponse::from_json(batch.to_json().unwrap()).unwrap(), batch);
+}

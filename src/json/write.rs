@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 
 use super::error::{JsonError, JsonErrorKind};
 use super::read::{self, JsonReadOptions};
+use super::rules::Rules;
 use super::{is_json_media_type, is_text_media_type, scan};
 use crate::event::MessageKind;
 use crate::grammar;
@@ -155,8 +156,8 @@ impl Serialize for BatchResponse {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         check_items(response_items(self)).map_err(serde::ser::Error::custom)?;
         check_changesets(self.changesets, self.items.iter().map(|i| i.changeset)).map_err(serde::ser::Error::custom)?;
-        let ids: Vec<Option<&str>> = self.items.iter().map(|i| i.content_id.as_deref()).collect();
-        let groups = group_names(self.changesets, &ids);
+        let groups = response_groups(self);
+        check_response_rules(self, &groups).map_err(serde::ser::Error::custom)?;
         let mut map = s.serialize_map(None)?;
         map.serialize_entry(
             "responses",
@@ -171,6 +172,25 @@ impl Serialize for BatchResponse {
         }
         map.end()
     }
+}
+
+/// The atomicity group names of a response batch's changesets.
+fn response_groups(batch: &BatchResponse) -> Vec<String> {
+    let ids: Vec<Option<&str>> = batch.items.iter().map(|i| i.content_id.as_deref()).collect();
+    group_names(batch.changesets, &ids)
+}
+
+/// The format's rules on a response batch's ids and groups, checked by the reader's own [`Rules`] (responses
+/// carry no `dependsOn`, so this is all a reader would refuse of them).
+fn check_response_rules(batch: &BatchResponse, groups: &[String]) -> Result<(), JsonError> {
+    let mut rules = Rules::default();
+    for (i, item) in batch.items.iter().enumerate() {
+        let group = item.changeset.and_then(|c| groups.get(c)).map(String::as_str);
+        rules
+            .response(item.content_id.as_deref(), group, true)
+            .map_err(|(kind, _)| JsonError::new(kind, Some(i), None))?;
+    }
+    Ok(())
 }
 
 /// The ids of a request batch: each Content-ID, or for a request without one the smallest number not used.
@@ -441,13 +461,10 @@ impl BatchResponse {
     pub fn to_json(&self) -> Result<bytes::Bytes, JsonError> {
         check_items(response_items(self))?;
         check_changesets(self.changesets, self.items.iter().map(|i| i.changeset))?;
-        let text =
-            serde_json::to_vec(self).map_err(|e| JsonError::new(JsonErrorKind::Syntax(e.to_string()), None, None))?;
-        // Ids are checked on what was written, by the reader that will read it.
-        let mut options = JsonReadOptions::new();
-        options.validate(true);
-        read::check_document(MessageKind::Response, &options, &text)?;
-        Ok(bytes::Bytes::from(text))
+        check_response_rules(self, &response_groups(self))?;
+        serde_json::to_vec(self)
+            .map(bytes::Bytes::from)
+            .map_err(|e| JsonError::new(JsonErrorKind::Syntax(e.to_string()), None, None))
     }
 }
 
