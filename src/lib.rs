@@ -80,11 +80,11 @@
 //! ```
 //! use odata_batch::{BatchRequest, EncodeOptions};
 //!
-//! let mut batch = BatchRequest::builder();
-//! let mut changeset = batch.changeset();
+//! let mut builder = BatchRequest::builder();
+//! let mut changeset = builder.changeset();
 //! let account = changeset.post("accounts").header("Content-Type", "application/json").body(r#"{"name":"A"}"#).reference();
 //! changeset.post(format!("{account}/contact_customer_accounts")).header("Content-Type", "application/json").body("{}");
-//! let batch = batch.build().unwrap();
+//! let batch = builder.build()?; // refuses a header that cannot be sent, naming the operation
 //! let encoded = batch.encode_with(&EncodeOptions::dataverse())?;
 //! assert!(encoded.content_type.starts_with("multipart/mixed; boundary=batch_"));
 //! assert_eq!(encoded.headers["odata-version"], "4.0");
@@ -95,7 +95,8 @@
 //!
 //! The encoder refuses what a server would misread, before a byte of the operation is written: CR, LF or NUL
 //! in a URL or header (which would smuggle an extra operation into the batch), `GET` in a changeset,
-//! duplicate Content-IDs, a `$n` reference to an id not defined earlier, more operations than the configured
+//! duplicate Content-IDs (within the [`ContentIdScope`]), a `$n` reference to an id not defined earlier, a
+//! changeset whose members are apart ([`Rule`]), more operations than the configured
 //! maximum, a body that contains the delimiter ([`EncodeErrorKind`]). [`BatchEncoder`] writes operation by
 //! operation, for batches too large to hold.
 //!
@@ -129,7 +130,9 @@
 //! [`RequestItem::url`]) or on `to_json`.
 //!
 //! Decoding a batch of requests also checks the OData request rules (`GET` in a changeset, duplicate
-//! Content-IDs, `$n` references to undefined ids); see [`BatchDecoderBuilder::validate_requests`].
+//! Content-IDs, `$n` references to undefined ids); see [`BatchDecoderBuilder::validate_requests`]. Every
+//! reader and writer checks them with the same functions and reports a broken one as the same [`Rule`];
+//! [`AnyBatch`] decodes a batch whose role is not known beforehand.
 //!
 //! # Limits and untrusted input
 //!
