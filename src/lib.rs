@@ -176,7 +176,7 @@ pub use decoder::{BatchDecoder, BatchDecoderBuilder};
 pub use encoder::{BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKind, RequestPart, ResponsePart};
 pub use error::{DecodeError, DecodeErrorKind, Limit};
 pub use event::{ChangesetHead, Event, Head, Header, Headers, MessageKind, RequestLine, StatusLine};
-pub use excerpt::Excerpt;
+pub use excerpt::{Excerpt, QuotedText};
 pub use leniency::Leniency;
 pub use limits::Limits;
 pub use model::{

@@ -8,13 +8,13 @@ use odata_batch::json::{JsonBatchReader, JsonEvent, JsonReadOptions};
 use odata_batch::{BatchRequest, BatchResponse, Dependency, MessageKind};
 
 /// The error kind, item and offset of reading a request document.
-fn refused(doc: &str) -> (JsonErrorKind, Option<usize>, Option<usize>) {
+fn refused(doc: &str) -> (JsonErrorKind, Option<usize>, Option<u64>) {
     let e = BatchRequest::from_json(doc).unwrap_err();
-    (e.kind().clone(), e.item(), e.offset())
+    (*e.kind(), e.item(), e.offset())
 }
 
-fn at(doc: &str, needle: &str) -> Option<usize> {
-    Some(doc.find(needle).unwrap_or_else(|| panic!("{needle} not in {doc}")))
+fn at(doc: &str, needle: &str) -> Option<u64> {
+    Some(doc.find(needle).unwrap_or_else(|| panic!("{needle} not in {doc}")) as u64)
 }
 
 #[test]
@@ -67,7 +67,7 @@ fn ids_and_groups_are_unreserved_characters() {
         (JsonErrorKind::InvalidId("g/1".into()), Some(0), at(doc, r#""g/1""#))
     );
     let doc = r#"{"requests":[{"id":"","method":"get","url":"A"}]}"#;
-    assert_eq!(refused(doc).0, JsonErrorKind::InvalidId(String::new()));
+    assert_eq!(refused(doc).0, JsonErrorKind::InvalidId("".into()));
     let ok = r#"{"requests":[{"id":"A-z.0_9~","atomicityGroup":"69028f2c-f57b","method":"post","url":"A"}]}"#;
     assert!(BatchRequest::from_json(ok).is_ok());
 }
@@ -273,7 +273,7 @@ fn one_body(content_type: Option<&str>, body: &str) -> Result<bytes::Bytes, Json
     let doc = format!(r#"{{"requests":[{{"id":"1","method":"post","url":"A"{headers},"body":{body}}}]}}"#);
     BatchRequest::from_json(&doc)
         .map(|b| b.items[0].body.clone())
-        .map_err(|e| e.kind().clone())
+        .map_err(|e| *e.kind())
 }
 
 #[test]
@@ -573,4 +573,33 @@ fn response_writer_checks_ids_with_the_readers_rules() {
     builder.respond(http::StatusCode::OK).content_id("x");
     let batch = builder.build().unwrap();
     assert_eq!(BatchResponse::from_json(batch.to_json().unwrap()).unwrap(), batch);
+}
+
+/// Errors own no heap memory: names from the input are quoted inline, bounded, whatever their length.
+#[test]
+fn json_errors_are_copy_and_bounded() {
+    fn copy<T: Copy>(_: &T) {}
+    let name = "n".repeat(100_000);
+    let doc = format!(r#"{{"requests":[{{"id":"1","method":"GET","url":"A","{name}":1}}]}}"#);
+    let err = BatchRequest::from_json(&doc).unwrap_err();
+    copy(&err);
+    let JsonErrorKind::UnknownMember(quoted) = err.kind() else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        (quoted.original_len(), quoted.as_bytes().len()),
+        (100_000, odata_batch::QuotedText::CAPACITY)
+    );
+    assert!(!quoted.is_whole() && *quoted != name.as_str());
+    assert!(err.offset().is_some_and(|o| o <= doc.len() as u64));
+    assert!(
+        err.to_string().ends_with(&format!(
+            "… ({} more bytes)\"",
+            100_000 - odata_batch::QuotedText::CAPACITY
+        )),
+        "{err}"
+    );
+    // A short one compares equal to its text.
+    let err = BatchRequest::from_json(r#"{"requests":[{"id":"1","method":"GET","url":"A","x-y":1}]}"#).unwrap_err();
+    assert_eq!(err.kind(), &JsonErrorKind::UnknownMember("x-y".into()));
 }

@@ -10,6 +10,7 @@ use super::error::JsonErrorKind;
 use super::read::JsonReadOptions;
 use super::{is_json_media_type, is_text_media_type, scan};
 use crate::grammar;
+use crate::QuotedText;
 
 /// A member's name, decoded only when it has escapes.
 pub(super) fn member_name<'a>(text: &'a str, m: &scan::Member) -> std::borrow::Cow<'a, str> {
@@ -53,17 +54,17 @@ pub(super) struct Fields {
 pub(super) fn read_headers(item: &Bytes, text: &str, range: Range<usize>) -> Result<HeaderMap, JsonErrorKind> {
     let mut members = Vec::new();
     scan::members(text.as_bytes(), range, &mut members)
-        .map_err(|_| JsonErrorKind::Syntax("\"headers\" must be an object".into()))?;
+        .map_err(|_| JsonErrorKind::Syntax(QuotedText::from("\"headers\" must be an object")))?;
     let mut headers = HeaderMap::with_capacity(members.len());
     for m in &members {
         let name = member_name(text, m);
-        let header =
-            HeaderName::from_bytes(name.as_bytes()).map_err(|_| JsonErrorKind::InvalidHeader(name.to_string()))?;
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| JsonErrorKind::InvalidHeader(QuotedText::new(name.as_bytes())))?;
         if headers.contains_key(&header) {
-            return Err(JsonErrorKind::DuplicateHeader(name.into_owned()));
+            return Err(JsonErrorKind::DuplicateHeader(QuotedText::new(name.as_bytes())));
         }
         let quoted = &text[m.value.clone()];
-        let invalid = || JsonErrorKind::InvalidHeader(name.to_string());
+        let invalid = || JsonErrorKind::InvalidHeader(QuotedText::new(name.as_bytes()));
         let value = if quoted == "null" {
             // `null` keeps the header, with an empty value.
             HeaderValue::from_static("")

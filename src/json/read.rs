@@ -13,6 +13,7 @@ use super::scan;
 use crate::event::MessageKind;
 use crate::model::{AnyBatch, BatchRequest, BatchResponse, RequestItem, ResponseItem};
 use crate::Excerpt;
+use crate::QuotedText;
 
 /// Settings for reading JSON batch documents.
 ///
@@ -331,7 +332,7 @@ impl JsonBatchReader {
 
     fn fail(&mut self, kind: JsonErrorKind, item: Option<usize>, offset: usize) -> JsonError {
         let e = JsonError::new(kind, item, Some(offset));
-        self.failed = Some(e.clone());
+        self.failed = Some(e);
         e
     }
 
@@ -351,7 +352,7 @@ impl JsonBatchReader {
 
     fn step(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<JsonEvent>, JsonError> {
         if let Some(e) = &self.failed {
-            return Err(e.clone());
+            return Err(*e);
         }
         loop {
             let item = (self.state == State::Item).then_some(self.items);
@@ -366,7 +367,10 @@ impl JsonBatchReader {
             };
             let at = self.base;
             let unexpected = |what: &str| {
-                JsonErrorKind::Syntax(format!("expected {what}, found '{}'", std::ascii::escape_default(b)))
+                JsonErrorKind::Syntax(QuotedText::display(format_args!(
+                    "expected {what}, found '{}'",
+                    std::ascii::escape_default(b)
+                )))
             };
             match self.state {
                 State::Start => {
@@ -400,9 +404,13 @@ impl JsonBatchReader {
                     self.check_size(len, None)?;
                     let raw = self.consume(buf, len);
                     let name: String = serde_json::from_slice(&raw)
-                        .map_err(|e| self.fail(JsonErrorKind::Syntax(e.to_string()), None, at))?;
+                        .map_err(|e| self.fail(JsonErrorKind::Syntax(QuotedText::display(&e)), None, at))?;
                     if self.names.contains(&name) {
-                        return Err(self.fail(JsonErrorKind::DuplicateMember(name), None, at));
+                        return Err(self.fail(
+                            JsonErrorKind::DuplicateMember(QuotedText::new(name.as_bytes())),
+                            None,
+                            at,
+                        ));
                     }
                     self.names.push(name.clone());
                     self.member = Some((name, at));
@@ -420,7 +428,11 @@ impl JsonBatchReader {
                     } else if name.contains('@') {
                         self.state = State::Annotation;
                     } else {
-                        return Err(self.fail(JsonErrorKind::UnknownMember(name), None, name_at));
+                        return Err(self.fail(
+                            JsonErrorKind::UnknownMember(QuotedText::new(name.as_bytes())),
+                            None,
+                            name_at,
+                        ));
                     }
                 }
                 State::ArrayOpen => {
@@ -461,9 +473,7 @@ impl JsonBatchReader {
                     let index = self.items;
                     self.items += 1;
                     self.state = State::Element { first: false };
-                    let event = self
-                        .item(raw, index, at)
-                        .inspect_err(|e| self.failed = Some(e.clone()))?;
+                    let event = self.item(raw, index, at).inspect_err(|e| self.failed = Some(*e))?;
                     return Ok(Some(event));
                 }
                 State::Annotation => {
@@ -479,19 +489,30 @@ impl JsonBatchReader {
                     });
                     let text = text.map(|t| t.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n')).to_owned());
                     let Some(text) = text else {
-                        return Err(self.fail(JsonErrorKind::Syntax("invalid annotation value".into()), None, at));
+                        return Err(self.fail(
+                            JsonErrorKind::Syntax(QuotedText::from("invalid annotation value")),
+                            None,
+                            at,
+                        ));
                     };
                     let (name, name_at) = self.member.take().expect("a name precedes the value");
                     // `@nextLink` means more responses to fetch; in a request it is an annotation like any other.
                     if self.kind == MessageKind::Response && (name == "@nextLink" || name == "@odata.nextLink") {
                         // Both spellings name one link: a second is a duplicate member like any other.
                         if std::mem::replace(&mut self.next_link_seen, true) {
-                            return Err(self.fail(JsonErrorKind::DuplicateMember(name), None, name_at));
+                            return Err(self.fail(
+                                JsonErrorKind::DuplicateMember(QuotedText::new(name.as_bytes())),
+                                None,
+                                name_at,
+                            ));
                         }
                         return match serde_json::from_str::<String>(&text) {
                             Ok(link) => Ok(Some(JsonEvent::NextLink(link))),
                             Err(_) => Err(self.fail(
-                                JsonErrorKind::Syntax(format!("{} is not a string", Excerpt(name.as_bytes()))),
+                                JsonErrorKind::Syntax(QuotedText::display(format_args!(
+                                    "{} is not a string",
+                                    Excerpt(name.as_bytes())
+                                ))),
                                 None,
                                 name_at,
                             )),
@@ -557,11 +578,19 @@ impl JsonBatchReader {
             let max = self.options.max_operations;
             return Err(self.fail(JsonErrorKind::TooManyOperations { max }, Some(index), at));
         }
-        let text = std::str::from_utf8(&raw)
-            .map_err(|e| err(JsonErrorKind::Syntax("invalid UTF-8".into()), at + e.valid_up_to()))?;
+        let text = std::str::from_utf8(&raw).map_err(|e| {
+            err(
+                JsonErrorKind::Syntax(QuotedText::from("invalid UTF-8")),
+                at + e.valid_up_to(),
+            )
+        })?;
         let mut members = Vec::with_capacity(8);
-        scan::members(text.as_bytes(), 0..text.len(), &mut members)
-            .map_err(|e| err(JsonErrorKind::Syntax(format!("expected {}", e.message)), at + e.at))?;
+        scan::members(text.as_bytes(), 0..text.len(), &mut members).map_err(|e| {
+            err(
+                JsonErrorKind::Syntax(QuotedText::display(format_args!("expected {}", e.message))),
+                at + e.at,
+            )
+        })?;
         let offset_of = |r: &Range<usize>| at + r.start;
         let mut fields = Fields::default();
         for m in &members {
@@ -578,14 +607,14 @@ impl JsonBatchReader {
                 ("status", MessageKind::Response) => &mut fields.status,
                 _ => {
                     return Err(err(
-                        JsonErrorKind::UnknownMember(name.into_owned()),
+                        JsonErrorKind::UnknownMember(QuotedText::new(name.as_bytes())),
                         offset_of(&m.value),
                     ))
                 }
             };
             if slot.replace(m.value.clone()).is_some() {
                 return Err(err(
-                    JsonErrorKind::DuplicateMember(name.into_owned()),
+                    JsonErrorKind::DuplicateMember(QuotedText::new(name.as_bytes())),
                     offset_of(&m.value),
                 ));
             }
@@ -595,7 +624,7 @@ impl JsonBatchReader {
                 None => Ok(None),
                 Some(r) => string_value(text, r.clone()).map(Some).ok_or_else(|| {
                     err(
-                        JsonErrorKind::Syntax(format!("\"{name}\" must be a string")),
+                        JsonErrorKind::Syntax(QuotedText::display(format_args!("\"{name}\" must be a string"))),
                         offset_of(r),
                     )
                 }),
@@ -648,7 +677,7 @@ impl JsonBatchReader {
                     None => Vec::new(),
                     Some(r) => serde_json::from_str::<Vec<String>>(&text[r.clone()]).map_err(|_| {
                         err(
-                            JsonErrorKind::Syntax("\"dependsOn\" must be an array of strings".into()),
+                            JsonErrorKind::Syntax(QuotedText::from("\"dependsOn\" must be an array of strings")),
                             offset_of(r),
                         )
                     })?,
@@ -868,7 +897,7 @@ impl AnyBatch {
         // The response reader stops at the first member that only a request document has.
         match BatchResponse::from_json_with(options, document) {
             Ok(batch) => Ok(Self::Response(batch)),
-            Err(e) if matches!(e.kind(), JsonErrorKind::UnknownMember(m) if m == "requests") => {
+            Err(e) if matches!(e.kind(), JsonErrorKind::UnknownMember(m) if *m == "requests") => {
                 BatchRequest::from_json_with(options, document).map(Self::Request)
             }
             Err(e) => Err(e),

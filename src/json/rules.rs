@@ -5,6 +5,7 @@
 use super::error::JsonErrorKind;
 use crate::model::Dependency;
 use crate::rules::{content_id_reference, Adjacency, ContentIdScope, RequestRules, Rule};
+use crate::QuotedText;
 
 /// Which member an error of the rules points at.
 #[derive(Debug, Clone, Copy)]
@@ -105,13 +106,13 @@ impl Rules {
         if let Some(id) = id {
             if validate {
                 if !is_unreserved_id(id) {
-                    return Err((JsonErrorKind::InvalidId(id.into()), Member::Id));
+                    return Err((JsonErrorKind::InvalidId(QuotedText::new(id.as_bytes())), Member::Id));
                 }
                 self.ids
                     .check(id)
                     .map_err(|rule| (JsonErrorKind::Rule(rule), Member::Id))?;
                 if self.groups.iter().any(|g| g == id) || group == Some(id) {
-                    return Err((JsonErrorKind::IdEqualsGroup(id.into()), Member::Id));
+                    return Err((JsonErrorKind::IdEqualsGroup(QuotedText::new(id.as_bytes())), Member::Id));
                 }
             }
         }
@@ -122,10 +123,13 @@ impl Rules {
                 None => {
                     if validate {
                         if !is_unreserved_id(g) {
-                            return Err((JsonErrorKind::InvalidId(g.into()), Member::Group));
+                            return Err((JsonErrorKind::InvalidId(QuotedText::new(g.as_bytes())), Member::Group));
                         }
                         if self.ids.contains_key(g) {
-                            return Err((JsonErrorKind::IdEqualsGroup(g.into()), Member::Group));
+                            return Err((
+                                JsonErrorKind::IdEqualsGroup(QuotedText::new(g.as_bytes())),
+                                Member::Group,
+                            ));
                         }
                     }
                     self.groups.push(g.into());
@@ -175,18 +179,24 @@ impl Rules {
             let dependency = if let Some(&member_group) = self.ids.get(name.as_str()) {
                 if validate && member_group.is_some() && member_group != index {
                     return Err((
-                        JsonErrorKind::DependsOnMemberOfOtherGroup(name.clone()),
+                        JsonErrorKind::DependsOnMemberOfOtherGroup(QuotedText::new(name.as_bytes())),
                         Member::DependsOn,
                     ));
                 }
                 Dependency::Request(name.clone())
             } else if let Some(g) = self.groups.iter().position(|known| known == name) {
                 if index == Some(g) {
-                    return Err((JsonErrorKind::DependsOnOwnGroup(name.clone()), Member::DependsOn));
+                    return Err((
+                        JsonErrorKind::DependsOnOwnGroup(QuotedText::new(name.as_bytes())),
+                        Member::DependsOn,
+                    ));
                 }
                 Dependency::Changeset(g)
             } else {
-                return Err((JsonErrorKind::UnknownDependency(name.clone()), Member::DependsOn));
+                return Err((
+                    JsonErrorKind::UnknownDependency(QuotedText::new(name.as_bytes())),
+                    Member::DependsOn,
+                ));
             };
             depends_on.push(dependency);
         }
@@ -218,14 +228,17 @@ impl Rules {
             if let Some(reference) = url_reference {
                 if !listed(reference) {
                     return Err((
-                        JsonErrorKind::ReferenceNotInDependsOn(reference.to_owned()),
+                        JsonErrorKind::ReferenceNotInDependsOn(QuotedText::new(reference.as_bytes())),
                         Member::Url,
                     ));
                 }
             }
             for reference in condition.into_iter().flat_map(condition_references) {
                 if !listed(reference) {
-                    return Err((JsonErrorKind::ReferenceNotInDependsOn(reference.into()), Member::If));
+                    return Err((
+                        JsonErrorKind::ReferenceNotInDependsOn(QuotedText::new(reference.as_bytes())),
+                        Member::If,
+                    ));
                 }
             }
         }

@@ -14,6 +14,7 @@ use crate::event::MessageKind;
 use crate::grammar;
 use crate::model::{BatchRequest, BatchResponse};
 use crate::rules::content_id_reference;
+use crate::QuotedText;
 
 /// How a body is written in JSON, borrowed from the model.
 enum JsonBody<'a> {
@@ -346,7 +347,7 @@ fn check_items<'a>(
         }
         for (name, value) in headers {
             if std::str::from_utf8(value.as_bytes()).is_err() {
-                return fail(JsonErrorKind::InvalidHeader(name.as_str().to_owned()));
+                return fail(JsonErrorKind::InvalidHeader(QuotedText::new(name.as_str().as_bytes())));
             }
         }
         match json_body(headers, body) {
@@ -424,8 +425,8 @@ impl BatchRequest {
         check_request_batch(self)?;
         check_items(request_items(self))?;
         check_changesets(self.changesets, self.items.iter().map(|i| i.changeset))?;
-        let text =
-            serde_json::to_vec(self).map_err(|e| JsonError::new(JsonErrorKind::Syntax(e.to_string()), None, None))?;
+        let text = serde_json::to_vec(self)
+            .map_err(|e| JsonError::new(JsonErrorKind::Syntax(QuotedText::display(&e)), None, None))?;
         // The rules are checked on what was written, by the reader that will read it.
         let mut options = JsonReadOptions::new();
         options.validate(true);
@@ -464,7 +465,7 @@ impl BatchResponse {
         check_response_rules(self, &response_groups(self))?;
         serde_json::to_vec(self)
             .map(bytes::Bytes::from)
-            .map_err(|e| JsonError::new(JsonErrorKind::Syntax(e.to_string()), None, None))
+            .map_err(|e| JsonError::new(JsonErrorKind::Syntax(QuotedText::display(&e)), None, None))
     }
 }
 
