@@ -172,8 +172,8 @@ impl<O: Operation> BatchBuilder<O> {
     /// Adds an item, in changeset `changeset`, numbering its Content-ID when asked to.
     fn add(&mut self, mut item: O, changeset: Option<usize>, number: bool) -> usize {
         *item.changeset_mut() = changeset;
-        match item.content_id_mut() {
-            Some(id) => self.note_id(&id.clone()),
+        match item.content_id() {
+            Some(id) => self.note_id(id),
             None if number => {
                 self.last_id += 1;
                 *item.content_id_mut() = Some(self.last_id.to_string());

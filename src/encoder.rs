@@ -23,7 +23,7 @@ use http::{HeaderMap, Method, StatusCode};
 
 use crate::boundary::{classify_line, Boundary, LineEnd, CANONICAL_PART_HEADERS};
 use crate::event::MessageKind;
-use crate::rules::{ContentIdScope, IdKey, RequestRules};
+use crate::rules::{ContentIdScope, RequestRules};
 
 /// One request for [`BatchEncoder::request`]: borrowed pieces, nothing copied.
 ///
@@ -830,15 +830,10 @@ impl BatchEncoder {
         };
         self.put_part(dst, id, start_line, part.headers, part.body)?;
         if let (Some(id), Some(key)) = (id, key) {
-            self.record(id, key);
+            self.rules.record(id, key);
         }
         self.kind = Some(MessageKind::Request);
         Ok(())
-    }
-
-    #[inline(always)]
-    fn record(&mut self, id: &[u8], key: IdKey) {
-        self.rules.record(id, key);
     }
 
     /// Writes one response: a [`ResponsePart`], or a `&ResponseItem`.

@@ -104,6 +104,7 @@ impl QuotedText {
     }
 
     /// What `value` displays as, kept as [`new`](Self::new) keeps text, without an allocation.
+    #[cfg(feature = "json")]
     pub(crate) fn display(value: impl fmt::Display) -> Self {
         struct Sink {
             buf: [u8; QuotedText::CAPACITY * 2],

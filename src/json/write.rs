@@ -153,26 +153,44 @@ impl Serialize for ResponseJson<'_> {
 
 impl Serialize for BatchResponse {
     /// Serialises as `{"responses":[...]}` (see the [module docs](crate::json)), then the annotations and
-    /// `@nextLink`.
+    /// `@nextLink`, after the checks of [`to_json`](BatchResponse::to_json).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        check_items(response_items(self)).map_err(serde::ser::Error::custom)?;
-        check_changesets(self.changesets, self.items.iter().map(|i| i.changeset)).map_err(serde::ser::Error::custom)?;
-        let groups = response_groups(self);
-        check_response_rules(self, &groups).map_err(serde::ser::Error::custom)?;
+        let groups = check_response(self).map_err(serde::ser::Error::custom)?;
+        ResponseDocument { batch: self, groups }.serialize(s)
+    }
+}
+
+/// A checked response batch, written.
+struct ResponseDocument<'a> {
+    batch: &'a BatchResponse,
+    groups: Vec<String>,
+}
+
+impl Serialize for ResponseDocument<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry(
             "responses",
             &ResponseList {
-                list: &self.items,
-                groups: &groups,
+                list: &self.batch.items,
+                groups: &self.groups,
             },
         )?;
-        serialize_annotations(&mut map, &self.annotations)?;
-        if let Some(link) = &self.next_link {
+        serialize_annotations(&mut map, &self.batch.annotations)?;
+        if let Some(link) = &self.batch.next_link {
             map.serialize_entry("@nextLink", link)?;
         }
         map.end()
     }
+}
+
+/// Everything a response batch must satisfy to be written; its atomicity group names.
+fn check_response(batch: &BatchResponse) -> Result<Vec<String>, JsonError> {
+    check_items(response_items(batch))?;
+    check_changesets(batch.changesets, batch.items.iter().map(|i| i.changeset))?;
+    let groups = response_groups(batch);
+    check_response_rules(batch, &groups)?;
+    Ok(groups)
 }
 
 /// The atomicity group names of a response batch's changesets.
@@ -302,26 +320,42 @@ impl Serialize for Requests<'_> {
 }
 
 impl Serialize for BatchRequest {
-    /// Serialises as `{"requests":[...]}` (see the [module docs](crate::json)), then the annotations.
+    /// Serialises as `{"requests":[...]}` (see the [module docs](crate::json)), then the annotations, after
+    /// the checks of [`to_json`](BatchRequest::to_json) that need no reading back.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        check_request_batch(self).map_err(serde::ser::Error::custom)?;
-        check_items(request_items(self)).map_err(serde::ser::Error::custom)?;
-        check_changesets(self.changesets, self.items.iter().map(|i| i.changeset)).map_err(serde::ser::Error::custom)?;
-        let ids = request_ids(self);
+        check_request(self).map_err(serde::ser::Error::custom)?;
+        RequestDocument(self).serialize(s)
+    }
+}
+
+/// A checked request batch, written.
+struct RequestDocument<'a>(&'a BatchRequest);
+
+impl Serialize for RequestDocument<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let batch = self.0;
+        let ids = request_ids(batch);
         let id_refs: Vec<Option<&str>> = ids.iter().map(|i| Some(&**i)).collect();
-        let groups = group_names(self.changesets, &id_refs);
+        let groups = group_names(batch.changesets, &id_refs);
         let mut map = s.serialize_map(None)?;
         map.serialize_entry(
             "requests",
             &Requests {
-                batch: self,
+                batch,
                 ids: &ids,
                 groups: &groups,
             },
         )?;
-        serialize_annotations(&mut map, &self.annotations)?;
+        serialize_annotations(&mut map, &batch.annotations)?;
         map.end()
     }
+}
+
+/// What a request batch must satisfy before it is written.
+fn check_request(batch: &BatchRequest) -> Result<(), JsonError> {
+    check_request_batch(batch)?;
+    check_items(request_items(batch))?;
+    check_changesets(batch.changesets, batch.items.iter().map(|i| i.changeset))
 }
 
 /// A request document has no `@nextLink` (a response's paging link): the batch's `next_link` would be lost.
@@ -422,10 +456,8 @@ impl BatchRequest {
     /// assert_eq!(BatchRequest::from_json(&json).unwrap(), batch);
     /// ```
     pub fn to_json(&self) -> Result<bytes::Bytes, JsonError> {
-        check_request_batch(self)?;
-        check_items(request_items(self))?;
-        check_changesets(self.changesets, self.items.iter().map(|i| i.changeset))?;
-        let text = serde_json::to_vec(self)
+        check_request(self)?;
+        let text = serde_json::to_vec(&RequestDocument(self))
             .map_err(|e| JsonError::new(JsonErrorKind::Syntax(QuotedText::display(&e)), None, None))?;
         // The rules are checked on what was written, by the reader that will read it.
         let mut options = JsonReadOptions::new();
@@ -460,10 +492,8 @@ impl BatchResponse {
     /// assert_eq!(&batch.to_json().unwrap()[..], br#"{"responses":[{"id":"1","status":204,"headers":{}}]}"#);
     /// ```
     pub fn to_json(&self) -> Result<bytes::Bytes, JsonError> {
-        check_items(response_items(self))?;
-        check_changesets(self.changesets, self.items.iter().map(|i| i.changeset))?;
-        check_response_rules(self, &response_groups(self))?;
-        serde_json::to_vec(self)
+        let groups = check_response(self)?;
+        serde_json::to_vec(&ResponseDocument { batch: self, groups })
             .map(bytes::Bytes::from)
             .map_err(|e| JsonError::new(JsonErrorKind::Syntax(QuotedText::display(&e)), None, None))
     }
