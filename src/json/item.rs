@@ -50,13 +50,25 @@ pub(super) struct Fields {
     pub(super) status: Option<Range<usize>>,
 }
 
-/// The `headers` object. Values without escapes share the item's memory.
-pub(super) fn read_headers(item: &Bytes, text: &str, range: Range<usize>) -> Result<HeaderMap, JsonErrorKind> {
-    let mut members = Vec::new();
-    scan::members(text.as_bytes(), range, &mut members)
-        .map_err(|_| JsonErrorKind::Syntax(QuotedText::from("\"headers\" must be an object")))?;
+/// The `headers` object at `range`, whose members the item's scan recorded (`scanned`) unless its name had
+/// escapes. Values without escapes share the item's memory.
+pub(super) fn read_headers(
+    item: &Bytes,
+    text: &str,
+    range: Range<usize>,
+    scanned: Option<&[scan::Member]>,
+) -> Result<HeaderMap, JsonErrorKind> {
+    let mut found = Vec::new();
+    let members = match scanned {
+        Some(members) => members,
+        None => {
+            scan::members(text.as_bytes(), range, &mut found)
+                .map_err(|_| JsonErrorKind::Syntax(QuotedText::from("\"headers\" must be an object")))?;
+            &found[..]
+        }
+    };
     let mut headers = HeaderMap::with_capacity(members.len());
-    for m in &members {
+    for m in members {
         let name = member_name(text, m);
         let header = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| JsonErrorKind::InvalidHeader(QuotedText::new(name.as_bytes())))?;

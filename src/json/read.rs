@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use super::error::{JsonError, JsonErrorKind};
 use super::item::{member_name, read_body, read_headers, string_value, Fields};
 use super::rules::{Member, Rules};
-use super::scan;
+use super::scan::{Record, Scanner, SyntaxError};
 use crate::event::MessageKind;
 use crate::model::{AnyBatch, BatchRequest, BatchResponse, RequestItem, ResponseItem};
 use crate::Excerpt;
@@ -153,77 +153,6 @@ enum State {
     Done,
 }
 
-/// Progress through one JSON value: where the scan resumes and what it is inside.
-#[derive(Debug, Clone, Copy, Default)]
-struct ValueScan {
-    pos: usize,
-    depth: u32,
-    in_string: bool,
-    escaped: bool,
-}
-
-impl ValueScan {
-    /// Scans `buf` (whose first byte starts the value) from where it stopped; the value's length once it is
-    /// complete. Brackets are counted, not matched: serde_json checks the value afterwards.
-    fn scan(&mut self, buf: &[u8], eof: bool) -> Option<usize> {
-        if self.pos == 0 {
-            match buf.first()? {
-                b'{' | b'[' => self.depth = 1,
-                b'"' => self.in_string = true,
-                _ => {
-                    // A number or literal ends at a delimiter; at the end of input it ends there.
-                    let end = buf
-                        .iter()
-                        .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n'));
-                    return end.or(eof.then_some(buf.len()));
-                }
-            }
-            self.pos = 1;
-        }
-        while self.pos < buf.len() {
-            if self.in_string {
-                if self.escaped {
-                    self.escaped = false;
-                    self.pos += 1;
-                    continue;
-                }
-                match memchr::memchr2(b'"', b'\\', &buf[self.pos..]) {
-                    None => {
-                        self.pos = buf.len();
-                        return None;
-                    }
-                    Some(n) => {
-                        self.pos += n + 1;
-                        if buf[self.pos - 1] == b'\\' {
-                            self.escaped = true;
-                        } else {
-                            self.in_string = false;
-                            if self.depth == 0 {
-                                return Some(self.pos);
-                            }
-                        }
-                    }
-                }
-                continue;
-            }
-            let b = buf[self.pos];
-            self.pos += 1;
-            match b {
-                b'"' => self.in_string = true,
-                b'{' | b'[' => self.depth += 1,
-                b'}' | b']' => {
-                    self.depth -= 1;
-                    if self.depth == 0 {
-                        return Some(self.pos);
-                    }
-                }
-                _ => {}
-            }
-        }
-        None
-    }
-}
-
 /// A streaming reader of JSON batch documents, requests or responses: feed it the document as it arrives
 /// (in a `BytesMut`, like [`BatchDecoder`](crate::BatchDecoder)); it consumes what it has read and returns
 /// each item as soon as its closing brace is in. Memory stays bounded by one item plus what the caller
@@ -259,7 +188,8 @@ pub struct JsonBatchReader {
     state: State,
     /// Document bytes consumed before the buffer's first byte.
     base: usize,
-    value: ValueScan,
+    /// The value being read: a member name, an annotation's value or an item.
+    value: Scanner,
     /// The member whose value comes next, and where its name started.
     member: Option<(String, usize)>,
     /// Top-level member names seen.
@@ -289,7 +219,7 @@ impl JsonBatchReader {
             options,
             state: State::Start,
             base: 0,
-            value: ValueScan::default(),
+            value: Scanner::default(),
             member: None,
             names: Vec::new(),
             array_seen: false,
@@ -346,7 +276,7 @@ impl JsonBatchReader {
 
     fn consume(&mut self, buf: &mut BytesMut, n: usize) -> Bytes {
         self.base += n;
-        self.value = ValueScan::default();
+        self.value.reset();
         buf.split_to(n).freeze()
     }
 
@@ -398,7 +328,7 @@ impl JsonBatchReader {
                     if b != b'"' {
                         return Err(self.fail(unexpected("a member name"), None, at));
                     }
-                    let Some(len) = self.value.scan(buf, eof) else {
+                    let Some(len) = self.scan(buf, eof, Record::Nothing, None)? else {
                         return self.need_more(eof, None, buf.len());
                     };
                     self.check_size(len, None)?;
@@ -462,38 +392,44 @@ impl JsonBatchReader {
                     self.state = State::Item;
                 }
                 State::Item => {
-                    if self.value.pos == 0 && b != b'{' {
-                        return Err(self.fail(unexpected("an object for the item"), Some(self.items), at));
-                    }
-                    let Some(len) = self.value.scan(buf, eof) else {
-                        return self.need_more(eof, Some(self.items), buf.len());
-                    };
-                    self.check_size(len, Some(self.items))?;
-                    let raw = self.consume(buf, len);
                     let index = self.items;
+                    if self.value.scanned() == 0 {
+                        if b != b'{' {
+                            return Err(self.fail(unexpected("an object for the item"), Some(index), at));
+                        }
+                        if index >= self.options.max_operations {
+                            let max = self.options.max_operations;
+                            return Err(self.fail(JsonErrorKind::TooManyOperations { max }, Some(index), at));
+                        }
+                    }
+                    let Some(len) = self.scan(buf, eof, Record::Item, Some(index))? else {
+                        return self.need_more(eof, Some(index), buf.len());
+                    };
+                    self.check_size(len, Some(index))?;
+                    // The member lists move out while the item is read, and back (cleared) for the next.
+                    let mut scanned = std::mem::take(&mut self.value);
+                    let raw = buf.split_to(len).freeze();
+                    self.base += len;
                     self.items += 1;
                     self.state = State::Element { first: false };
-                    let event = self.item(raw, index, at).inspect_err(|e| self.failed = Some(*e))?;
-                    return Ok(Some(event));
+                    let event = self.item(raw, index, at, &scanned);
+                    scanned.reset();
+                    self.value = scanned;
+                    return event.inspect_err(|e| self.failed = Some(*e)).map(Some);
                 }
                 State::Annotation => {
-                    let Some(len) = self.value.scan(buf, eof) else {
+                    let Some(len) = self.scan(buf, eof, Record::Nothing, None)? else {
                         return self.need_more(eof, None, buf.len());
                     };
                     self.check_size(len, None)?;
                     let raw = self.consume(buf, len);
                     self.state = State::AfterMember;
-                    let text = std::str::from_utf8(&raw).ok().filter(|t| {
-                        let b = t.as_bytes();
-                        scan::value_end(b, scan::skip_ws(b, 0)).is_ok_and(|end| scan::skip_ws(b, end) == b.len())
-                    });
-                    let text = text.map(|t| t.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n')).to_owned());
-                    let Some(text) = text else {
-                        return Err(self.fail(
-                            JsonErrorKind::Syntax(QuotedText::from("invalid annotation value")),
-                            None,
-                            at,
-                        ));
+                    let text = match std::str::from_utf8(&raw) {
+                        Ok(text) => text.to_owned(),
+                        Err(e) => {
+                            let kind = JsonErrorKind::Syntax(QuotedText::from("invalid UTF-8"));
+                            return Err(self.fail(kind, None, at + e.valid_up_to()));
+                        }
                     };
                     let (name, name_at) = self.member.take().expect("a name precedes the value");
                     // `@nextLink` means more responses to fetch; in a request it is an annotation like any other.
@@ -538,6 +474,17 @@ impl JsonBatchReader {
         }
     }
 
+    /// Continues the scan of the value at the front of `buf` (see [`Scanner::scan`]); a syntax error is
+    /// reported at its place in the document.
+    fn scan(&mut self, buf: &[u8], eof: bool, record: Record, item: Option<usize>) -> Result<Option<usize>, JsonError> {
+        self.value
+            .scan(buf, eof, record)
+            .map_err(|SyntaxError { message, at }| {
+                let kind = JsonErrorKind::Syntax(QuotedText::display(format_args!("expected {message}")));
+                self.fail(kind, item, self.base + at)
+            })
+    }
+
     /// A value is still incomplete: wait for more input, unless it already exceeds the maximum or the input
     /// has ended.
     fn need_more(&mut self, eof: bool, item: Option<usize>, buffered: usize) -> Result<Option<JsonEvent>, JsonError> {
@@ -572,28 +519,18 @@ impl JsonBatchReader {
 
     /// Reads one complete item: checks it as JSON and splits its members in one pass ([`scan`]), then reads
     /// the members it has.
-    fn item(&mut self, raw: Bytes, index: usize, at: usize) -> Result<JsonEvent, JsonError> {
+    fn item(&mut self, raw: Bytes, index: usize, at: usize, scanned: &Scanner) -> Result<JsonEvent, JsonError> {
         let err = |kind, offset| JsonError::new(kind, Some(index), Some(offset));
-        if index >= self.options.max_operations {
-            let max = self.options.max_operations;
-            return Err(self.fail(JsonErrorKind::TooManyOperations { max }, Some(index), at));
-        }
         let text = std::str::from_utf8(&raw).map_err(|e| {
             err(
                 JsonErrorKind::Syntax(QuotedText::from("invalid UTF-8")),
                 at + e.valid_up_to(),
             )
         })?;
-        let mut members = Vec::with_capacity(8);
-        scan::members(text.as_bytes(), 0..text.len(), &mut members).map_err(|e| {
-            err(
-                JsonErrorKind::Syntax(QuotedText::display(format_args!("expected {}", e.message))),
-                at + e.at,
-            )
-        })?;
+        let members = scanned.members();
         let offset_of = |r: &Range<usize>| at + r.start;
         let mut fields = Fields::default();
-        for m in &members {
+        for m in members {
             let name = member_name(text, m);
             let slot = match (name.as_ref(), self.kind) {
                 ("id", _) => &mut fields.id,
@@ -635,7 +572,9 @@ impl JsonBatchReader {
         let item_at = at;
         let headers = match &fields.headers {
             None => HeaderMap::new(),
-            Some(r) => read_headers(&raw, text, r.clone()).map_err(|kind| err(kind, offset_of(r)))?,
+            Some(r) => {
+                read_headers(&raw, text, r.clone(), scanned.headers()).map_err(|kind| err(kind, offset_of(r)))?
+            }
         };
         let mut headers = headers;
         let media = headers.get(http::header::CONTENT_TYPE).map(|v| v.as_bytes().to_vec());

@@ -1,8 +1,9 @@
-//! A JSON validator that also splits an object into its members, for reading items: strings are searched
-//! with `memchr2` and checked for control characters without a branch per byte. It checks what RFC 8259
-//! requires of the bytes (UTF-8 is checked once for the whole item by the caller); it builds nothing but the
-//! member list. (The reader has already found the item's end with its resumable bracket counter, so each item
-//! is scanned twice: once to find where it ends while the bytes arrive, once here.)
+//! A resumable JSON validator that also records an item's members while the bytes arrive: the reader feeds
+//! it the growing buffer and it continues where it stopped, so every byte of an item is looked at once.
+//! Strings are searched with `memchr2` and checked for control characters without a branch per byte. It
+//! checks what RFC 8259 requires of the bytes (UTF-8 is checked once for the whole item by the caller); it
+//! builds nothing but the member lists: the item's members and, when the item has a `headers` object, that
+//! object's members.
 
 use std::ops::Range;
 
@@ -31,36 +32,15 @@ pub(crate) struct Member {
 
 #[inline]
 pub(crate) fn skip_ws(t: &[u8], mut i: usize) -> usize {
-    while i < t.len() && matches!(t[i], b' ' | b'\t' | b'\r' | b'\n') {
+    while i < t.len() && is_ws(t[i]) {
         i += 1;
     }
     i
 }
 
-/// The end of the string that starts at `t[i]` (a quote), and whether it has escapes.
-pub(crate) fn string_end(t: &[u8], i: usize) -> Result<(usize, bool), SyntaxError> {
-    let mut p = i + 1;
-    let mut escaped = false;
-    loop {
-        let Some(n) = memchr::memchr2(b'"', b'\\', &t[p.min(t.len())..]) else {
-            return fail("the closing quote of a string", t.len());
-        };
-        let segment = &t[p..p + n];
-        if has_control(segment) {
-            let at = p + segment.iter().position(|&b| b < 0x20).unwrap_or(0);
-            return fail("no control character in a string", at);
-        }
-        p += n;
-        if t[p] == b'"' {
-            return Ok((p + 1, escaped));
-        }
-        escaped = true;
-        match t.get(p + 1) {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => p += 2,
-            Some(b'u') if t.len() >= p + 6 && t[p + 2..p + 6].iter().all(u8::is_ascii_hexdigit) => p += 6,
-            _ => return fail("a valid escape in a string", p),
-        }
-    }
+#[inline]
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 /// Whether `s` has a byte below 0x20 (not allowed unescaped in a JSON string). A minimum has no early exit,
@@ -70,123 +50,525 @@ fn has_control(s: &[u8]) -> bool {
     s.iter().copied().min().is_some_and(|low| low < 0x20)
 }
 
-fn digits(t: &[u8], mut p: usize) -> usize {
-    while p < t.len() && t[p].is_ascii_digit() {
-        p += 1;
+/// Fails at the first control character of `s`, which starts at `at`.
+#[inline]
+fn check_control(s: &[u8], at: usize) -> Result<(), SyntaxError> {
+    if has_control(s) {
+        let first = s.iter().position(|&b| b < 0x20).unwrap_or(0);
+        return fail("no control character in a string", at + first);
     }
-    p
+    Ok(())
 }
 
-fn number_end(t: &[u8], i: usize) -> Result<usize, SyntaxError> {
-    let mut p = i;
-    if t.get(p) == Some(&b'-') {
-        p += 1;
+/// What comes next between tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// A value: at the start, after `:`, after `,` in an array.
+    Value,
+    /// A value or `]`, right after `[`.
+    ValueOrClose,
+    /// A member name or `}`, right after `{`.
+    NameOrClose,
+    /// A member name, after `,` in an object.
+    Name,
+    /// The `:` after a member name.
+    Colon,
+    /// `,` or the bracket that closes the container, after a value in it.
+    CommaOrClose,
+    /// The value is complete.
+    Done,
+}
+
+/// Where a number is in the grammar of RFC 8259 §6: what the bytes so far were.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Number {
+    /// `-`: a digit must follow.
+    Minus,
+    /// A leading `0`: no more integer digits.
+    Zero,
+    /// Integer digits.
+    Integer,
+    /// `.`: a digit must follow.
+    Point,
+    /// Fraction digits.
+    Fraction,
+    /// `e` or `E`: a sign or digit must follow.
+    Exponent,
+    /// The exponent's sign: a digit must follow.
+    ExponentSign,
+    /// Exponent digits.
+    ExponentDigits,
+}
+
+impl Number {
+    /// The state after `b`; `Ok(None)` when `b` is not part of the number and the number is complete.
+    #[inline]
+    fn next(self, b: u8) -> Result<Option<Self>, &'static str> {
+        use Number::*;
+        Ok(Some(match (self, b) {
+            (Minus, b'0') => Zero,
+            (Minus, b'1'..=b'9') => Integer,
+            (Minus, _) => return Err("a digit"),
+            (Integer, b'0'..=b'9') => Integer,
+            (Zero | Integer, b'.') => Point,
+            (Point, b'0'..=b'9') | (Fraction, b'0'..=b'9') => Fraction,
+            (Point, _) => return Err("a digit after the decimal point"),
+            (Zero | Integer | Fraction, b'e' | b'E') => Exponent,
+            (Exponent, b'+' | b'-') => ExponentSign,
+            (Exponent | ExponentSign | ExponentDigits, b'0'..=b'9') => ExponentDigits,
+            (Exponent | ExponentSign, _) => return Err("a digit in the exponent"),
+            (Zero | Integer | Fraction | ExponentDigits, _) => return Ok(None),
+        }))
     }
-    match t.get(p) {
-        Some(b'0') => p += 1,
-        Some(b'1'..=b'9') => p = digits(t, p + 1),
-        _ => return fail("a digit", p),
+}
+
+/// An escape sequence in progress inside a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Escape {
+    None,
+    /// After `\`.
+    Backslash,
+    /// After `\u`, with this many hex digits still to come.
+    Hex(u8),
+}
+
+/// The token being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    /// Between tokens.
+    Structure,
+    /// A string (`name`: a member name); `escaped`: it has escapes so far.
+    String {
+        name: bool,
+        escaped: bool,
+        escape: Escape,
+    },
+    Number(Number),
+    /// `true`, `false` or `null`, `matched` bytes in.
+    Literal {
+        word: &'static [u8],
+        matched: u8,
+    },
+}
+
+/// Which members the scan records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Record {
+    /// None: the value is only checked.
+    Nothing,
+    /// The members of the value, which must be an object.
+    Members,
+    /// The members of the value, which must be an object, and those of its `headers` member when that is an
+    /// object: what the reader needs of an item.
+    Item,
+}
+
+/// A member whose name has been read, at one of the two recorded levels.
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    name: Range<usize>,
+    name_escaped: bool,
+    value_start: usize,
+}
+
+/// A JSON value scanned as its bytes arrive: call [`scan`](Self::scan) with the buffer that starts at the
+/// value, as often as it grows, until it says where the value ends; [`reset`](Self::reset) before the next.
+#[derive(Debug, Clone)]
+pub(crate) struct Scanner {
+    /// The next byte to look at, from the value's first byte.
+    pos: usize,
+    /// Containers open.
+    depth: usize,
+    max_depth: usize,
+    /// One bit per open container, from the outermost: set for an object, clear for an array.
+    objects: u128,
+    expect: Expect,
+    token: Token,
+    /// Where the string being read started.
+    token_start: usize,
+    /// The member at level 1 and the one at level 2 inside `headers`.
+    pending: [Pending; 2],
+    /// The level-1 member being read is named `headers`.
+    headers_next: bool,
+    /// Inside the level-1 `headers` object.
+    in_headers: bool,
+    headers_found: bool,
+    members: Vec<Member>,
+    headers: Vec<Member>,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Self::with_max_depth(MAX_DEPTH)
     }
-    if t.get(p) == Some(&b'.') {
-        let q = digits(t, p + 1);
-        if q == p + 1 {
-            return fail("a digit after the decimal point", q);
+}
+
+impl Scanner {
+    fn with_max_depth(max_depth: usize) -> Self {
+        Self {
+            pos: 0,
+            depth: 0,
+            max_depth,
+            objects: 0,
+            expect: Expect::Value,
+            token: Token::Structure,
+            token_start: 0,
+            pending: Default::default(),
+            headers_next: false,
+            in_headers: false,
+            headers_found: false,
+            members: Vec::new(),
+            headers: Vec::new(),
         }
-        p = q;
     }
-    if matches!(t.get(p), Some(b'e' | b'E')) {
-        p += 1;
-        if matches!(t.get(p), Some(b'+' | b'-')) {
-            p += 1;
-        }
-        let q = digits(t, p);
-        if q == p {
-            return fail("a digit in the exponent", q);
-        }
-        p = q;
+
+    /// Ready for the next value; the member lists keep their memory.
+    pub(crate) fn reset(&mut self) {
+        let (mut members, mut headers) = (std::mem::take(&mut self.members), std::mem::take(&mut self.headers));
+        members.clear();
+        headers.clear();
+        *self = Self {
+            members,
+            headers,
+            ..Self::with_max_depth(self.max_depth)
+        };
     }
-    Ok(p)
-}
 
-fn literal_end(t: &[u8], i: usize, word: &[u8]) -> Result<usize, SyntaxError> {
-    if t[i..].starts_with(word) {
-        Ok(i + word.len())
-    } else {
-        fail("a JSON value", i)
+    /// Bytes of the value looked at so far: 0 before the first call.
+    pub(crate) fn scanned(&self) -> usize {
+        self.pos
     }
-}
 
-/// The end of the JSON value that starts at `t[i]`.
-pub(crate) fn value_end(t: &[u8], i: usize) -> Result<usize, SyntaxError> {
-    value_end_at(t, i, 0)
-}
+    /// The object's members, with ranges from the value's first byte (recorded with [`Record::Members`] or
+    /// [`Record::Item`]).
+    pub(crate) fn members(&self) -> &[Member] {
+        &self.members
+    }
 
-/// Whether a valid JSON value, as a member of an item, nests no deeper than the reader admits: the same scan,
-/// started one level down, as the reader's scan of the item's object reaches its members.
-pub(crate) fn fits_in_item(value: &[u8]) -> bool {
-    value_end_at(value, skip_ws(value, 0), 1).is_ok()
-}
+    /// The members of the object's `headers` member, when it has one that is an object and whose name has no
+    /// escapes (recorded with [`Record::Item`]).
+    pub(crate) fn headers(&self) -> Option<&[Member]> {
+        self.headers_found.then_some(&self.headers[..])
+    }
 
-fn value_end_at(t: &[u8], i: usize, depth: usize) -> Result<usize, SyntaxError> {
-    match t.get(i) {
-        Some(b'"') => string_end(t, i).map(|(end, _)| end),
-        Some(b'{') => object_end(t, i, depth + 1, &mut |_| {}),
-        Some(b'[') => {
-            if depth + 1 > MAX_DEPTH {
-                return fail("less nesting", i);
+    /// Continues the scan of the value that starts at `t[0]`; `t` holds what arrived so far, the bytes of
+    /// earlier calls unchanged. The value's length once it is complete; `None` while it is not (`eof`: no more
+    /// bytes will come, so a number at the end is complete). The same `record` must be given on every call.
+    ///
+    /// # Errors
+    ///
+    /// The first byte that cannot continue the value.
+    pub(crate) fn scan(&mut self, t: &[u8], eof: bool, record: Record) -> Result<Option<usize>, SyntaxError> {
+        while self.pos < t.len() {
+            match self.token {
+                Token::Structure => self.structure(t, record)?,
+                Token::String { name, escaped, escape } => self.string(t, record, name, escaped, escape)?,
+                Token::Number(state) => self.number(state, t[self.pos], record)?,
+                Token::Literal { word, matched } => self.literal(word, matched, t[self.pos], record)?,
             }
-            let mut p = skip_ws(t, i + 1);
-            if t.get(p) == Some(&b']') {
-                return Ok(p + 1);
+            if self.expect == Expect::Done {
+                return Ok(Some(self.pos));
             }
-            loop {
-                p = skip_ws(t, value_end_at(t, p, depth + 1)?);
-                match t.get(p) {
-                    Some(b',') => p = skip_ws(t, p + 1),
-                    Some(b']') => return Ok(p + 1),
-                    _ => return fail("',' or ']'", p),
+        }
+        if let (true, Token::Number(state)) = (eof, self.token) {
+            // A number ends where the input does: as if a delimiter followed.
+            self.number(state, b' ', record)?;
+            if self.expect == Expect::Done {
+                return Ok(Some(self.pos));
+            }
+        }
+        Ok(None)
+    }
+
+    /// What the value still lacks, for a scan that ran out of input.
+    fn expected(&self) -> &'static str {
+        match (self.token, self.expect) {
+            (Token::String { .. }, _) => "the closing quote of a string",
+            (Token::Number(_), _) => "a digit",
+            (Token::Literal { .. }, _) | (_, Expect::Value | Expect::ValueOrClose) => "a JSON value",
+            (_, Expect::NameOrClose | Expect::Name) => "a member name",
+            (_, Expect::Colon) => "':'",
+            (_, Expect::CommaOrClose) if self.in_object() => "',' or '}'",
+            (_, Expect::CommaOrClose) => "',' or ']'",
+            (_, Expect::Done) => "the end of the value",
+        }
+    }
+
+    #[inline]
+    fn in_object(&self) -> bool {
+        self.depth > 0 && (self.objects >> (self.depth - 1)) & 1 == 1
+    }
+
+    #[inline]
+    fn structure(&mut self, t: &[u8], record: Record) -> Result<(), SyntaxError> {
+        let b = t[self.pos];
+        if is_ws(b) {
+            self.pos += 1;
+            return Ok(());
+        }
+        match self.expect {
+            Expect::ValueOrClose if b == b']' => self.close(record),
+            Expect::Value | Expect::ValueOrClose => return self.begin_value(b, record),
+            Expect::NameOrClose if b == b'}' => self.close(record),
+            Expect::NameOrClose | Expect::Name if b == b'"' => {
+                self.token_start = self.pos;
+                self.token = Token::String {
+                    name: true,
+                    escaped: false,
+                    escape: Escape::None,
+                };
+                self.pos += 1;
+            }
+            Expect::NameOrClose | Expect::Name => return fail("a member name", self.pos),
+            Expect::Colon if b == b':' => {
+                self.expect = Expect::Value;
+                self.pos += 1;
+            }
+            Expect::Colon => return fail("':'", self.pos),
+            Expect::CommaOrClose => {
+                let object = self.in_object();
+                match (b, object) {
+                    (b',', true) => self.expect = Expect::Name,
+                    (b',', false) => self.expect = Expect::Value,
+                    (b'}', true) | (b']', false) => {
+                        self.close(record);
+                        return Ok(());
+                    }
+                    (_, true) => return fail("',' or '}'", self.pos),
+                    (_, false) => return fail("',' or ']'", self.pos),
+                }
+                self.pos += 1;
+            }
+            Expect::Done => {}
+        }
+        Ok(())
+    }
+
+    fn begin_value(&mut self, b: u8, record: Record) -> Result<(), SyntaxError> {
+        match self.depth {
+            0 if record != Record::Nothing && b != b'{' => return fail("an object", self.pos),
+            1 if record != Record::Nothing => self.pending[0].value_start = self.pos,
+            2 if self.in_headers => self.pending[1].value_start = self.pos,
+            _ => {}
+        }
+        let literal = |word| Token::Literal { word, matched: 1 };
+        self.token = match b {
+            b'"' => {
+                self.token_start = self.pos;
+                Token::String {
+                    name: false,
+                    escaped: false,
+                    escape: Escape::None,
+                }
+            }
+            b'{' | b'[' => return self.open(b == b'{', record),
+            b't' => literal(b"true"),
+            b'f' => literal(b"false"),
+            b'n' => literal(b"null"),
+            b'-' => Token::Number(Number::Minus),
+            b'0' => Token::Number(Number::Zero),
+            b'1'..=b'9' => Token::Number(Number::Integer),
+            _ => return fail("a JSON value", self.pos),
+        };
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn open(&mut self, object: bool, record: Record) -> Result<(), SyntaxError> {
+        if self.depth >= self.max_depth {
+            return fail("less nesting", self.pos);
+        }
+        let bit = 1u128 << self.depth;
+        if object {
+            self.objects |= bit;
+        } else {
+            self.objects &= !bit;
+        }
+        self.depth += 1;
+        self.pos += 1;
+        self.expect = if object {
+            Expect::NameOrClose
+        } else {
+            Expect::ValueOrClose
+        };
+        if object && self.depth == 2 && self.headers_next && record == Record::Item {
+            self.in_headers = true;
+            self.headers_found = true;
+            self.headers.clear();
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, record: Record) {
+        self.depth -= 1;
+        self.pos += 1;
+        self.value_done(record);
+    }
+
+    /// A value ended at `pos`: record it if it is a member of a recorded object.
+    #[inline]
+    fn value_done(&mut self, record: Record) {
+        self.expect = Expect::CommaOrClose;
+        match self.depth {
+            0 => self.expect = Expect::Done,
+            1 if record != Record::Nothing => {
+                let p = &self.pending[0];
+                self.members.push(Member {
+                    name: p.name.clone(),
+                    name_escaped: p.name_escaped,
+                    value: p.value_start..self.pos,
+                });
+                self.in_headers = false;
+            }
+            2 if self.in_headers => {
+                let p = &self.pending[1];
+                self.headers.push(Member {
+                    name: p.name.clone(),
+                    name_escaped: p.name_escaped,
+                    value: p.value_start..self.pos,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn string(
+        &mut self,
+        t: &[u8],
+        record: Record,
+        name: bool,
+        mut escaped: bool,
+        mut escape: Escape,
+    ) -> Result<(), SyntaxError> {
+        loop {
+            match escape {
+                Escape::None => {}
+                Escape::Backslash => {
+                    let Some(&b) = t.get(self.pos) else { break };
+                    escape = match b {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Escape::None,
+                        b'u' => Escape::Hex(4),
+                        _ => return fail("a valid escape in a string", self.pos - 1),
+                    };
+                    self.pos += 1;
+                    continue;
+                }
+                Escape::Hex(left) => {
+                    let Some(&b) = t.get(self.pos) else { break };
+                    if !b.is_ascii_hexdigit() {
+                        // Reported at the backslash.
+                        return fail("a valid escape in a string", self.pos - 2 - usize::from(4 - left));
+                    }
+                    self.pos += 1;
+                    escape = if left == 1 { Escape::None } else { Escape::Hex(left - 1) };
+                    continue;
+                }
+            }
+            let rest = &t[self.pos..];
+            match memchr::memchr2(b'"', b'\\', rest) {
+                None => {
+                    check_control(rest, self.pos)?;
+                    self.pos = t.len();
+                    break;
+                }
+                Some(n) => {
+                    check_control(&rest[..n], self.pos)?;
+                    self.pos += n + 1;
+                    if rest[n] == b'"' {
+                        self.token = Token::Structure;
+                        if name {
+                            self.name_done(t, escaped, record);
+                        } else {
+                            self.value_done(record);
+                        }
+                        return Ok(());
+                    }
+                    escaped = true;
+                    escape = Escape::Backslash;
                 }
             }
         }
-        Some(b't') => literal_end(t, i, b"true"),
-        Some(b'f') => literal_end(t, i, b"false"),
-        Some(b'n') => literal_end(t, i, b"null"),
-        Some(b'-' | b'0'..=b'9') => number_end(t, i),
-        _ => fail("a JSON value", i),
+        self.token = Token::String { name, escaped, escape };
+        Ok(())
+    }
+
+    fn name_done(&mut self, t: &[u8], escaped: bool, record: Record) {
+        self.expect = Expect::Colon;
+        let range = self.token_start..self.pos;
+        match self.depth {
+            1 if record != Record::Nothing => {
+                self.headers_next = record == Record::Item && &t[range.clone()] == b"\"headers\"";
+                self.pending[0].name = range;
+                self.pending[0].name_escaped = escaped;
+            }
+            2 if self.in_headers => {
+                self.pending[1].name = range;
+                self.pending[1].name_escaped = escaped;
+            }
+            _ => {}
+        }
+    }
+
+    #[inline]
+    fn number(&mut self, state: Number, b: u8, record: Record) -> Result<(), SyntaxError> {
+        match state.next(b) {
+            Ok(Some(next)) => {
+                self.token = Token::Number(next);
+                self.pos += 1;
+            }
+            Ok(None) => {
+                self.token = Token::Structure;
+                self.value_done(record);
+            }
+            Err(message) => return fail(message, self.pos),
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn literal(&mut self, word: &'static [u8], matched: u8, b: u8, record: Record) -> Result<(), SyntaxError> {
+        let matched = usize::from(matched);
+        if word[matched] != b {
+            return fail("a JSON value", self.pos - matched);
+        }
+        self.pos += 1;
+        if matched + 1 == word.len() {
+            self.token = Token::Structure;
+            self.value_done(record);
+        } else {
+            self.token = Token::Literal {
+                word,
+                matched: matched as u8 + 1,
+            };
+        }
+        Ok(())
     }
 }
 
-/// The end of the object that starts at `t[i]`, calling `each` for every member.
-fn object_end(t: &[u8], i: usize, depth: usize, each: &mut dyn FnMut(Member)) -> Result<usize, SyntaxError> {
-    if depth > MAX_DEPTH {
-        return fail("less nesting", i);
-    }
-    let mut p = skip_ws(t, i + 1);
-    if t.get(p) == Some(&b'}') {
-        return Ok(p + 1);
-    }
-    loop {
-        if t.get(p) != Some(&b'"') {
-            return fail("a member name", p);
-        }
-        let (name_end, name_escaped) = string_end(t, p)?;
-        let colon = skip_ws(t, name_end);
-        if t.get(colon) != Some(&b':') {
-            return fail("':'", colon);
-        }
-        let start = skip_ws(t, colon + 1);
-        let end = value_end_at(t, start, depth)?;
-        each(Member {
-            name: p..name_end,
-            name_escaped,
-            value: start..end,
-        });
-        p = skip_ws(t, end);
-        match t.get(p) {
-            Some(b',') => p = skip_ws(t, p + 1),
-            Some(b'}') => return Ok(p + 1),
-            _ => return fail("',' or '}'", p),
-        }
+/// The end of the JSON value that starts at `t[i]`, all of which is in `t`.
+#[cfg(test)]
+pub(crate) fn value_end(t: &[u8], i: usize) -> Result<usize, SyntaxError> {
+    complete(&mut Scanner::default(), t, i, Record::Nothing)
+}
+
+/// Whether a valid JSON value, as a member of an item, nests no deeper than the reader admits: the same scan
+/// with one level fewer, the one the item's object takes.
+pub(crate) fn fits_in_item(value: &[u8]) -> bool {
+    complete(
+        &mut Scanner::with_max_depth(MAX_DEPTH - 1),
+        value,
+        skip_ws(value, 0),
+        Record::Nothing,
+    )
+    .is_ok()
+}
+
+/// Scans the value at `t[i]` to its end, all of which is in `t`; its end in `t`.
+fn complete(scanner: &mut Scanner, t: &[u8], i: usize, record: Record) -> Result<usize, SyntaxError> {
+    let shift = |e: SyntaxError| SyntaxError { at: e.at + i, ..e };
+    match scanner.scan(&t[i..], true, record).map_err(shift)? {
+        Some(len) => Ok(i + len),
+        None => fail(scanner.expected(), t.len()),
     }
 }
 
@@ -194,14 +576,17 @@ fn object_end(t: &[u8], i: usize, depth: usize, each: &mut dyn FnMut(Member)) ->
 pub(crate) fn members(t: &[u8], range: Range<usize>, out: &mut Vec<Member>) -> Result<(), SyntaxError> {
     let t = &t[..range.end];
     let start = skip_ws(t, range.start);
-    if t.get(start) != Some(&b'{') {
-        return fail("an object", start);
-    }
-    let end = object_end(t, start, 1, &mut |m| out.push(m))?;
+    let mut scanner = Scanner::default();
+    let end = complete(&mut scanner, t, start, Record::Members)?;
     let rest = skip_ws(t, end);
     if rest != t.len() {
         return fail("the end of the object", rest);
     }
+    out.extend(scanner.members.iter().map(|m| Member {
+        name: m.name.start + start..m.name.end + start,
+        name_escaped: m.name_escaped,
+        value: m.value.start + start..m.value.end + start,
+    }));
     Ok(())
 }
 
@@ -258,6 +643,102 @@ mod tests {
             let ours = value_end(b, start).is_ok_and(|end| skip_ws(b, end) == b.len());
             proptest::prop_assert_eq!(ours, serde, "{:?}", s);
         }
+    }
+
+    /// Scans `s` fed in pieces cut at `cuts` (each call sees everything so far, as the reader's buffer does).
+    fn scan_in_pieces(s: &[u8], cuts: &[usize], record: Record) -> (Result<usize, SyntaxError>, Scanner) {
+        let mut scanner = Scanner::default();
+        let mut ends: Vec<usize> = cuts.iter().map(|&c| c.min(s.len())).collect();
+        ends.sort_unstable();
+        ends.push(s.len());
+        for (k, &end) in ends.iter().enumerate() {
+            let eof = k + 1 == ends.len();
+            match scanner.scan(&s[..end], eof, record) {
+                Ok(Some(len)) => return (Ok(len), scanner),
+                Ok(None) if eof => {
+                    let e = SyntaxError {
+                        message: scanner.expected(),
+                        at: s.len(),
+                    };
+                    return (Err(e), scanner);
+                }
+                Ok(None) => {}
+                Err(e) => return (Err(e), scanner),
+            }
+        }
+        unreachable!("the last piece is at the end of input")
+    }
+
+    proptest::proptest! {
+        /// Where the bytes are cut changes nothing: the same end, the same error at the same place, the same
+        /// members.
+        #[test]
+        fn pieces_scan_as_the_whole(tokens in proptest::collection::vec(proptest::sample::select(vec![
+            "{", "}", "[", "]", ",", ":", "\"a\"", "\"headers\"", "\"\\u00e9\"", "\"\\x\"", "1", "-0", "1.5e-3",
+            "01", "1.", "true", "nul", " ", "\"", "\\", "\u{1}", "é", "-", "e5",
+        ]), 0..24), cuts in proptest::collection::vec(0usize..64, 0..6)) {
+            let s = tokens.concat();
+            let b = s.as_bytes();
+            for record in [Record::Nothing, Record::Item] {
+                let (whole, w) = scan_in_pieces(b, &[], record);
+                let (pieces, p) = scan_in_pieces(b, &cuts, record);
+                proptest::prop_assert_eq!(&whole, &pieces, "{:?} cut at {:?}", s, cuts);
+                proptest::prop_assert_eq!(w.members(), p.members());
+                proptest::prop_assert_eq!(w.headers(), p.headers());
+            }
+        }
+    }
+
+    #[test]
+    fn byte_by_byte_item_records_members_and_headers() {
+        let item = br#"{"id":"1","headers":{"a":"x","b\u0063":null},"body":{"headers":{"no":1}},"n":-1.5e3}"#;
+        let mut scanner = Scanner::default();
+        let mut end = None;
+        for k in 1..=item.len() {
+            end = scanner.scan(&item[..k], false, Record::Item).unwrap();
+            assert_eq!(end.is_some(), k == item.len(), "{k}");
+        }
+        assert_eq!(end, Some(item.len()));
+        let text = |r: &Range<usize>| std::str::from_utf8(&item[r.clone()]).unwrap();
+        let members: Vec<_> = scanner
+            .members()
+            .iter()
+            .map(|m| (text(&m.name), text(&m.value)))
+            .collect();
+        assert_eq!(
+            members,
+            [
+                (r#""id""#, r#""1""#),
+                (r#""headers""#, r#"{"a":"x","b\u0063":null}"#),
+                (r#""body""#, r#"{"headers":{"no":1}}"#),
+                (r#""n""#, "-1.5e3"),
+            ]
+        );
+        let headers = scanner.headers().unwrap();
+        assert_eq!(headers.len(), 2);
+        assert_eq!((text(&headers[0].name), text(&headers[0].value)), (r#""a""#, r#""x""#));
+        assert!(headers[1].name_escaped && !headers[0].name_escaped);
+        assert_eq!(text(&headers[1].value), "null");
+
+        // A number at the end of the input is complete only at the end of input.
+        let mut scanner = Scanner::default();
+        assert_eq!(scanner.scan(b"12", false, Record::Nothing), Ok(None));
+        assert_eq!(scanner.scan(b"12", true, Record::Nothing), Ok(Some(2)));
+        // An escaped name for `headers` is not recorded: the reader reads that object itself.
+        let mut scanner = Scanner::default();
+        let escaped = br#"{"head\u0065rs":{"a":"b"}}"#;
+        assert!(scanner.scan(escaped, true, Record::Item).unwrap().is_some());
+        assert_eq!(scanner.headers(), None);
+        // Errors say where, in the whole value, even when found in a later piece.
+        let mut scanner = Scanner::default();
+        assert_eq!(scanner.scan(br#"{"a":"\u00"#, false, Record::Item), Ok(None));
+        let e = scanner.scan(br#"{"a":"\u00zz"}"#, false, Record::Item).unwrap_err();
+        assert_eq!((e.message, e.at), ("a valid escape in a string", 6));
+        let mut scanner = Scanner::default();
+        assert_eq!(
+            scanner.scan(b"[1]", false, Record::Item).unwrap_err().message,
+            "an object"
+        );
     }
 
     #[test]
