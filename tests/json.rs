@@ -603,3 +603,76 @@ fn json_errors_are_copy_and_bounded() {
     let err = BatchRequest::from_json(r#"{"requests":[{"id":"1","method":"GET","url":"A","x-y":1}]}"#).unwrap_err();
     assert_eq!(err.kind(), &JsonErrorKind::UnknownMember("x-y".into()));
 }
+
+/// Reads `doc` streamed in `size`-byte chunks without end of input; the error, and how many bytes had been
+/// fed when it came.
+fn first_error_streamed(
+    doc: &str,
+    size: usize,
+    options: &JsonReadOptions,
+) -> Option<(JsonErrorKind, Option<u64>, usize)> {
+    let mut reader = JsonBatchReader::with_options(MessageKind::Request, options.clone());
+    let mut buf = BytesMut::new();
+    let mut fed = 0;
+    for chunk in doc.as_bytes().chunks(size) {
+        buf.extend_from_slice(chunk);
+        fed += chunk.len();
+        loop {
+            match reader.decode(&mut buf) {
+                Ok(Some(_)) => continue,
+                Ok(None) => break,
+                Err(e) => return Some((*e.kind(), e.offset(), fed)),
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn a_broken_item_is_refused_at_the_breaking_byte_before_it_ends() {
+    // The missing comma is found as soon as its bytes arrive, though the item (a large body) is far from
+    // complete: the reader does not buffer the rest of the item to find out.
+    let tail = format!(r#","body":{{"text":"{}"}}}}]}}"#, "x".repeat(10_000));
+    let doc = format!(r#"{{"requests":[{{"id":"1","method":"POST" "url":"People"{tail}"#);
+    let (kind, offset, fed) = first_error_streamed(&doc, 16, &JsonReadOptions::new()).unwrap();
+    assert_eq!(
+        kind,
+        JsonErrorKind::Syntax(odata_batch::QuotedText::from("expected ',' or '}'"))
+    );
+    assert_eq!(offset, at(&doc, r#""url""#));
+    assert!(fed < 64, "refused only after {fed} bytes");
+    // Whole, the same error at the same place.
+    assert_eq!(refused(&doc), (kind, Some(0), offset));
+
+    // A control character in a string, an invalid escape, a bad number: each at its byte, streamed or whole.
+    for (doc, needle) in [
+        (
+            "{\"requests\":[{\"id\":\"a\u{1}b\",\"method\":\"GET\",\"url\":\"x\"}]}",
+            "\u{1}",
+        ),
+        (r#"{"requests":[{"id":"1","method":"GET","url":"x\q"}]}"#, r#"\q"#),
+        (r#"{"requests":[{"id":"1","method":"GET","url":"x","n":01}]}"#, "1}"),
+        (r#"{"requests":[{"id":"1","method":"GET","url":"x","n":-}]}"#, "}]"),
+    ] {
+        let (kind, offset, _) = first_error_streamed(doc, 1, &JsonReadOptions::new()).unwrap();
+        assert!(matches!(kind, JsonErrorKind::Syntax(_)), "{doc}: {kind}");
+        assert_eq!(offset, at(doc, needle), "{doc}");
+        assert_eq!(refused(doc), (kind, Some(0), offset), "{doc}");
+    }
+}
+
+#[test]
+fn too_many_operations_is_refused_at_the_extra_items_first_byte() {
+    let item = r#"{"id":"1","method":"GET","url":"People"}"#;
+    let extra = format!(
+        r#"{{"id":"2","method":"POST","url":"People","body":{{"text":"{}"}}}}"#,
+        "x".repeat(5_000)
+    );
+    let doc = format!(r#"{{"requests":[{item},{extra}]}}"#);
+    let mut options = JsonReadOptions::new();
+    options.max_operations(1);
+    let (kind, offset, fed) = first_error_streamed(&doc, 8, &options).unwrap();
+    assert_eq!(kind, JsonErrorKind::TooManyOperations { max: 1 });
+    assert_eq!(offset, at(&doc, r#"{"id":"2""#));
+    assert!(fed < item.len() + 32, "refused only after {fed} bytes");
+}
