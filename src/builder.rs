@@ -24,20 +24,6 @@ impl RequestItem {
             condition: None,
         }
     }
-
-    /// With this body.
-    #[must_use]
-    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
-        self.body = body.into();
-        self
-    }
-
-    /// With this header appended.
-    #[must_use]
-    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.append(name, value);
-        self
-    }
 }
 
 impl From<http::Request<Bytes>> for RequestItem {
@@ -77,20 +63,6 @@ impl ResponseItem {
             headers: HeaderMap::new(),
             body: Bytes::new(),
         }
-    }
-
-    /// With this body.
-    #[must_use]
-    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
-        self.body = body.into();
-        self
-    }
-
-    /// With this header appended.
-    #[must_use]
-    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.append(name, value);
-        self
     }
 }
 

@@ -448,7 +448,8 @@ struct OpenChangeset {
 /// let mut out = BytesMut::new();
 /// encoder.request(&mut out, &RequestItem::new(http::Method::GET, "People?$top=2")).unwrap();
 /// encoder.begin_changeset(&mut out, &Boundary::new("changeset_1").unwrap()).unwrap();
-/// let mut create = RequestItem::new(http::Method::POST, "People").with_body(r#"{"Name":"A"}"#);
+/// let mut create = RequestItem::new(http::Method::POST, "People");
+/// create.body = r#"{"Name":"A"}"#.into();
 /// create.content_id = Some("1".into());
 /// encoder.request(&mut out, &create).unwrap();
 /// encoder.end_changeset(&mut out).unwrap();

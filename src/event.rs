@@ -217,7 +217,7 @@ fn ascii(raw: &[u8]) -> &str {
 /// let request = head.request().unwrap();
 /// assert_eq!((request.method, request.url), ("POST", &b"People"[..]));
 /// assert_eq!(head.content_id(), Some(&b"1"[..]));
-/// assert_eq!(head.header("Content-Type"), Some(&b"application/json"[..]));
+/// assert_eq!(head.headers().get("Content-Type"), Some(&b"application/json"[..]));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Head {
@@ -235,33 +235,14 @@ impl Head {
         &self.raw
     }
 
-    /// `Bytes` for a sub-slice of this head (for example a header value), sharing its memory.
-    ///
-    /// # Panics
-    ///
-    /// If `subset` is not a slice of [`raw`](Self::raw).
-    pub fn slice_ref(&self, subset: &[u8]) -> Bytes {
-        self.raw.slice_ref(subset)
-    }
-
     /// The MIME part headers (`Content-Type: application/http`, `Content-Transfer-Encoding`, `Content-ID`...).
     pub fn part_headers(&self) -> Headers<'_> {
         Headers::new(self.part_headers.get(&self.raw))
     }
 
-    /// The first MIME part header named `name`, compared ignoring ASCII case.
-    pub fn part_header(&self, name: &str) -> Option<&[u8]> {
-        self.part_headers().get(name)
-    }
-
     /// The embedded HTTP headers.
     pub fn headers(&self) -> Headers<'_> {
         Headers::new(self.headers.get(&self.raw))
-    }
-
-    /// The first embedded HTTP header named `name`, compared ignoring ASCII case.
-    pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers().get(name)
     }
 
     /// The `Content-ID` from the MIME part headers, or else from the embedded HTTP headers (where Creatio and
@@ -341,11 +322,6 @@ impl ChangesetHead {
     /// The MIME part headers.
     pub fn part_headers(&self) -> Headers<'_> {
         Headers::new(self.part_headers.get(&self.raw))
-    }
-
-    /// The first MIME part header named `name`, compared ignoring ASCII case.
-    pub fn part_header(&self, name: &str) -> Option<&[u8]> {
-        self.part_headers().get(name)
     }
 
     /// The changeset's boundary, without quotes.

@@ -458,7 +458,7 @@ fn header_map(head: &Head, headers: Headers<'_>) -> HeaderMap {
             continue;
         };
         let value = match h.value_unfolded() {
-            Cow::Borrowed(v) => HeaderValue::from_maybe_shared(head.slice_ref(v)),
+            Cow::Borrowed(v) => HeaderValue::from_maybe_shared(head.raw().slice_ref(v)),
             Cow::Owned(v) => HeaderValue::from_bytes(&v),
         };
         if let Ok(value) = value {

@@ -111,7 +111,8 @@ async fn framed_write_encodes_what_the_decoder_reads_back() {
         .await
         .unwrap();
     for i in 0..3 {
-        let mut item = RequestItem::new(http::Method::POST, "People").with_body(format!("{{\"n\":{i}}}"));
+        let mut item = RequestItem::new(http::Method::POST, "People");
+        item.body = format!("{{\"n\":{i}}}").into();
         item.content_id = Some((i + 1).to_string());
         sink.send(BatchPart::Request(item)).await.unwrap();
     }

@@ -66,8 +66,8 @@ fn heads_expose_start_lines_headers_and_content_ids() {
         .collect();
     assert_eq!(heads.len(), 2);
     assert_eq!(heads[0].content_id(), Some(&b"1"[..]));
-    assert_eq!(heads[0].part_header("content-id"), None);
-    assert_eq!(heads[0].header("prefer"), Some(&b"return=representation"[..]));
+    assert_eq!(heads[0].part_headers().get("content-id"), None);
+    assert_eq!(heads[0].headers().get("prefer"), Some(&b"return=representation"[..]));
     let r = heads[1].request().unwrap();
     assert_eq!((r.method, r.url, r.version), ("PATCH", &b"$1"[..], Some("HTTP/1.1")));
     assert!(heads[1].response().is_none());

@@ -595,9 +595,10 @@ fn batch_then_edits() -> impl Strategy<Value = Vec<u8>> {
         let mut bytes = if responses {
             let mut batch = BatchResponse::builder();
             for (in_cs, body, json) in ops {
-                let mut item = odata_batch::ResponseItem::new(http::StatusCode::OK).with_body(body);
+                let mut item = odata_batch::ResponseItem::new(http::StatusCode::OK);
+                item.body = body.into();
                 if json {
-                    item = item.with_header(
+                    item.headers.append(
                         http::header::CONTENT_TYPE,
                         http::HeaderValue::from_static("application/json"),
                     );
@@ -613,9 +614,10 @@ fn batch_then_edits() -> impl Strategy<Value = Vec<u8>> {
         } else {
             let mut batch = BatchRequest::builder();
             for (in_cs, body, json) in ops {
-                let mut item = odata_batch::RequestItem::new(http::Method::POST, "People").with_body(body);
+                let mut item = odata_batch::RequestItem::new(http::Method::POST, "People");
+                item.body = body.into();
                 if json {
-                    item = item.with_header(
+                    item.headers.append(
                         http::header::CONTENT_TYPE,
                         http::HeaderValue::from_static("application/json"),
                     );

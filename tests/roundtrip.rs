@@ -20,6 +20,28 @@ fn req(method: Method, url: &str) -> RequestItem {
     RequestItem::new(method, url)
 }
 
+/// Fixture shorthand: an item with this body or this header appended (the fields are public).
+trait With: Sized {
+    fn with_body(self, body: impl Into<bytes::Bytes>) -> Self;
+    fn with_header(self, name: http::HeaderName, value: http::HeaderValue) -> Self;
+}
+
+macro_rules! impl_with {
+    ($($item:ty),*) => {$(
+        impl With for $item {
+            fn with_body(mut self, body: impl Into<bytes::Bytes>) -> Self {
+                self.body = body.into();
+                self
+            }
+            fn with_header(mut self, name: http::HeaderName, value: http::HeaderValue) -> Self {
+                self.headers.append(name, value);
+                self
+            }
+        }
+    )*};
+}
+impl_with!(RequestItem, odata_batch::ResponseItem);
+
 fn with_id(mut item: RequestItem, id: &str) -> RequestItem {
     item.content_id = Some(id.into());
     item

@@ -71,7 +71,8 @@ fuzz_target!(|input: Input| {
             let mut cs = batch.changeset();
             for op in ops {
                 let Ok(status) = http::StatusCode::from_u16(op.status % 900 + 100) else { continue };
-                let mut item = odata_batch::ResponseItem::new(status).with_body(op.body.clone());
+                let mut item = odata_batch::ResponseItem::new(status);
+                item.body = op.body.clone().into();
                 item.content_id = op.content_id.clone();
                 for (n, v) in &op.headers {
                     if let Ok(v) = http::HeaderValue::from_str(v.trim()) {
@@ -108,8 +109,8 @@ fuzz_target!(|input: Input| {
                     Some(r) if !ids.is_empty() => format!("${}/{}", ids[usize::from(r) % ids.len()], op.path),
                     _ => op.path.clone(),
                 };
-                let mut item = odata_batch::RequestItem::new(METHODS[usize::from(op.method) % 5].clone(), url)
-                    .with_body(op.body.clone());
+                let mut item = odata_batch::RequestItem::new(METHODS[usize::from(op.method) % 5].clone(), url);
+                item.body = op.body.clone().into();
                 item.content_id = op.content_id.clone();
                 for (n, v) in &op.headers {
                     if let Ok(v) = http::HeaderValue::from_str(v.trim()) {

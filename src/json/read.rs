@@ -642,7 +642,8 @@ impl JsonBatchReader {
                         };
                         err(kind, at)
                     })?;
-                let mut item = RequestItem::new(method, url).with_body(body);
+                let mut item = RequestItem::new(method, url);
+                item.body = body;
                 item.headers = headers;
                 item.content_id = id;
                 item.changeset = changeset;
@@ -669,7 +670,8 @@ impl JsonBatchReader {
                         };
                         err(kind, at)
                     })?;
-                let mut item = ResponseItem::new(status).with_body(body);
+                let mut item = ResponseItem::new(status);
+                item.body = body;
                 item.headers = headers;
                 item.content_id = id;
                 item.changeset = changeset;
