@@ -676,3 +676,31 @@ fn too_many_operations_is_refused_at_the_extra_items_first_byte() {
     assert_eq!(offset, at(&doc, r#"{"id":"2""#));
     assert!(fed < item.len() + 32, "refused only after {fed} bytes");
 }
+
+#[test]
+fn an_item_too_large_is_refused_as_such_whole_or_streamed_whatever_follows_in_it() {
+    let mut options = JsonReadOptions::new();
+    options.max_item_bytes(Some(100));
+    let early = format!(
+        r#"{{"requests":[{{"id":"1" "method":"POST","url":"a","body":"{}"}}]}}"#,
+        "x".repeat(500)
+    );
+    let late = format!(
+        r#"{{"requests":[{{"id":"1","method":"POST","url":"a","body":"{}\q"}}]}}"#,
+        "x".repeat(500)
+    );
+    for size in [1, 7, 64, 4096] {
+        // A syntax error within the admitted size is a syntax error, at its byte.
+        let (kind, offset, _) = first_error_streamed(&early, size, &options).unwrap();
+        assert!(matches!(kind, JsonErrorKind::Syntax(_)), "{size}: {kind}");
+        assert_eq!(offset, at(&early, r#""method""#));
+        // One beyond it: the item is too large, wherever the bytes were cut.
+        let (kind, offset, _) = first_error_streamed(&late, size, &options).unwrap();
+        assert_eq!(kind, JsonErrorKind::ItemTooLarge { max: 100 }, "{size}");
+        assert_eq!(offset, at(&late, r#"{"id""#));
+    }
+    let whole = BatchRequest::from_json_with(&options, &early).unwrap_err();
+    assert!(matches!(whole.kind(), JsonErrorKind::Syntax(_)));
+    let whole = BatchRequest::from_json_with(&options, &late).unwrap_err();
+    assert_eq!(*whole.kind(), JsonErrorKind::ItemTooLarge { max: 100 });
+}

@@ -476,9 +476,17 @@ impl JsonBatchReader {
 
     /// Continues the scan of the value at the front of `buf` (see [`Scanner::scan`]); a syntax error is
     /// reported at its place in the document.
+    ///
+    /// The scan looks at no more than one byte past the largest value admitted, so that a value too large is
+    /// refused as such whether it arrives whole or in pieces, whatever follows in it.
     fn scan(&mut self, buf: &[u8], eof: bool, record: Record, item: Option<usize>) -> Result<Option<usize>, JsonError> {
+        let seen = self
+            .options
+            .max_item_bytes
+            .map_or(buf.len(), |max| buf.len().min(max.saturating_add(1)));
+        let eof = eof && seen == buf.len();
         self.value
-            .scan(buf, eof, record)
+            .scan(&buf[..seen], eof, record)
             .map_err(|SyntaxError { message, at }| {
                 let kind = JsonErrorKind::Syntax(QuotedText::display(format_args!("expected {message}")));
                 self.fail(kind, item, self.base + at)
