@@ -1,7 +1,8 @@
 //! `odata-batch`: look at, write and convert OData `$batch` payloads (multipart and JSON) from a shell.
 //!
-//! Exit codes: 0 success, 1 malformed input (the message, with its byte offset, on stderr), 2 usage errors
-//! (including an input file that cannot be read), 3 a network or server failure (`send`).
+//! Exit codes: 0 success, 1 malformed input (the message, with its byte offset, on stderr) or output that
+//! cannot be written, 2 usage errors (including an input file that cannot be read), 3 a network or server
+//! failure (`send`). A closed standard output (`| head`) ends the program quietly with 0, as Unix filters do.
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -95,13 +96,32 @@ enum Command {
     },
 }
 
-/// A failure with its exit code.
+/// A failure with its exit code; no message for a closed standard output.
 struct Failure {
     code: u8,
     message: String,
 }
 
 impl Failure {
+    /// Standard output was closed by its reader: stop, quietly and successfully.
+    fn closed_output() -> Self {
+        Self {
+            code: 0,
+            message: String::new(),
+        }
+    }
+
+    /// Writing the output failed (a full disk, an I/O error).
+    fn output(what: &str, e: &io::Error) -> Self {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return Self::closed_output();
+        }
+        Self {
+            code: 1,
+            message: format!("cannot write {what}: {e}"),
+        }
+    }
+
     fn malformed(message: impl Into<String>) -> Self {
         Self {
             code: 1,
@@ -139,6 +159,53 @@ fn read_input(file: Option<&PathBuf>) -> Result<Vec<u8>, Failure> {
     Ok(data)
 }
 
+/// Writes `bytes` to standard output and flushes it. A reader that went away is a quiet end; any other
+/// error (a full disk) is a failure.
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut stdout = io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Failure::output("standard output", &e))
+}
+
+/// Writes a line of text to standard output.
+fn print_line(text: &str) -> Result<(), Failure> {
+    let mut line = String::with_capacity(text.len() + 1);
+    line.push_str(text);
+    line.push('\n');
+    write_stdout(line.as_bytes())
+}
+
+/// Tells the user something on standard error. A closed or full standard error loses the note, and only
+/// the note: the program goes on (there is nowhere else to say it).
+fn note(message: &str) {
+    let mut stderr = io::stderr().lock();
+    let _ = writeln!(stderr, "odata-batch: {}", sanitize(message));
+}
+
+/// A message made safe for a terminal: control characters escaped (a server's or a payload's text cannot
+/// move the cursor or change colours), and at most [`MAX_MESSAGE_CHARS`] characters.
+fn sanitize(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(MAX_MESSAGE_CHARS));
+    for (n, c) in message.chars().enumerate() {
+        if n == MAX_MESSAGE_CHARS {
+            let rest = message.chars().count() - n;
+            out.push_str(&format!("… ({rest} more characters)"));
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The longest message printed, in characters.
+const MAX_MESSAGE_CHARS: usize = 2000;
+
 /// Decodes a multipart batch of either kind: the parts decide, or `request_hint` (from a captured message's
 /// start line) when given.
 fn decode_batch(content_type: &str, body: bytes::Bytes, request_hint: Option<bool>) -> Result<AnyBatch, Failure> {
@@ -171,11 +238,12 @@ fn emit(body: &[u8], content_type: &str, content_type_out: Option<PathBuf>) -> R
     match content_type_out {
         Some(path) => std::fs::write(&path, format!("{content_type}\n"))
             .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?,
-        None => eprintln!("Content-Type: {content_type}"),
+        None => {
+            let mut stderr = io::stderr().lock();
+            let _ = writeln!(stderr, "Content-Type: {content_type}");
+        }
     }
-    let mut stdout = io::stdout().lock();
-    let _ = stdout.write_all(body).and_then(|()| stdout.flush());
-    Ok(())
+    write_stdout(body)
 }
 
 fn encode_options(boundary: Option<String>) -> Result<odata_batch::EncodeOptions, Failure> {
@@ -271,11 +339,13 @@ fn convert(
     match (to, decoded) {
         (Format::Json, AnyBatch::Request(b)) => {
             let json = b.to_json().map_err(|e| malformed(&e))?;
-            println!("{}", String::from_utf8_lossy(&json));
+            write_stdout(&json)?;
+            write_stdout(b"\n")?;
         }
         (Format::Json, AnyBatch::Response(b)) => {
             let json = b.to_json().map_err(|e| malformed(&e))?;
-            println!("{}", String::from_utf8_lossy(&json));
+            write_stdout(&json)?;
+            write_stdout(b"\n")?;
         }
         (Format::Multipart, AnyBatch::Request(b)) => {
             let encoded = b.encode_with(&options).map_err(|e| malformed(&e))?;
@@ -320,6 +390,11 @@ fn send(args: SendArgs) -> Result<(), Failure> {
     if args.max_per_batch == Some(0) {
         return Err(Failure::usage("--max-per-batch must be at least 1"));
     }
+    match reqwest::Url::parse(&args.url) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
+        Ok(_) => return Err(Failure::usage(format!("{}: not an http or https URL", args.url))),
+        Err(e) => return Err(Failure::usage(format!("{}: not a URL ({e})", args.url))),
+    }
     let mut client = BatchClient::new(&args.url);
     for header in &args.headers {
         let (name, value) = header
@@ -348,16 +423,13 @@ fn send(args: SendArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::remote(format!("cannot start the runtime: {e}")))?;
     let response = runtime
         .block_on(client.send_with_progress(&batch, |sent, total| {
-            eprintln!("odata-batch: sent batch {sent} of {total}");
+            note(&format!("sent batch {sent} of {total}"));
         }))
         .map_err(|e| match e {
             ClientError::Encode(_) | ClientError::Json(_) | ClientError::Split(_) => Failure::malformed(e.to_string()),
             other => Failure::remote(other.to_string()),
         })?;
-    let out = to_json(&response, args.compact)?;
-    let mut stdout = io::stdout().lock();
-    let _ = writeln!(stdout, "{out}").and_then(|()| stdout.flush());
-    Ok(())
+    print_line(&to_json(&response, args.compact)?)
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -402,10 +474,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 AnyBatch::Request(b) => to_json(&b, compact)?,
                 AnyBatch::Response(b) => to_json(&b, compact)?,
             };
-            let mut stdout = io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = writeln!(stdout, "{out}").and_then(|()| stdout.flush());
-            Ok(())
+            print_line(&out)
         }
     }
 }
@@ -415,7 +484,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("odata-batch: {}", f.message);
+            if !f.message.is_empty() {
+                note(&f.message);
+            }
             ExitCode::from(f.code)
         }
     }

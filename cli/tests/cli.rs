@@ -482,3 +482,143 @@ fn send_reads_a_response_with_caps_unquoted_boundary() {
     );
     server.join().unwrap();
 }
+
+/// A batch decode prints several kilobytes: enough to meet a reader that went away.
+fn big_payload() -> Vec<u8> {
+    let mut body = String::new();
+    for i in 0..2000 {
+        body.push_str(&format!(
+            "--b\r\nContent-Type: application/http\r\n\r\nGET People({i})?$select=Name HTTP/1.1\r\n\r\n\r\n"
+        ));
+    }
+    body.push_str("--b--\r\n");
+    body.into_bytes()
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_success() {
+    for args in [
+        &["decode", "-", "--content-type", "multipart/mixed; boundary=b"][..],
+        &["convert", "--to", "json", "-"][..],
+        &["convert", "--to", "multipart", "-", "--content-type-out", "/dev/null"][..],
+    ] {
+        let mut child = bin()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let payload = big_payload();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&payload);
+        });
+        // Read ten bytes, as `| head -c 10` does, and go away.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 10];
+        std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+        drop(stdout);
+        writer.join().unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_full_disk_is_a_failure_with_a_message() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let mut child = bin()
+        .args(["decode", "-", "--content-type", "multipart/mixed; boundary=b"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(full))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&big_payload()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write standard output"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_closed_or_full_stderr_panics_nothing() {
+    // Closed (`2>&-`): a malformed input still exits 1; a good one still prints and exits 0.
+    let cases: [(&[u8], i32); 2] = [
+        (b"--b\r\nContent-Type: text/plain\r\n\r\nx", 1),
+        (
+            b"--b\r\nContent-Type: application/http\r\n\r\nGET a HTTP/1.1\r\n\r\n\r\n--b--\r\n",
+            0,
+        ),
+    ];
+    for (payload, code) in cases {
+        for stderr in ["2>&-", "2>/dev/full"] {
+            let mut child = Command::new("sh")
+                .arg("-c")
+                .arg(format!(
+                    "exec \"$0\" decode - --content-type 'multipart/mixed; boundary=b' {stderr}"
+                ))
+                .arg(env!("CARGO_BIN_EXE_odata-batch"))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child.stdin.take().unwrap().write_all(payload).unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(code),
+                "{stderr}: {:?}",
+                String::from_utf8_lossy(payload)
+            );
+            assert_eq!(out.stdout.is_empty(), code != 0, "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn messages_escape_control_characters_and_stay_bounded() {
+    // A server's error message with terminal escapes (clear screen, red), quoted from the payload.
+    let body = r#"{"error":{"code":"0x0","message":"\u001b[2J\u001b[31mboom\u0007"}}"#;
+    let out = run_with_stdin(&["convert", "--to", "multipart", "-"], body.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("boom"), "{stderr}");
+    assert!(!stderr.bytes().any(|b| b == 0x1b || b == 0x07), "{stderr:?}");
+    // A 1 MB header name in a payload: the message quotes a bounded excerpt.
+    let name = "X".repeat(1 << 20);
+    let payload = format!(
+        "--b\r\nContent-Type: application/http\r\n\r\nGET a HTTP/1.1\r\n{name}\u{1b}[2J: v\r\n\r\n\r\n--b--\r\n"
+    );
+    let out = run_with_stdin(
+        &["decode", "-", "--content-type", "multipart/mixed; boundary=b"],
+        payload.as_bytes(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", &stderr[..stderr.len().min(300)]);
+    assert!(stderr.len() < 4096, "{} bytes of message", stderr.len());
+    assert!(!stderr.bytes().any(|b| b == 0x1b), "{stderr:?}");
+}
+
+#[test]
+fn send_to_something_that_is_not_a_url_is_a_usage_error() {
+    for url in ["not a url", "ftp://host/svc", "/relative/svc"] {
+        let out = run_with_stdin(
+            &["send", url],
+            br#"{"requests":[{"id":"1","method":"GET","url":"People"}]}"#,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{url}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
