@@ -20,7 +20,10 @@ async fn main() {
     let sets: Vec<String> = args.collect();
     let mut client = BatchClient::new(&root);
     if let Ok(token) = std::env::var("ODATA_TOKEN") {
-        client.header("authorization", &format!("Bearer {token}"));
+        if let Err(e) = client.header("authorization", &format!("Bearer {token}")) {
+            eprintln!("ODATA_TOKEN: {e}");
+            std::process::exit(2);
+        }
     }
     let mut batch = BatchRequest::builder();
     if sets.is_empty() {

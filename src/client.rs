@@ -4,8 +4,27 @@
 //! use, it brings connection pooling, proxies, redirects and TLS configuration the application keeps control
 //! of (pass its own `reqwest::Client`), and its `Response::chunk` gives the body piece by piece, which is all
 //! the streaming decoder needs. hyper alone would leave each of those to the application.
+//!
+//! What the client does at the edges, and why:
+//! - **Redirects are not followed.** A `$batch` POST that a server redirects may run at the new address, or
+//!   (after a 301/302, which clients turn into a GET) not at all; either way the response would not be the
+//!   batch's. A 3xx is [`ClientError::Redirect`] with its `Location`. A client of your own that follows
+//!   redirects is caught too: a response from another URL than the one posted to is the same error.
+//! - **Timeouts.** [`BatchClient::new`] connects within [`BatchClient::DEFAULT_CONNECT_TIMEOUT`]; every batch,
+//!   request and whole response, must finish within [`BatchClient::timeout`] (default
+//!   [`BatchClient::DEFAULT_TIMEOUT`]); running out is [`ClientError::Timeout`].
+//! - **Retries, only of what did not run.** A whole-batch `429 Too Many Requests`, or `503 Service
+//!   Unavailable` with `Retry-After` (the service-protection answers of Dataverse and SharePoint), means the
+//!   service executed nothing: it is sent again after the time the service asks for (1 s when a 429 does not
+//!   say), at most [`retries`](BatchClient::retries) times and [`max_retry_wait`](BatchClient::max_retry_wait)
+//!   in all, then [`ClientError::GaveUp`]. Nothing else is retried: a connection that failed after the request
+//!   went out, a timeout, a 5xx without `Retry-After` or any other status may follow a batch that ran, in part
+//!   or whole, and running it twice could create every entity twice.
+//! - **The service root may carry a query** (`https://host/sap/opu/odata4/svc?sap-client=100`): `$batch` goes
+//!   into the path and the query is kept.
 
 use std::fmt;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
@@ -20,6 +39,7 @@ use crate::json::{JsonBatchReader, JsonError, JsonEvent};
 use crate::model::{Assembler, BatchFormat, BatchRequest, BatchResponse, ResponseItem};
 use crate::split::SplitError;
 use crate::EncodeOptions;
+use crate::QuotedText;
 
 /// Why sending a batch failed.
 #[derive(Debug)]
@@ -47,6 +67,40 @@ pub enum ClientError {
     },
     /// The multipart response is malformed (or cut off).
     Decode(DecodeError),
+    /// The service answered with a redirect (not followed: see the [module docs](self)), or a client of the
+    /// application's own followed one.
+    Redirect {
+        /// The HTTP status (a 3xx, or the final status when the HTTP client followed the redirect).
+        status: StatusCode,
+        /// Where the service sent the batch: the `Location` header, or the URL that answered.
+        location: Option<String>,
+    },
+    /// The connection or the whole exchange took longer than allowed ([`BatchClient::timeout`], or the
+    /// connect timeout).
+    Timeout(reqwest::Error),
+    /// A header given to [`BatchClient::header`] is not a valid name or value.
+    InvalidHeader(QuotedText),
+    /// The service kept answering `429` (or `503` with `Retry-After`) until the retries or the time allowed
+    /// for them ran out.
+    GaveUp {
+        /// Requests sent, the first included.
+        attempts: u32,
+        /// Time spent waiting between them.
+        waited: Duration,
+        /// The last answer.
+        last: Box<Self>,
+    },
+}
+
+/// Writes `e` and each error it was caused by: "error sending request: connection refused".
+fn write_chain(f: &mut fmt::Formatter<'_>, e: &dyn std::error::Error) -> fmt::Result {
+    write!(f, "{e}")?;
+    let mut source = e.source();
+    while let Some(cause) = source {
+        write!(f, ": {cause}")?;
+        source = cause.source();
+    }
+    Ok(())
 }
 
 impl fmt::Display for ClientError {
@@ -55,7 +109,27 @@ impl fmt::Display for ClientError {
             Self::Encode(e) => write!(f, "cannot write the batch: {e}"),
             Self::Json(e) => e.fmt(f),
             Self::Split(e) => write!(f, "cannot split the batch: {e}"),
-            Self::Http(e) => write!(f, "HTTP request failed: {e}"),
+            Self::Http(e) => {
+                write!(f, "HTTP request failed: ")?;
+                write_chain(f, e)
+            }
+            Self::Timeout(e) => {
+                write!(f, "timed out: ")?;
+                write_chain(f, e)
+            }
+            Self::Redirect { status, location } => {
+                write!(f, "the service redirected the batch ({status})")?;
+                if let Some(l) = location {
+                    write!(f, " to {}", crate::Excerpt(l.as_bytes()))?;
+                }
+                write!(f, "; redirects are not followed for $batch: use that service root")
+            }
+            Self::InvalidHeader(name) => write!(f, "invalid header \"{name}\""),
+            Self::GaveUp { attempts, waited, last } => write!(
+                f,
+                "gave up after {attempts} attempts and {:.1} s of waiting: {last}",
+                waited.as_secs_f64()
+            ),
             Self::Status {
                 status,
                 content_type,
@@ -83,7 +157,9 @@ impl std::error::Error for ClientError {
             Self::Split(e) => Some(e),
             Self::Http(e) => Some(e),
             Self::Decode(e) => Some(e),
-            Self::Status { .. } => None,
+            Self::Timeout(e) => Some(e),
+            Self::GaveUp { last, .. } => Some(last.as_ref()),
+            Self::Status { .. } | Self::Redirect { .. } | Self::InvalidHeader(_) => None,
         }
     }
 }
@@ -108,7 +184,11 @@ impl From<SplitError> for ClientError {
 
 impl From<reqwest::Error> for ClientError {
     fn from(e: reqwest::Error) -> Self {
-        Self::Http(e)
+        if e.is_timeout() {
+            Self::Timeout(e)
+        } else {
+            Self::Http(e)
+        }
     }
 }
 
@@ -129,7 +209,7 @@ impl From<DecodeError> for ClientError {
 /// # #[allow(dead_code)]
 /// # async fn run() -> Result<(), odata_batch::client::ClientError> {
 /// let mut client = BatchClient::new("https://org.crm.dynamics.com/api/data/v9.2");
-/// client.header("authorization", "Bearer ...").max_per_batch(Some(BatchClient::DATAVERSE_MAX_PER_BATCH));
+/// client.header("authorization", "Bearer ...")?.max_per_batch(Some(BatchClient::DATAVERSE_MAX_PER_BATCH));
 /// let mut batch = BatchRequest::builder();
 /// batch.get("accounts?$select=name&$top=3");
 /// let batch = batch.build().unwrap();
@@ -147,38 +227,94 @@ pub struct BatchClient {
     options: EncodeOptions,
     format: BatchFormat,
     max_per_batch: Option<usize>,
+    timeout: Option<Duration>,
+    retries: u32,
+    max_retry_wait: Duration,
 }
 
 impl BatchClient {
+    /// How long [`new`](Self::new)'s HTTP client waits for a connection.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+    /// How long a batch may take, request and whole response, unless [`timeout`](Self::timeout) says otherwise.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+    /// How many times a batch the service refused with 429 (or 503 and `Retry-After`) is sent again.
+    pub const DEFAULT_RETRIES: u32 = 3;
+    /// The most time spent waiting between those retries, in all.
+    pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(120);
+
     /// The most operations Dataverse / Dynamics 365 takes in one batch.
     pub const DATAVERSE_MAX_PER_BATCH: usize = 1000;
     /// The most operations Creatio takes in one batch.
     pub const CREATIO_MAX_PER_BATCH: usize = 100;
 
-    /// A client for the service at `service_root` (the batch goes to `<service_root>/$batch`), with a default
-    /// `reqwest::Client`.
+    /// A client for the service at `service_root` (the batch goes to `<service_root>/$batch`; a query string
+    /// on the root stays after `$batch`), with a `reqwest::Client` that follows no redirect and connects within
+    /// [`DEFAULT_CONNECT_TIMEOUT`](Self::DEFAULT_CONNECT_TIMEOUT).
+    ///
+    /// ```
+    /// use odata_batch::client::BatchClient;
+    ///
+    /// let client = BatchClient::new("https://host/sap/opu/odata4/svc/?sap-client=100");
+    /// assert_eq!(client.batch_url(), "https://host/sap/opu/odata4/svc/$batch?sap-client=100");
+    /// ```
     pub fn new(service_root: &str) -> Self {
-        Self::with_http_client(reqwest::Client::new(), service_root)
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Self::DEFAULT_CONNECT_TIMEOUT)
+            .build()
+            // Building fails only when the TLS backend cannot start; without TLS settings there is none to fail.
+            .unwrap_or_default();
+        Self::with_http_client(http, service_root)
     }
 
-    /// A client that sends through `http` (its TLS, proxy, timeout and pool settings apply).
+    /// A client that sends through `http` (its TLS, proxy, connect timeout and pool settings apply). Should it
+    /// follow redirects, a redirected batch is still an error ([`ClientError::Redirect`]).
     pub fn with_http_client(http: reqwest::Client, service_root: &str) -> Self {
         Self {
             http,
-            batch_url: format!("{}/$batch", service_root.trim_end_matches('/')),
+            batch_url: batch_url(service_root),
             headers: HeaderMap::new(),
             options: EncodeOptions::new(),
             format: BatchFormat::Multipart,
             max_per_batch: None,
+            timeout: Some(Self::DEFAULT_TIMEOUT),
+            retries: Self::DEFAULT_RETRIES,
+            max_retry_wait: Self::DEFAULT_MAX_RETRY_WAIT,
         }
     }
 
-    /// Adds a header to every batch request (authorization, for example). An invalid name or value is
-    /// ignored; use [`headers_mut`](Self::headers_mut) to handle that yourself.
-    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
-            self.headers.append(n, v);
-        }
+    /// Adds a header to every batch request (authorization, for example).
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::InvalidHeader`] when `name` is not a header name or `value` not a header value; nothing
+    /// is added.
+    pub fn header(&mut self, name: &str, value: &str) -> Result<&mut Self, ClientError> {
+        let invalid = || ClientError::InvalidHeader(QuotedText::new(name.as_bytes()));
+        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+        let v = HeaderValue::from_str(value).map_err(|_| invalid())?;
+        self.headers.append(n, v);
+        Ok(self)
+    }
+
+    /// How long one batch may take, from connecting to the end of its response; `None` for no limit.
+    /// Default: [`DEFAULT_TIMEOUT`](Self::DEFAULT_TIMEOUT).
+    pub fn timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How many times a batch refused with 429 (or 503 and `Retry-After`) is sent again; 0 for never.
+    /// Default: [`DEFAULT_RETRIES`](Self::DEFAULT_RETRIES). See the [module docs](self) for what is retried.
+    pub fn retries(&mut self, retries: u32) -> &mut Self {
+        self.retries = retries;
+        self
+    }
+
+    /// The most time spent waiting before retries, in all: a service that asks for longer is not waited for.
+    /// Default: [`DEFAULT_MAX_RETRY_WAIT`](Self::DEFAULT_MAX_RETRY_WAIT).
+    pub fn max_retry_wait(&mut self, max: Duration) -> &mut Self {
+        self.max_retry_wait = max;
         self
     }
 
@@ -281,13 +417,7 @@ impl BatchClient {
         for (name, value) in &self.headers {
             headers.append(name.clone(), value.clone());
         }
-        let response = self
-            .http
-            .post(&self.batch_url)
-            .headers(headers)
-            .body(encoded.body)
-            .send()
-            .await?;
+        let response = self.post(headers, encoded.body).await?;
         let status = response.status();
         let content_type = response
             .headers()
@@ -314,18 +444,7 @@ impl BatchClient {
             Some((_, Some(BatchFormat::Json))) if status.is_success() => {
                 Reader::Json(Box::new(JsonBatchReader::new(MessageKind::Response)), 0)
             }
-            _ => {
-                let body = response.bytes().await?;
-                let message = serde_json::from_slice::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v["error"]["message"].as_str().map(str::to_owned));
-                return Err(ClientError::Status {
-                    status,
-                    content_type,
-                    message,
-                    body,
-                });
-            }
+            _ => return Err(status_error(response).await),
         };
         Ok(ResponseStream {
             response,
@@ -337,6 +456,140 @@ impl BatchClient {
             next_link: None,
         })
     }
+}
+
+impl BatchClient {
+    /// Posts the batch, again while the service answers that it ran nothing and asks to wait; the response
+    /// that ends it.
+    async fn post(&self, headers: HeaderMap, body: Bytes) -> Result<reqwest::Response, ClientError> {
+        let mut attempts = 0;
+        let mut waited = Duration::ZERO;
+        loop {
+            attempts += 1;
+            let mut request = self
+                .http
+                .post(&self.batch_url)
+                .headers(headers.clone())
+                .body(body.clone());
+            if let Some(timeout) = self.timeout {
+                request = request.timeout(timeout);
+            }
+            let request = request.build()?;
+            let posted_to = request.url().clone();
+            let response = self.http.execute(request).await?;
+            let status = response.status();
+            if status.is_redirection() {
+                let location = response
+                    .headers()
+                    .get(http::header::LOCATION)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+                return Err(ClientError::Redirect { status, location });
+            }
+            if response.url() != &posted_to {
+                let location = Some(response.url().to_string());
+                return Err(ClientError::Redirect { status, location });
+            }
+            let retry_after = response
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| retry_after(v.as_bytes(), std::time::SystemTime::now()));
+            let wait = match (status, retry_after) {
+                (StatusCode::TOO_MANY_REQUESTS, wait) => wait.unwrap_or(Duration::from_secs(1)),
+                (StatusCode::SERVICE_UNAVAILABLE, Some(wait)) => wait,
+                _ => return Ok(response),
+            };
+            if attempts > self.retries || waited + wait > self.max_retry_wait {
+                let last = Box::new(status_error(response).await);
+                return Err(ClientError::GaveUp { attempts, waited, last });
+            }
+            drop(response);
+            tokio::time::sleep(wait).await;
+            waited += wait;
+        }
+    }
+}
+
+/// The error for an answer that is not a batch, with the service's OData error message when it sent one.
+async fn status_error(response: reqwest::Response) -> ClientError {
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = match response.bytes().await {
+        Ok(body) => body,
+        Err(e) => return e.into(),
+    };
+    let message = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned));
+    ClientError::Status {
+        status,
+        content_type,
+        message,
+        body,
+    }
+}
+
+/// `<root>/$batch`, with the root's query string (if any) after `$batch` and its fragment dropped.
+fn batch_url(service_root: &str) -> String {
+    let root = service_root.split('#').next().unwrap_or_default();
+    let (path, query) = match root.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (root, None),
+    };
+    let mut url = format!("{}/$batch", path.trim_end_matches('/'));
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+/// How long a `Retry-After` value asks to wait (RFC 9110 §10.2.3): delay seconds, or an HTTP date (IMF-fixdate,
+/// the form senders must use) measured from `now`. `None` when it is neither.
+fn retry_after(value: &[u8], now: std::time::SystemTime) -> Option<Duration> {
+    let text = std::str::from_utf8(value).ok()?.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(text.parse().unwrap_or(u64::MAX)));
+    }
+    let at = imf_fixdate(text)?;
+    let now = now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(at.saturating_sub(now)))
+}
+
+/// Seconds since 1970 of an IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`.
+fn imf_fixdate(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    if b.len() != 29 || &b[3..5] != b", " || &b[25..] != b" GMT" {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u64> {
+        let s = &text[r];
+        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok()).flatten()
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == &text[8..11])? as u64 + 1;
+    let (day, year) = (num(5..7)?, num(12..16)?);
+    let (hour, minute, second) = (num(17..19)?, num(20..22)?, num(23..25)?);
+    if !(1..=31).contains(&day) || year < 1970 || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm), March-based years.
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
 }
 
 enum Reader {
@@ -463,5 +716,72 @@ impl ResponseStream {
                 None => self.eof = true,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_url_keeps_the_query_after_batch() {
+        assert_eq!(batch_url("https://h/svc"), "https://h/svc/$batch");
+        assert_eq!(batch_url("https://h/svc/"), "https://h/svc/$batch");
+        assert_eq!(
+            batch_url("https://h/svc?sap-client=100"),
+            "https://h/svc/$batch?sap-client=100"
+        );
+        assert_eq!(batch_url("https://h/svc/?a=1&b=2#frag"), "https://h/svc/$batch?a=1&b=2");
+        assert_eq!(batch_url("https://h/svc?"), "https://h/svc/$batch");
+    }
+
+    #[test]
+    fn retry_after_as_seconds_or_an_http_date() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(retry_after(b"1", now), Some(Duration::from_secs(1)));
+        assert_eq!(retry_after(b" 120 ", now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after(b"Sun, 06 Nov 1994 08:49:37 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after(b"Sun, 06 Nov 1994 08:50:07 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after(b"Mon, 07 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::from_secs(86_400))
+        );
+        // In the past: no wait.
+        assert_eq!(retry_after(b"Sat, 05 Nov 1994 08:49:37 GMT", now), Some(Duration::ZERO));
+        for bad in [
+            &b""[..],
+            b"-1",
+            b"1.5",
+            b"soon",
+            b"Sun, 06 Foo 1994 08:49:37 GMT",
+            b"Sunday, 06-Nov-94 08:49:37 GMT",
+        ] {
+            assert_eq!(retry_after(bad, now), None, "{}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(imf_fixdate("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(imf_fixdate("Tue, 29 Feb 2000 12:00:00 GMT"), Some(951_825_600));
+        assert_eq!(imf_fixdate("Mon, 30 Nov 2026 00:00:00 GMT"), Some(1_795_996_800));
+    }
+
+    #[test]
+    fn network_errors_show_their_cause() {
+        let e = ClientError::GaveUp {
+            attempts: 4,
+            waited: Duration::from_millis(3500),
+            last: Box::new(ClientError::Status {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                content_type: None,
+                message: Some("slow down".into()),
+                body: Bytes::new(),
+            }),
+        };
+        assert_eq!(
+            e.to_string(),
+            "gave up after 4 attempts and 3.5 s of waiting: the service answered 429 Too Many Requests: slow down"
+        );
+        assert!(std::error::Error::source(&e).is_some());
     }
 }

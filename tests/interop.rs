@@ -383,7 +383,7 @@ async fn whole_batch_error(cap: &Cap) {
     let batch = batch.build().unwrap();
     // A batch CAP refuses as a whole: its Content-Type has lost the boundary (overridden on purpose).
     let mut client = BatchClient::new(&cap.root());
-    client.header("content-type", "multipart/mixed");
+    client.header("content-type", "multipart/mixed").unwrap();
     match client.send(&batch).await {
         Err(ClientError::Status {
             status,

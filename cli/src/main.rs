@@ -2,7 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 malformed input (the message, with its byte offset, on stderr) or output that
 //! cannot be written, 2 usage errors (including an input file that cannot be read), 3 a network or server
-//! failure (`send`). A closed standard output (`| head`) ends the program quietly with 0, as Unix filters do.
+//! failure (`send`), 4 with `--fail` only: the batch ran but some operations failed. A closed standard output (`| head`) ends the program quietly with 0, as Unix filters do.
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -46,6 +46,9 @@ enum Command {
         /// Print compact JSON on one line instead of indented JSON.
         #[arg(long)]
         compact: bool,
+        /// Exit with 4 when the batch is a response in which some operations failed (status 400 or more).
+        #[arg(long)]
+        fail: bool,
     },
     /// Send a JSON batch request (`{"requests":[...]}`, as for `encode`) to `<URL>/$batch` and print the
     /// response as the OData 4.01 JSON batch format.
@@ -381,6 +384,29 @@ struct SendArgs {
     /// Print compact JSON on one line instead of indented JSON.
     #[arg(long)]
     compact: bool,
+    /// Give up on a batch (request and whole response) after this many seconds; 0 for never.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    timeout: u64,
+    /// Send a batch the service refused with 429 (or 503 and Retry-After) again at most N times, after the
+    /// time it asks for (two minutes of waiting at most in all). Nothing else is retried: any other failure
+    /// may follow a batch that ran.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    retries: u32,
+    /// Exit with 4 when the batch ran but some operations failed (a status of 400 or more).
+    #[arg(long)]
+    fail: bool,
+}
+
+/// Exit code 4 (`--fail`): the batch ran, and this many operations failed.
+fn failed_operations(statuses: impl Iterator<Item = http::StatusCode>) -> Result<(), Failure> {
+    let failed = statuses.filter(|s| s.as_u16() >= 400).count();
+    if failed == 0 {
+        return Ok(());
+    }
+    Err(Failure {
+        code: 4,
+        message: format!("{failed} operation{} failed", if failed == 1 { "" } else { "s" }),
+    })
 }
 
 fn send(args: SendArgs) -> Result<(), Failure> {
@@ -413,6 +439,8 @@ fn send(args: SendArgs) -> Result<(), Failure> {
     client
         .encode_options(options)
         .max_per_batch(args.max_per_batch)
+        .timeout((args.timeout > 0).then(|| std::time::Duration::from_secs(args.timeout)))
+        .retries(args.retries)
         .format(match args.format {
             Format::Multipart => BatchFormat::Multipart,
             Format::Json => BatchFormat::Json,
@@ -429,7 +457,11 @@ fn send(args: SendArgs) -> Result<(), Failure> {
             ClientError::Encode(_) | ClientError::Json(_) | ClientError::Split(_) => Failure::malformed(e.to_string()),
             other => Failure::remote(other.to_string()),
         })?;
-    print_line(&to_json(&response, args.compact)?)
+    print_line(&to_json(&response, args.compact)?)?;
+    if args.fail {
+        failed_operations(response.items.iter().map(|i| i.status))?;
+    }
+    Ok(())
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -452,6 +484,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             file,
             content_type,
             compact,
+            fail,
         } => {
             let input = read_input(file.as_ref())?;
             let (content_type, body, hint) = match content_type {
@@ -470,11 +503,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 decode_batch(&content_type, body, hint)?
             };
-            let out = match decoded {
-                AnyBatch::Request(b) => to_json(&b, compact)?,
-                AnyBatch::Response(b) => to_json(&b, compact)?,
-            };
-            print_line(&out)
+            match decoded {
+                AnyBatch::Request(b) => print_line(&to_json(&b, compact)?),
+                AnyBatch::Response(b) => {
+                    print_line(&to_json(&b, compact)?)?;
+                    match fail {
+                        true => failed_operations(b.items.iter().map(|i| i.status)),
+                        false => Ok(()),
+                    }
+                }
+            }
         }
     }
 }

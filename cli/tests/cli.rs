@@ -622,3 +622,82 @@ fn send_to_something_that_is_not_a_url_is_a_usage_error() {
         );
     }
 }
+
+#[test]
+fn fail_exits_4_when_operations_failed_and_only_when_asked() {
+    // The shipped example response has one 404 among four.
+    let out = bin().arg("decode").arg(example()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = bin().args(["decode", "--fail"]).arg(example()).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!out.stdout.is_empty(), "the batch is still printed");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 operation failed"));
+    // All succeeded: 0, with --fail too.
+    let ok = "--r\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--r--\r\n";
+    let out = run_with_stdin(
+        &["decode", "--fail", "-", "--content-type", "multipart/mixed; boundary=r"],
+        ok.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // send: the same rule on the service's answer.
+    let failed = "--r\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 404 Not Found\r\n\r\n\r\n--r--\r\n";
+    let (url, server) = serve(vec![http_response("200 OK", "multipart/mixed; boundary=r", failed)]);
+    let request = r#"{"requests":[{"id":"1","method":"GET","url":"People(9)"}]}"#;
+    let out = run_with_stdin(&["send", &url, "--fail"], request.as_bytes());
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    server.join().unwrap();
+}
+
+#[test]
+fn send_redirects_timeouts_and_refusals_exit_3_saying_why() {
+    let request = r#"{"requests":[{"id":"1","method":"GET","url":"People"}]}"#;
+    // A redirect: not followed, the Location shown.
+    let redirect = b"HTTP/1.1 302 Found\r\nLocation: https://login.example/authorize\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec();
+    let (url, server) = serve(vec![redirect]);
+    let out = run_with_stdin(&["send", &url], request.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("302") && stderr.contains("https://login.example/authorize"),
+        "{stderr}"
+    );
+    assert_eq!(server.join().unwrap().len(), 1);
+    // A server that never answers: --timeout.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/svc", listener.local_addr().unwrap());
+    let out = run_with_stdin(&["send", &url, "--timeout", "1"], request.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("timed out"), "{stderr}");
+    drop(listener);
+    // Nothing listening: the cause is named.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = run_with_stdin(&["send", &format!("http://127.0.0.1:{port}/svc")], request.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.to_ascii_lowercase().contains("connection refused"), "{stderr}");
+    // 429 twice then a batch: --retries 2 gets through; --retries 1 gives up.
+    let throttled = || {
+        b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+    };
+    let ok = "--r\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\n\r\n\r\n--r--\r\n";
+    let (url, server) = serve(vec![
+        throttled(),
+        throttled(),
+        http_response("200 OK", "multipart/mixed; boundary=r", ok),
+    ]);
+    let out = run_with_stdin(&["send", &url, "--retries", "2"], request.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(server.join().unwrap().len(), 3);
+    let (url, server) = serve(vec![throttled(), throttled()]);
+    let out = run_with_stdin(&["send", &url, "--retries", "1"], request.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("gave up after 2 attempts"), "{stderr}");
+    assert_eq!(server.join().unwrap().len(), 2);
+}

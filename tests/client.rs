@@ -1,0 +1,313 @@
+//! `BatchClient` against a loopback server that misbehaves on purpose: redirects, a query-string service root,
+//! silence and dribbling (timeouts), 429 and 503 with `Retry-After` (retries, counted), a reset mid-response,
+//! an answer that is not a batch, a refused connection. Each test asserts the error variant and what the
+//! server received.
+#![cfg(feature = "client")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use odata_batch::client::{BatchClient, ClientError};
+use odata_batch::BatchRequest;
+
+/// What the server does with one connection.
+enum Behaviour {
+    /// Reads the request and writes these bytes.
+    Answer(Vec<u8>),
+    /// Reads the request and says nothing for this long.
+    Silent(Duration),
+    /// Reads the request, then sends a response head and one body byte a second, this many.
+    Dribble(usize),
+    /// Reads the request, writes these bytes and closes the connection (the response is incomplete).
+    Cut(Vec<u8>),
+}
+
+/// A server on 127.0.0.1 that treats each connection with the next behaviour and returns the request heads
+/// and bodies it read.
+fn serve(behaviours: Vec<Behaviour>) -> (String, JoinHandle<Vec<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let root = format!("http://{}/svc", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let mut requests = Vec::new();
+        for behaviour in behaviours {
+            let (mut stream, _) = listener.accept().unwrap();
+            requests.push(read_request(&stream));
+            match behaviour {
+                Behaviour::Answer(bytes) => {
+                    let _ = stream.write_all(&bytes);
+                }
+                Behaviour::Silent(d) => std::thread::sleep(d),
+                Behaviour::Dribble(n) => {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=r\r\nContent-Length: {n}\r\n\r\n"
+                    );
+                    let _ = stream.write_all(head.as_bytes());
+                    for _ in 0..n {
+                        if stream.write_all(b"-").is_err() {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                }
+                Behaviour::Cut(bytes) => {
+                    let _ = stream.write_all(&bytes);
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                }
+            }
+        }
+        requests
+    });
+    (root, handle)
+}
+
+fn read_request(stream: &TcpStream) -> String {
+    let mut reader = BufReader::new(stream);
+    let mut text = String::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap();
+        }
+        text.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    text.push_str(&String::from_utf8_lossy(&body));
+    text
+}
+
+fn answer(status: &str, headers: &str, body: &str) -> Behaviour {
+    Behaviour::Answer(
+        format!(
+            "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
+}
+
+const BATCH_RESPONSE: &str = "--r\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"value\":[]}\r\n--r--\r\n";
+
+fn ok() -> Behaviour {
+    answer(
+        "200 OK",
+        "Content-Type: multipart/mixed; boundary=r\r\n",
+        BATCH_RESPONSE,
+    )
+}
+
+fn batch() -> BatchRequest {
+    let mut b = BatchRequest::builder();
+    b.get("People");
+    b.build().unwrap()
+}
+
+fn send(client: &BatchClient) -> Result<odata_batch::BatchResponse, ClientError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(client.send(&batch()))
+}
+
+#[test]
+fn a_redirect_is_an_error_naming_the_location_and_is_not_followed() {
+    for (status, location) in [
+        ("302 Found", "/other/$batch"),
+        ("307 Temporary Redirect", "http://127.0.0.1:9/svc/$batch"),
+        ("301 Moved Permanently", "https://elsewhere.example/svc/$batch"),
+    ] {
+        let (root, server) = serve(vec![answer(status, &format!("Location: {location}\r\n"), "")]);
+        match send(&BatchClient::new(&root)) {
+            Err(ClientError::Redirect { status: s, location: l }) => {
+                assert_eq!(s.as_u16(), status[..3].parse::<u16>().unwrap());
+                assert_eq!(l.as_deref(), Some(location));
+            }
+            other => panic!("{status}: {other:?}"),
+        }
+        assert_eq!(server.join().unwrap().len(), 1, "{status}: followed");
+    }
+}
+
+#[test]
+fn a_redirect_followed_by_the_applications_own_client_is_still_an_error() {
+    let (other, other_server) = serve(vec![ok()]);
+    let (root, server) = serve(vec![answer(
+        "307 Temporary Redirect",
+        &format!("Location: {other}/$batch\r\n"),
+        "",
+    )]);
+    // reqwest's default client follows redirects; a 307 keeps the POST and its body.
+    let client = BatchClient::with_http_client(reqwest::Client::new(), &root);
+    match send(&client) {
+        Err(ClientError::Redirect { status, location }) => {
+            assert_eq!(status.as_u16(), 200);
+            assert_eq!(location.as_deref(), Some(&*format!("{other}/$batch")));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.join().unwrap().len(), 1);
+    assert_eq!(other_server.join().unwrap().len(), 1);
+}
+
+#[test]
+fn a_query_string_on_the_service_root_stays_after_batch() {
+    let (root, server) = serve(vec![ok()]);
+    let client = BatchClient::new(&format!("{root}?sap-client=100"));
+    assert_eq!(send(&client).unwrap().items.len(), 1);
+    let requests = server.join().unwrap();
+    assert!(
+        requests[0].starts_with("POST /svc/$batch?sap-client=100 HTTP/1.1\r\n"),
+        "{}",
+        requests[0]
+    );
+}
+
+#[test]
+fn a_silent_or_dribbling_server_times_out() {
+    for behaviour in [Behaviour::Silent(Duration::from_secs(5)), Behaviour::Dribble(10)] {
+        let (root, server) = serve(vec![behaviour]);
+        let mut client = BatchClient::new(&root);
+        client.timeout(Some(Duration::from_secs(1)));
+        match send(&client) {
+            Err(e @ ClientError::Timeout(_)) => assert!(e.to_string().starts_with("timed out"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(server.join().unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn a_429_with_retry_after_is_sent_again_after_the_wait() {
+    let throttled = answer(
+        "429 Too Many Requests",
+        "Retry-After: 1\r\nContent-Type: application/json\r\n",
+        r#"{"error":{"code":"0x80072322","message":"Number of requests exceeded the limit"}}"#,
+    );
+    let (root, server) = serve(vec![throttled, ok()]);
+    let response = send(&BatchClient::new(&root)).unwrap();
+    assert_eq!(response.items.len(), 1);
+    let requests = server.join().unwrap();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0], requests[1], "the same batch, byte for byte");
+}
+
+#[test]
+fn a_503_with_retry_after_is_retried_but_not_one_without() {
+    let (root, server) = serve(vec![answer("503 Service Unavailable", "Retry-After: 0\r\n", ""), ok()]);
+    assert!(send(&BatchClient::new(&root)).is_ok());
+    assert_eq!(server.join().unwrap().len(), 2);
+
+    let (root, server) = serve(vec![answer("503 Service Unavailable", "", "down")]);
+    match send(&BatchClient::new(&root)) {
+        Err(ClientError::Status { status, .. }) => assert_eq!(status.as_u16(), 503),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.join().unwrap().len(), 1);
+}
+
+#[test]
+fn a_429_forever_gives_up_within_the_bounds() {
+    let throttled = || answer("429 Too Many Requests", "Retry-After: 0\r\n", "");
+    // Bounded by the count: 1 + 2 retries.
+    let (root, server) = serve(vec![throttled(), throttled(), throttled()]);
+    let mut client = BatchClient::new(&root);
+    client.retries(2);
+    match send(&client) {
+        Err(ClientError::GaveUp { attempts, last, .. }) => {
+            assert_eq!(attempts, 3);
+            assert!(matches!(*last, ClientError::Status { status, .. } if status.as_u16() == 429));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.join().unwrap().len(), 3);
+
+    // Bounded by the wait: a service that asks for more than is left is not waited for.
+    let slow = || answer("429 Too Many Requests", "Retry-After: 1\r\n", "");
+    let (root, server) = serve(vec![slow(), slow()]);
+    let mut client = BatchClient::new(&root);
+    client.retries(10).max_retry_wait(Duration::from_millis(1500));
+    match send(&client) {
+        Err(ClientError::GaveUp { attempts, waited, .. }) => {
+            assert_eq!((attempts, waited), (2, Duration::from_secs(1)));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.join().unwrap().len(), 2);
+
+    // No retries at all when asked: the first answer is the error.
+    let (root, server) = serve(vec![throttled()]);
+    let mut client = BatchClient::new(&root);
+    client.retries(0);
+    assert!(matches!(send(&client), Err(ClientError::GaveUp { attempts: 1, .. })));
+    assert_eq!(server.join().unwrap().len(), 1);
+}
+
+#[test]
+fn a_response_cut_mid_body_is_an_error_never_a_shorter_batch() {
+    let full = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=r\r\nContent-Length: {}\r\n\r\n{BATCH_RESPONSE}",
+        BATCH_RESPONSE.len()
+    );
+    let cut = full.as_bytes()[..full.len() - 20].to_vec();
+    let (root, server) = serve(vec![Behaviour::Cut(cut)]);
+    match send(&BatchClient::new(&root)) {
+        Err(ClientError::Http(_) | ClientError::Decode(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.join().unwrap().len(), 1, "a cut response is not retried");
+}
+
+#[test]
+fn a_success_that_is_not_a_batch_is_a_status_error() {
+    let (root, server) = serve(vec![answer(
+        "200 OK",
+        "Content-Type: text/html\r\n",
+        "<html>login</html>",
+    )]);
+    match send(&BatchClient::new(&root)) {
+        Err(ClientError::Status {
+            status,
+            content_type,
+            body,
+            ..
+        }) => {
+            assert_eq!(status.as_u16(), 200);
+            assert_eq!(content_type.as_deref(), Some("text/html"));
+            assert_eq!(&body[..], b"<html>login</html>");
+        }
+        other => panic!("{other:?}"),
+    }
+    server.join().unwrap();
+}
+
+#[test]
+fn a_refused_connection_names_its_cause() {
+    // A port nothing listens on: bind, note it, close.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let err = send(&BatchClient::new(&format!("http://127.0.0.1:{port}/svc"))).unwrap_err();
+    assert!(matches!(err, ClientError::Http(_)), "{err:?}");
+    let message = err.to_string();
+    assert!(message.to_ascii_lowercase().contains("connection refused"), "{message}");
+}
+
+#[test]
+fn an_invalid_header_is_an_error_where_it_is_given() {
+    let mut client = BatchClient::new("http://127.0.0.1:9/svc");
+    assert!(matches!(client.header("bad name", "v"), Err(ClientError::InvalidHeader(n)) if n == "bad name"));
+    assert!(matches!(
+        client.header("x-ok", "line\nbreak"),
+        Err(ClientError::InvalidHeader(_))
+    ));
+    assert!(client.header("authorization", "Bearer t").is_ok());
+    assert_eq!(client.headers_mut().len(), 1);
+}
