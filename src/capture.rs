@@ -4,7 +4,9 @@
 //! The CLI's `decode` reads captured messages with it; it is in the library so that it is tested, fuzzed and
 //! usable like every other reader here. It accepts CRLF or LF line ends, reads a body framed by
 //! `Content-Length` or `Transfer-Encoding: chunked` (de-chunked), and otherwise takes everything after the
-//! blank line. It refuses what two readers could read apart: two `Content-Type` headers with different
+//! blank line. A body under `Transfer-Encoding: chunked` that does not start with a chunk size line was
+//! de-chunked by the capturing tool (`curl -i` keeps the header): it is taken as it is, and the message says
+//! so. It refuses what two readers could read apart: two `Content-Type` headers with different
 //! values, two different `Content-Length`s, both `Content-Length` and `chunked`, a transfer coding other than
 //! `chunked`, a body shorter than its `Content-Length`, bytes after a framed body other than line breaks.
 
@@ -35,6 +37,13 @@ pub struct CapturedMessage {
     pub content_type: Option<String>,
     /// The body, de-chunked when it was chunked; a view of the input otherwise.
     pub body: Bytes,
+    /// The headers say `Transfer-Encoding: chunked` but the body does not start with a chunk size line: the
+    /// capturing tool had de-chunked it already (as `curl -i` does, keeping the header). The body is taken as
+    /// it is; a reader may want to say so.
+    pub chunked_header_over_plain_body: bool,
+    /// The `Content-Encoding` header's value (`gzip`, `br`...), when it has one other than `identity`: the body
+    /// is still encoded with it.
+    pub content_encoding: Option<String>,
 }
 
 /// Why a captured message could not be read.
@@ -57,6 +66,8 @@ pub enum CaptureErrorKind {
     ConflictingFraming,
     /// A transfer coding other than `chunked` (the body would stay encoded).
     UnsupportedTransferEncoding,
+    /// Two `Content-Encoding` headers with different values, or one that is not UTF-8.
+    ConflictingContentEncoding,
     /// The body is shorter than its `Content-Length`, or the chunked body ends before its last chunk.
     Truncated,
     /// A chunk size line that is not hexadecimal digits (optionally with extensions), or a size too large.
@@ -80,6 +91,7 @@ impl fmt::Display for CaptureErrorKind {
             Self::InvalidContentLength => "invalid or conflicting Content-Length",
             Self::ConflictingFraming => "both Content-Length and Transfer-Encoding",
             Self::UnsupportedTransferEncoding => "a transfer coding other than chunked",
+            Self::ConflictingContentEncoding => "conflicting or invalid Content-Encoding headers",
             Self::Truncated => "the body ends before its announced length",
             Self::InvalidChunkSize => "invalid chunk size line",
             Self::MissingChunkLineBreak => "missing line break after a chunk",
@@ -166,6 +178,7 @@ impl CapturedMessage {
         let mut chunked = false;
         let mut transfer_encoding_at = None;
         let mut length_at = None;
+        let mut content_encoding: Option<(&[u8], usize)> = None;
         loop {
             let at = pos;
             let Some((header, next)) = line(&input, pos) else {
@@ -192,6 +205,14 @@ impl CapturedMessage {
                     _ => return err(K::InvalidContentLength, value_at),
                 }
                 length_at.get_or_insert(value_at);
+            } else if name.eq_ignore_ascii_case(b"content-encoding") {
+                if !value.is_empty() && !value.eq_ignore_ascii_case(b"identity") {
+                    match content_encoding {
+                        Some((first, _)) if first != value => return err(K::ConflictingContentEncoding, at),
+                        Some(_) => {}
+                        None => content_encoding = Some((value, value_at)),
+                    }
+                }
             } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
                 transfer_encoding_at.get_or_insert(value_at);
                 for coding in value.split(|&b| b == b',') {
@@ -214,7 +235,17 @@ impl CapturedMessage {
             },
             None => None,
         };
-        let body = if chunked {
+        let content_encoding = match content_encoding {
+            Some((value, at)) => match std::str::from_utf8(value) {
+                Ok(text) => Some(text.to_owned()),
+                Err(_) => return err(K::ConflictingContentEncoding, at),
+            },
+            None => None,
+        };
+        let plain_under_chunked = chunked && pos < input.len() && !starts_with_chunk_size(&input[pos..]);
+        let body = if plain_under_chunked {
+            input.slice(pos..)
+        } else if chunked {
             dechunk(&input, pos)?
         } else if let Some(n) = content_length {
             let end = usize::try_from(n)
@@ -235,8 +266,17 @@ impl CapturedMessage {
             is_request,
             content_type,
             body,
+            chunked_header_over_plain_body: plain_under_chunked,
+            content_encoding,
         })
     }
+}
+
+/// Whether `body` starts as a chunked body does: hex digits, then optional extensions, then a line end (or the
+/// end of what was captured). A batch body starts with `--`, a line break or `{`, none of which can.
+fn starts_with_chunk_size(body: &[u8]) -> bool {
+    let digits = body.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    digits > 0 && matches!(body.get(digits), None | Some(b'\r' | b'\n' | b';' | b' ' | b'\t'))
 }
 
 /// Decodes a `Transfer-Encoding: chunked` body starting at `pos`.
@@ -305,6 +345,46 @@ mod tests {
     }
 
     #[test]
+    fn a_chunked_header_over_a_body_already_dechunked_takes_the_body_as_it_is() {
+        // `curl -i` keeps `Transfer-Encoding: chunked` but writes the body de-chunked.
+        for body in [
+            &b"--batch_1\r\nContent-Type: application/http\r\n"[..],
+            b"{\"responses\":[]}",
+            b"\r\n--b--\r\n",
+        ] {
+            let raw = [
+                &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: x/y\r\n\r\n"[..],
+                body,
+            ]
+            .concat();
+            let msg = parse(&raw).unwrap();
+            assert_eq!(&msg.body[..], body);
+            assert!(msg.chunked_header_over_plain_body);
+        }
+        // Nothing at all after a chunked header is a cut-off body, as before.
+        let empty = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert_eq!(refused(empty), (K::Truncated, empty.len()));
+        // A real chunked body is de-chunked and not flagged.
+        let msg = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\n\r\n").unwrap();
+        assert_eq!(
+            (&msg.body[..], msg.chunked_header_over_plain_body),
+            (&b"abc"[..], false)
+        );
+    }
+
+    #[test]
+    fn content_encoding_is_reported_and_identity_ignored() {
+        let msg = parse(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\nxyz").unwrap();
+        assert_eq!(msg.content_encoding.as_deref(), Some("gzip"));
+        let msg = parse(b"HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\n\r\nxyz").unwrap();
+        assert_eq!(msg.content_encoding, None);
+        assert_eq!(
+            refused(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Encoding: br\r\n\r\n"),
+            (K::ConflictingContentEncoding, 41)
+        );
+    }
+
+    #[test]
     fn captured_response_with_chunked_body() {
         let msg = parse(b"HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nX-Trailer: 1\r\n\r\n").unwrap();
         assert!(!msg.is_request);
@@ -334,7 +414,11 @@ mod tests {
         assert_eq!(refused(b"HTTP/1.1 200 OK\r\n"), (K::MissingHeaderEnd, 17));
         assert_eq!(refused(b""), (K::MissingHeaderEnd, 0));
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
-        assert_eq!(refused(&[&chunked[..], b"zz\r\n"].concat()), (K::InvalidChunkSize, 47));
+        // A later size line that is not one is a broken body (the first decides that the body is chunked).
+        assert_eq!(
+            refused(&[&chunked[..], b"1\r\na\r\nzz\r\n"].concat()),
+            (K::InvalidChunkSize, 53)
+        );
         assert_eq!(refused(&[&chunked[..], b"ff\r\nabc"].concat()), (K::Truncated, 54));
         assert_eq!(
             refused(&[&chunked[..], b"ffffffffffffffffffff\r\n"].concat()),

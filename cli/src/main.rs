@@ -2,15 +2,20 @@
 //!
 //! Exit codes: 0 success, 1 malformed input (the message, with its byte offset, on stderr) or output that
 //! cannot be written, 2 usage errors (including an input file that cannot be read), 3 a network or server
-//! failure (`send`), 4 with `--fail` only: the batch ran but some operations failed. A closed standard output (`| head`) ends the program quietly with 0, as Unix filters do.
+//! failure (`send`), 4 with `--fail` only: the batch ran but some operations failed. A closed standard output
+//! (`| head`) ends the program quietly with 0, as Unix filters do.
 
-use std::io::{self, Read, Write};
+mod io;
+mod summary;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use odata_batch::json::JsonErrorKind;
-use odata_batch::{AnyBatch, BatchFormat, BatchRequest, MessageKind};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use odata_batch::json::{JsonErrorKind, JsonReadOptions};
+use odata_batch::{AnyBatch, BatchFormat, BatchRequest, Excerpt, Leniency, Limits, MessageKind};
+
+use crate::io::{note, raw_note, read_input, Failure, Output};
 
 #[derive(Parser)]
 #[command(name = "odata-batch", version, about = "Read OData $batch payloads")]
@@ -28,14 +33,45 @@ enum Format {
     Json,
 }
 
+/// The decoder's bounds on the command line.
+#[derive(Clone, Copy, ValueEnum)]
+enum LimitsArg {
+    /// Generous bounds for reading a trusted service's answers.
+    Client,
+    /// Tight bounds for reading untrusted requests (1000 operations, 16 MiB bodies, 80 KiB heads).
+    Server,
+}
+
+/// When to colour the summary.
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
+}
+
+/// How a batch is read.
+#[derive(Args)]
+struct ReadArgs {
+    /// Read strictly: refuse every deviation from RFC 2046 and OData that lenient reading accepts (bare line
+    /// feeds, missing part headers, ...).
+    #[arg(long)]
+    strict: bool,
+    /// The decoder's bounds.
+    #[arg(long, value_enum, default_value = "client")]
+    limits: LimitsArg,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Decode a batch (multipart or JSON, request or response) and print it as the OData 4.01 JSON batch
-    /// format.
+    /// format, or as one line per operation with --summary.
     ///
     /// Without --content-type the input is a whole captured HTTP message (start line, headers, blank line,
-    /// body), as a proxy or browser saves it, and the Content-Type comes from its headers; a chunked body is
-    /// de-chunked. With --content-type the input is the bare body.
+    /// body), as a proxy, a browser or `curl -i` saves it, and the Content-Type comes from its headers; a
+    /// chunked body is de-chunked (one that is not chunk-framed is read as already de-chunked, with a note),
+    /// and a gzip body is decompressed. With --content-type the input is the bare body.
     Decode {
         /// The input file; `-` or nothing for standard input.
         file: Option<PathBuf>,
@@ -46,16 +82,29 @@ enum Command {
         /// Print compact JSON on one line instead of indented JSON.
         #[arg(long)]
         compact: bool,
+        /// Print one line per operation (position, changeset, Content-ID, method and URL or status, body
+        /// type and size) and a count of failures, instead of JSON.
+        #[arg(long)]
+        summary: bool,
+        /// Colour the summary.
+        #[arg(long, value_enum, default_value = "auto")]
+        color: Color,
         /// Exit with 4 when the batch is a response in which some operations failed (status 400 or more).
         #[arg(long)]
         fail: bool,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Write the result to this file instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Send a JSON batch request (`{"requests":[...]}`, as for `encode`) to `<URL>/$batch` and print the
     /// response as the OData 4.01 JSON batch format.
     ///
     /// More operations than --max-per-batch go out as several batches, in order, never splitting a
-    /// changeset; a line on standard error tells the progress. Exit code 3 on a network or server failure,
-    /// with the status and the service's error message.
+    /// changeset; a line on standard error tells the progress. Redirects are not followed. Exit code 3 on a
+    /// network or server failure, with the status and the service's error message or the network error's
+    /// cause.
     Send(SendArgs),
     /// Convert a batch, request or response, between the multipart and the JSON format.
     ///
@@ -78,6 +127,14 @@ enum Command {
         /// Write the Content-Type header value to this file instead of standard error.
         #[arg(long)]
         content_type_out: Option<PathBuf>,
+        /// Print compact JSON on one line instead of indented JSON (with --to json).
+        #[arg(long)]
+        compact: bool,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Write the result to this file instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Encode an OData 4.01 JSON batch request (`{"requests":[...]}`) as a body to send.
     ///
@@ -97,122 +154,59 @@ enum Command {
         #[arg(long)]
         content_type_out: Option<PathBuf>,
     },
+    /// Print a completion script for a shell (`odata-batch completions bash > /etc/bash_completion.d/odata-batch`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
-/// A failure with its exit code; no message for a closed standard output.
-struct Failure {
-    code: u8,
-    message: String,
+/// How batches are read: the decoder's leniency and bounds, and the JSON reader's options matching them.
+struct ReadSettings {
+    leniency: Leniency,
+    limits: Limits,
 }
 
-impl Failure {
-    /// Standard output was closed by its reader: stop, quietly and successfully.
-    fn closed_output() -> Self {
+impl ReadSettings {
+    fn new(args: &ReadArgs) -> Self {
         Self {
-            code: 0,
-            message: String::new(),
+            leniency: if args.strict {
+                Leniency::strict()
+            } else {
+                Leniency::lenient()
+            },
+            limits: match args.limits {
+                LimitsArg::Client => Limits::client(),
+                LimitsArg::Server => Limits::server(),
+            },
         }
     }
 
-    /// Writing the output failed (a full disk, an I/O error).
-    fn output(what: &str, e: &io::Error) -> Self {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            return Self::closed_output();
+    /// The JSON reader under the same bounds: operations, and an item no larger than a part's head and body.
+    fn json_options(&self) -> JsonReadOptions {
+        let mut options = JsonReadOptions::new();
+        options.max_operations(self.limits.max_operations);
+        if let Some(body) = self.limits.max_body_bytes {
+            let item = usize::try_from(body)
+                .unwrap_or(usize::MAX)
+                .saturating_add(self.limits.max_head_bytes);
+            options.max_item_bytes(Some(item));
         }
-        Self {
-            code: 1,
-            message: format!("cannot write {what}: {e}"),
-        }
-    }
-
-    fn malformed(message: impl Into<String>) -> Self {
-        Self {
-            code: 1,
-            message: message.into(),
-        }
-    }
-
-    fn usage(message: impl Into<String>) -> Self {
-        Self {
-            code: 2,
-            message: message.into(),
-        }
-    }
-
-    fn remote(message: impl Into<String>) -> Self {
-        Self {
-            code: 3,
-            message: message.into(),
-        }
+        options
     }
 }
-
-fn read_input(file: Option<&PathBuf>) -> Result<Vec<u8>, Failure> {
-    let mut data = Vec::new();
-    match file {
-        Some(path) if path.as_os_str() != "-" => {
-            data = std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-        }
-        _ => {
-            io::stdin()
-                .read_to_end(&mut data)
-                .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
-        }
-    }
-    Ok(data)
-}
-
-/// Writes `bytes` to standard output and flushes it. A reader that went away is a quiet end; any other
-/// error (a full disk) is a failure.
-fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
-    let mut stdout = io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Failure::output("standard output", &e))
-}
-
-/// Writes a line of text to standard output.
-fn print_line(text: &str) -> Result<(), Failure> {
-    let mut line = String::with_capacity(text.len() + 1);
-    line.push_str(text);
-    line.push('\n');
-    write_stdout(line.as_bytes())
-}
-
-/// Tells the user something on standard error. A closed or full standard error loses the note, and only
-/// the note: the program goes on (there is nowhere else to say it).
-fn note(message: &str) {
-    let mut stderr = io::stderr().lock();
-    let _ = writeln!(stderr, "odata-batch: {}", sanitize(message));
-}
-
-/// A message made safe for a terminal: control characters escaped (a server's or a payload's text cannot
-/// move the cursor or change colours), and at most [`MAX_MESSAGE_CHARS`] characters.
-fn sanitize(message: &str) -> String {
-    let mut out = String::with_capacity(message.len().min(MAX_MESSAGE_CHARS));
-    for (n, c) in message.chars().enumerate() {
-        if n == MAX_MESSAGE_CHARS {
-            let rest = message.chars().count() - n;
-            out.push_str(&format!("… ({rest} more characters)"));
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// The longest message printed, in characters.
-const MAX_MESSAGE_CHARS: usize = 2000;
 
 /// Decodes a multipart batch of either kind: the parts decide, or `request_hint` (from a captured message's
 /// start line) when given.
-fn decode_batch(content_type: &str, body: bytes::Bytes, request_hint: Option<bool>) -> Result<AnyBatch, Failure> {
+fn decode_multipart(
+    settings: &ReadSettings,
+    content_type: &str,
+    body: bytes::Bytes,
+    request_hint: Option<bool>,
+) -> Result<AnyBatch, Failure> {
     let mut builder = odata_batch::BatchDecoder::builder();
+    builder.leniency(settings.leniency).limits(settings.limits);
     match request_hint {
         Some(true) => builder.message_kind(MessageKind::Request),
         Some(false) => builder.message_kind(MessageKind::Response),
@@ -221,10 +215,57 @@ fn decode_batch(content_type: &str, body: bytes::Bytes, request_hint: Option<boo
     AnyBatch::decode_with(&builder, content_type, body).map_err(|e| match e.non_batch_media_type() {
         Some(mt) => Failure::malformed(format!(
             "not a multipart batch: the Content-Type is {}",
-            odata_batch::Excerpt(mt.as_bytes())
+            Excerpt(mt.as_bytes())
         )),
         None => Failure::malformed(e.to_string()),
     })
+}
+
+/// Reads a JSON batch of either kind. `content_type` names the input's media type in messages.
+fn read_json(settings: &ReadSettings, input: &[u8], content_type: &str) -> Result<AnyBatch, Failure> {
+    match AnyBatch::from_json_with(&settings.json_options(), input) {
+        Ok(batch) => Ok(batch),
+        Err(e) if e.kind() == &JsonErrorKind::UnknownMember("error".into()) => {
+            // A whole-batch failure: an OData error object instead of a batch.
+            let message = serde_json::from_slice::<serde_json::Value>(input)
+                .ok()
+                .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            Err(Failure::malformed(format!(
+                "not a batch: the Content-Type is {} and the body is an OData error: {}",
+                Excerpt(content_type.as_bytes()),
+                Excerpt(message.as_bytes())
+            )))
+        }
+        Err(e) => Err(Failure::malformed(e.to_string())),
+    }
+}
+
+/// The most a compressed body may grow to when it is decompressed.
+const MAX_DECOMPRESSED_BYTES: u64 = 1 << 30;
+
+/// The body of a captured message with its content coding undone: gzip is decompressed (at most
+/// [`MAX_DECOMPRESSED_BYTES`]); any other coding is refused by name.
+fn decode_content(body: bytes::Bytes, coding: Option<&str>) -> Result<bytes::Bytes, Failure> {
+    use std::io::Read;
+    let Some(coding) = coding else { return Ok(body) };
+    if !(coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip")) {
+        return Err(Failure::malformed(format!(
+            "the body has Content-Encoding {}, which this tool cannot undo (it decompresses gzip only)",
+            Excerpt(coding.as_bytes())
+        )));
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(&body[..])
+        .take(MAX_DECOMPRESSED_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Failure::malformed(format!("the gzip body cannot be decompressed: {e}")))?;
+    if out.len() as u64 > MAX_DECOMPRESSED_BYTES {
+        return Err(Failure::malformed(format!(
+            "the gzip body decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes"
+        )));
+    }
+    Ok(bytes::Bytes::from(out))
 }
 
 fn to_json<T: serde::Serialize>(value: &T, compact: bool) -> Result<String, Failure> {
@@ -236,17 +277,33 @@ fn to_json<T: serde::Serialize>(value: &T, compact: bool) -> Result<String, Fail
     json.map_err(|e| Failure::malformed(format!("cannot write JSON: {e}")))
 }
 
-/// Writes an encoded body to standard output and its Content-Type to standard error or a file.
-fn emit(body: &[u8], content_type: &str, content_type_out: Option<PathBuf>) -> Result<(), Failure> {
+/// The batch as the JSON batch format, pretty or compact.
+fn batch_json(batch: &AnyBatch, compact: bool) -> Result<String, Failure> {
+    match batch {
+        AnyBatch::Request(b) => to_json(b, compact),
+        AnyBatch::Response(b) => to_json(b, compact),
+    }
+}
+
+/// Exit code 4 (`--fail`) when operations of a response failed.
+fn check_failed(batch: &AnyBatch) -> Result<(), Failure> {
+    match batch {
+        AnyBatch::Response(b) => match b.items.iter().filter(|i| i.status.as_u16() >= 400).count() {
+            0 => Ok(()),
+            n => Err(Failure::operations_failed(n)),
+        },
+        AnyBatch::Request(_) => Ok(()),
+    }
+}
+
+/// Writes an encoded body to the output and its Content-Type to standard error or a file.
+fn emit(out: &Output<'_>, body: &[u8], content_type: &str, content_type_out: Option<PathBuf>) -> Result<(), Failure> {
     match content_type_out {
         Some(path) => std::fs::write(&path, format!("{content_type}\n"))
             .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?,
-        None => {
-            let mut stderr = io::stderr().lock();
-            let _ = writeln!(stderr, "Content-Type: {content_type}");
-        }
+        None => raw_note(&format!("Content-Type: {content_type}")),
     }
-    write_stdout(body)
+    out.write(body)
 }
 
 fn encode_options(boundary: Option<String>) -> Result<odata_batch::EncodeOptions, Failure> {
@@ -275,27 +332,12 @@ fn encode(
             .encode_json(&options)
             .map_err(|e| Failure::malformed(e.to_string()))?,
     };
-    emit(&encoded.body, &encoded.content_type, content_type_out)
-}
-
-/// Reads a JSON batch of either kind. `content_type` names the input's media type in messages.
-fn read_json(input: &[u8], content_type: &str) -> Result<AnyBatch, Failure> {
-    match AnyBatch::from_json(input) {
-        Ok(batch) => Ok(batch),
-        Err(e) if e.kind() == &JsonErrorKind::UnknownMember("error".into()) => {
-            // A whole-batch failure: an OData error object instead of a batch.
-            let message = serde_json::from_slice::<serde_json::Value>(input)
-                .ok()
-                .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-                .unwrap_or_default();
-            Err(Failure::malformed(format!(
-                "not a batch: the Content-Type is {} and the body is an OData error: {}",
-                odata_batch::Excerpt(content_type.as_bytes()),
-                odata_batch::Excerpt(message.as_bytes())
-            )))
-        }
-        Err(e) => Err(Failure::malformed(e.to_string())),
-    }
+    emit(
+        &Output::new(None),
+        &encoded.body,
+        &encoded.content_type,
+        content_type_out,
+    )
 }
 
 /// The Content-Type of a bare multipart body, from its first delimiter line.
@@ -306,21 +348,28 @@ fn sniff_multipart(input: &[u8]) -> Option<String> {
     Some(format!("multipart/mixed; boundary=\"{boundary}\""))
 }
 
-fn convert(
+/// The arguments of `convert`.
+struct ConvertArgs {
     to: Format,
-    file: Option<&PathBuf>,
+    file: Option<PathBuf>,
     content_type: Option<String>,
     boundary: Option<String>,
     content_type_out: Option<PathBuf>,
-) -> Result<(), Failure> {
-    let input = read_input(file)?;
-    let json_input = match &content_type {
+    compact: bool,
+    settings: ReadSettings,
+    output: Option<PathBuf>,
+}
+
+fn convert(args: ConvertArgs) -> Result<(), Failure> {
+    let input = read_input(args.file.as_ref())?;
+    let settings = &args.settings;
+    let json_input = match &args.content_type {
         Some(ct) => match BatchFormat::from_content_type(ct) {
             Some(f) => f == BatchFormat::Json,
             None => {
                 return Err(Failure::malformed(format!(
                     "not a batch Content-Type: {}",
-                    odata_batch::Excerpt(ct.as_bytes())
+                    Excerpt(ct.as_bytes())
                 )))
             }
         },
@@ -330,34 +379,81 @@ fn convert(
         }
     };
     let decoded = if json_input {
-        read_json(&input, content_type.as_deref().unwrap_or("application/json"))?
+        read_json(
+            settings,
+            &input,
+            args.content_type.as_deref().unwrap_or("application/json"),
+        )?
     } else {
-        let ct = content_type
+        let ct = args
+            .content_type
             .or_else(|| sniff_multipart(&input))
             .ok_or_else(|| Failure::malformed("no multipart delimiter line found (or pass --content-type)"))?;
-        decode_batch(&ct, bytes::Bytes::from(input), None)?
+        decode_multipart(settings, &ct, bytes::Bytes::from(input), None)?
     };
-    let options = encode_options(boundary)?;
+    let out = Output::new(args.output.as_deref());
     let malformed = |e: &dyn std::fmt::Display| Failure::malformed(e.to_string());
-    match (to, decoded) {
-        (Format::Json, AnyBatch::Request(b)) => {
-            let json = b.to_json().map_err(|e| malformed(&e))?;
-            write_stdout(&json)?;
-            write_stdout(b"\n")?;
-        }
-        (Format::Json, AnyBatch::Response(b)) => {
-            let json = b.to_json().map_err(|e| malformed(&e))?;
-            write_stdout(&json)?;
-            write_stdout(b"\n")?;
-        }
+    let options = encode_options(args.boundary)?;
+    match (args.to, decoded) {
+        (Format::Json, batch) => out.line(&batch_json(&batch, args.compact)?),
         (Format::Multipart, AnyBatch::Request(b)) => {
             let encoded = b.encode_with(&options).map_err(|e| malformed(&e))?;
-            emit(&encoded.body, &encoded.content_type, content_type_out)?;
+            emit(&out, &encoded.body, &encoded.content_type, args.content_type_out)
         }
         (Format::Multipart, AnyBatch::Response(b)) => {
             let encoded = b.encode_with(&options).map_err(|e| malformed(&e))?;
-            emit(&encoded.body, &encoded.content_type, content_type_out)?;
+            emit(&out, &encoded.body, &encoded.content_type, args.content_type_out)
         }
+    }
+}
+
+/// The arguments of `decode`.
+struct DecodeArgs {
+    file: Option<PathBuf>,
+    content_type: Option<String>,
+    compact: bool,
+    summary: bool,
+    color: Color,
+    fail: bool,
+    settings: ReadSettings,
+    output: Option<PathBuf>,
+}
+
+fn decode(args: DecodeArgs) -> Result<(), Failure> {
+    let input = read_input(args.file.as_ref())?;
+    let (content_type, body, hint) = match args.content_type {
+        Some(ct) => (ct, bytes::Bytes::from(input), None),
+        None => {
+            let msg =
+                odata_batch::capture::CapturedMessage::parse(input).map_err(|e| Failure::malformed(e.to_string()))?;
+            if msg.chunked_header_over_plain_body {
+                note("the body is not chunk-framed though the headers say Transfer-Encoding: chunked; read as already de-chunked (as curl -i saves it)");
+            }
+            let ct = msg.content_type.ok_or_else(|| {
+                Failure::malformed("the captured message has no Content-Type header (or pass --content-type)")
+            })?;
+            let body = decode_content(msg.body, msg.content_encoding.as_deref())?;
+            (ct, body, Some(msg.is_request))
+        }
+    };
+    let decoded = if BatchFormat::from_content_type(&content_type) == Some(BatchFormat::Json) {
+        read_json(&args.settings, &body, &content_type)?
+    } else {
+        decode_multipart(&args.settings, &content_type, body, hint)?
+    };
+    let out = Output::new(args.output.as_deref());
+    if args.summary {
+        let colour = match args.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => out.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        };
+        out.write(summary::summary(&decoded, summary::Palette::new(colour)).as_bytes())?;
+    } else {
+        out.line(&batch_json(&decoded, args.compact)?)?;
+    }
+    if args.fail {
+        check_failed(&decoded)?;
     }
     Ok(())
 }
@@ -365,7 +461,7 @@ fn convert(
 /// The arguments of `send`.
 #[derive(Args)]
 struct SendArgs {
-    /// The service root; the batch goes to `<URL>/$batch`.
+    /// The service root; the batch goes to `<URL>/$batch` (a query string on it stays after `$batch`).
     url: String,
     /// The input file; `-` or nothing for standard input.
     file: Option<PathBuf>,
@@ -397,18 +493,6 @@ struct SendArgs {
     fail: bool,
 }
 
-/// Exit code 4 (`--fail`): the batch ran, and this many operations failed.
-fn failed_operations(statuses: impl Iterator<Item = http::StatusCode>) -> Result<(), Failure> {
-    let failed = statuses.filter(|s| s.as_u16() >= 400).count();
-    if failed == 0 {
-        return Ok(());
-    }
-    Err(Failure {
-        code: 4,
-        message: format!("{failed} operation{} failed", if failed == 1 { "" } else { "s" }),
-    })
-}
-
 fn send(args: SendArgs) -> Result<(), Failure> {
     use odata_batch::client::{BatchClient, ClientError};
     let input = read_input(args.file.as_ref())?;
@@ -426,11 +510,9 @@ fn send(args: SendArgs) -> Result<(), Failure> {
         let (name, value) = header
             .split_once(':')
             .ok_or_else(|| Failure::usage(format!("-H {header:?}: expected `Name: value`")))?;
-        let name = http::HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|_| Failure::usage(format!("-H {header:?}: invalid header name")))?;
-        let value = http::HeaderValue::from_str(value.trim())
-            .map_err(|_| Failure::usage(format!("-H {header:?}: invalid header value")))?;
-        client.headers_mut().append(name, value);
+        client
+            .header(name.trim(), value.trim())
+            .map_err(|e| Failure::usage(format!("-H {header:?}: {e}")))?;
     }
     let mut options = odata_batch::EncodeOptions::new();
     if args.continue_on_error {
@@ -457,9 +539,10 @@ fn send(args: SendArgs) -> Result<(), Failure> {
             ClientError::Encode(_) | ClientError::Json(_) | ClientError::Split(_) => Failure::malformed(e.to_string()),
             other => Failure::remote(other.to_string()),
         })?;
-    print_line(&to_json(&response, args.compact)?)?;
+    let response = AnyBatch::Response(response);
+    Output::new(None).line(&batch_json(&response, args.compact)?)?;
     if args.fail {
-        failed_operations(response.items.iter().map(|i| i.status))?;
+        check_failed(&response)?;
     }
     Ok(())
 }
@@ -478,41 +561,43 @@ fn run(cli: Cli) -> Result<(), Failure> {
             content_type,
             boundary,
             content_type_out,
-        } => convert(to, file.as_ref(), content_type, boundary, content_type_out),
+            compact,
+            read,
+            output,
+        } => convert(ConvertArgs {
+            to,
+            file,
+            content_type,
+            boundary,
+            content_type_out,
+            compact,
+            settings: ReadSettings::new(&read),
+            output,
+        }),
         Command::Send(args) => send(args),
         Command::Decode {
             file,
             content_type,
             compact,
+            summary,
+            color,
             fail,
-        } => {
-            let input = read_input(file.as_ref())?;
-            let (content_type, body, hint) = match content_type {
-                Some(ct) => (ct, bytes::Bytes::from(input), None),
-                None => {
-                    let msg = odata_batch::capture::CapturedMessage::parse(input)
-                        .map_err(|e| Failure::malformed(e.to_string()))?;
-                    let ct = msg.content_type.ok_or_else(|| {
-                        Failure::malformed("the captured message has no Content-Type header (or pass --content-type)")
-                    })?;
-                    (ct, msg.body, Some(msg.is_request))
-                }
-            };
-            let decoded = if BatchFormat::from_content_type(&content_type) == Some(BatchFormat::Json) {
-                read_json(&body, &content_type)?
-            } else {
-                decode_batch(&content_type, body, hint)?
-            };
-            match decoded {
-                AnyBatch::Request(b) => print_line(&to_json(&b, compact)?),
-                AnyBatch::Response(b) => {
-                    print_line(&to_json(&b, compact)?)?;
-                    match fail {
-                        true => failed_operations(b.items.iter().map(|i| i.status)),
-                        false => Ok(()),
-                    }
-                }
-            }
+            read,
+            output,
+        } => decode(DecodeArgs {
+            file,
+            content_type,
+            compact,
+            summary,
+            color,
+            fail,
+            settings: ReadSettings::new(&read),
+            output,
+        }),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "odata-batch", &mut script);
+            Output::new(None).write(&script)
         }
     }
 }

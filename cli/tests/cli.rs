@@ -249,8 +249,13 @@ fn convert_goes_both_ways_for_both_roles() {
         "{}",
         String::from_utf8_lossy(&multipart.stderr)
     );
-    let back = run_with_stdin(&["convert", "--to", "json"], &multipart.stdout);
+    let back = run_with_stdin(&["convert", "--to", "json", "--compact"], &multipart.stdout);
     assert_eq!(String::from_utf8_lossy(&back.stdout).trim_end(), request);
+    // Indented by default, the same document.
+    let pretty = run_with_stdin(&["convert", "--to", "json"], &multipart.stdout);
+    assert!(pretty.stdout.starts_with(b"{\n  \"requests\": ["));
+    let a: serde_json::Value = serde_json::from_slice(&pretty.stdout).unwrap();
+    assert_eq!(a, serde_json::from_str::<serde_json::Value>(request).unwrap());
 
     // What multipart cannot carry is refused with the rule.
     let conditional = r#"{"requests":[{"id":"1","method":"GET","url":"A"},{"id":"2","dependsOn":["1"],"if":"$1/Price gt 1","method":"DELETE","url":"A"}]}"#;
@@ -700,4 +705,230 @@ fn send_redirects_timeouts_and_refusals_exit_3_saying_why() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("gave up after 2 attempts"), "{stderr}");
     assert_eq!(server.join().unwrap().len(), 2);
+}
+
+#[test]
+fn summary_prints_one_line_per_operation_and_the_failures() {
+    let out = bin().args(["decode", "--summary"]).arg(example()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6, "{text}");
+    assert!(lines[0].starts_with("#  changeset  Content-ID  status"), "{text}");
+    let cells = |line: &str| line.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(cells(lines[1])[..5], ["1", "1", "1", "204", "No"]);
+    assert!(lines[1].ends_with("no body"));
+    assert_eq!(cells(lines[3])[..5], ["3", "-", "-", "200", "OK"]);
+    assert!(lines[3].ends_with("application/json, 208 B"), "{}", lines[3]);
+    assert_eq!(cells(lines[4])[..4], ["4", "-", "-", "404"]);
+    assert_eq!(lines[5], "4 operations in 1 changeset, 1 failed");
+    // Piped: no colour; --color always colours the status and the failures.
+    assert!(!text.contains('\x1b'));
+    let out = bin()
+        .args(["decode", "--summary", "--color", "always"])
+        .arg(example())
+        .output()
+        .unwrap();
+    let coloured = String::from_utf8(out.stdout).unwrap();
+    assert!(coloured.contains("\x1b[31m404"), "{coloured:?}");
+    assert!(coloured.contains("\x1b[31m1 failed\x1b[0m"));
+
+    // A request: method and URL, changesets numbered from 1, a payload's control characters escaped.
+    let body = "--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nPOST People HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"a\":1}\r\n--c--\r\n--b\r\nContent-Type: application/http\r\n\r\nGET People?$filter=Name%20eq%20%27%1B%27 HTTP/1.1\r\n\r\n\r\n--b--\r\n";
+    let out = run_with_stdin(
+        &[
+            "decode",
+            "--summary",
+            "-",
+            "--content-type",
+            "multipart/mixed; boundary=b",
+        ],
+        body.as_bytes(),
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[0].contains("method") && lines[0].contains("URL"));
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["1", "1", "1", "POST", "People", "application/json,", "7", "B"]
+    );
+    assert!(lines[2].starts_with("2  -          -           GET "), "{text}");
+    assert_eq!(lines[3], "2 operations in 1 changeset");
+}
+
+#[test]
+fn strict_and_limits_are_the_librarys() {
+    // A bare line feed where CRLF belongs: lenient reads it, --strict refuses it with the offset.
+    let body = b"--b\nContent-Type: application/http\n\nGET People HTTP/1.1\n\n\n--b--\n";
+    let args = ["decode", "-", "--content-type", "multipart/mixed; boundary=b"];
+    assert_eq!(run_with_stdin(&args, body).status.code(), Some(0));
+    let strict = run_with_stdin(&[&args[..], &["--strict"]].concat(), body);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&strict.stderr).contains("at byte"),
+        "{}",
+        String::from_utf8_lossy(&strict.stderr)
+    );
+    let strict = run_with_stdin(&["convert", "--to", "json", "--strict", "-"], body);
+    assert_eq!(strict.status.code(), Some(1));
+
+    // 1001 operations: the client limits read them, the server limits (1000) refuse them, multipart or JSON.
+    let mut many = String::new();
+    for i in 0..1001 {
+        many.push_str(&format!(
+            "--b\r\nContent-Type: application/http\r\n\r\nGET People({i}) HTTP/1.1\r\n\r\n\r\n"
+        ));
+    }
+    many.push_str("--b--\r\n");
+    assert_eq!(run_with_stdin(&args, many.as_bytes()).status.code(), Some(0));
+    let server = run_with_stdin(&[&args[..], &["--limits", "server"]].concat(), many.as_bytes());
+    assert_eq!(server.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&server.stderr).contains("1000"),
+        "{}",
+        String::from_utf8_lossy(&server.stderr)
+    );
+    let json = run_with_stdin(&["convert", "--to", "json", "--compact", "-"], many.as_bytes());
+    assert_eq!(json.status.code(), Some(0));
+    let server = run_with_stdin(
+        &["convert", "--to", "multipart", "--limits", "server", "-"],
+        &json.stdout,
+    );
+    assert_eq!(
+        server.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&server.stderr)
+    );
+}
+
+#[test]
+fn output_goes_to_a_file_when_asked() {
+    let dir = std::env::temp_dir().join(format!("odata-batch-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("out.json");
+    let out = bin()
+        .arg("decode")
+        .arg(example())
+        .arg("--output")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(written["responses"].as_array().unwrap().len(), 4);
+    let summary = dir.join("summary.txt");
+    let out = bin()
+        .args(["decode", "--summary", "-o"])
+        .arg(&summary)
+        .arg(example())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(std::fs::read_to_string(&summary).unwrap().ends_with("1 failed\n"));
+    // A file that cannot be written: exit 1 naming it.
+    let out = bin()
+        .arg("decode")
+        .arg(example())
+        .args(["--output", "/nonexistent-dir/out.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent-dir/out.json"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The shipped example as `curl -i` saves a chunked response: the header kept, the body de-chunked.
+fn curl_capture(extra_headers: &str, body: &[u8]) -> Vec<u8> {
+    let example = std::fs::read(example()).unwrap();
+    let text = String::from_utf8_lossy(&example);
+    let content_type = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Type: "))
+        .unwrap()
+        .to_owned();
+    let mut out =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n{extra_headers}\r\n")
+            .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+fn example_body() -> Vec<u8> {
+    let example = std::fs::read(example()).unwrap();
+    let at = example.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    example[at..].to_vec()
+}
+
+#[test]
+fn a_curl_capture_of_a_chunked_response_reads_with_a_note() {
+    let capture = curl_capture("", &example_body());
+    let out = run_with_stdin(&["decode", "--compact"], &capture);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("not chunk-framed") && stderr.contains("already de-chunked"),
+        "{stderr}"
+    );
+    let expected = bin().args(["decode", "--compact"]).arg(example()).output().unwrap();
+    assert_eq!(out.stdout, expected.stdout);
+}
+
+#[test]
+fn a_gzip_body_is_decompressed_and_other_codings_refused_by_name() {
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&example_body()).unwrap();
+    let compressed = gz.finish().unwrap();
+    let shipped = std::fs::read(example()).unwrap();
+    let text = String::from_utf8_lossy(&shipped);
+    let content_type = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Type: "))
+        .unwrap()
+        .to_owned();
+    let head = |coding: &str, len: usize| {
+        format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Encoding: {coding}\r\nContent-Length: {len}\r\n\r\n").into_bytes()
+    };
+    let capture = [head("gzip", compressed.len()), compressed.clone()].concat();
+    let out = run_with_stdin(&["decode", "--compact"], &capture);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let expected = bin().args(["decode", "--compact"]).arg(example()).output().unwrap();
+    assert_eq!(out.stdout, expected.stdout);
+    // Brotli: refused, naming it.
+    let capture = [head("br", compressed.len()), compressed.clone()].concat();
+    let out = run_with_stdin(&["decode"], &capture);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Content-Encoding br"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Corrupt gzip: an error, not a partial batch.
+    let mut broken = compressed;
+    let n = broken.len();
+    broken.truncate(n / 2);
+    let capture = [head("gzip", broken.len()), broken].concat();
+    let out = run_with_stdin(&["decode"], &capture);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = bin().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            script.contains("odata-batch") && script.contains("--summary"),
+            "{shell}"
+        );
+    }
+    assert_eq!(
+        bin().args(["completions", "cmd"]).output().unwrap().status.code(),
+        Some(2)
+    );
 }
