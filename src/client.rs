@@ -24,6 +24,9 @@
 //!   into the path and the query is kept.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -446,15 +449,7 @@ impl BatchClient {
             }
             _ => return Err(status_error(response).await),
         };
-        Ok(ResponseStream {
-            response,
-            reader,
-            buf: BytesMut::new(),
-            eof: false,
-            done: false,
-            annotations: Vec::new(),
-            next_link: None,
-        })
+        Ok(ResponseStream::new(response, reader))
     }
 }
 
@@ -598,9 +593,41 @@ enum Reader {
     Json(Box<JsonBatchReader>, usize),
 }
 
-/// The responses of one batch as they arrive (from [`BatchClient::send_streaming`]).
+/// The body of the batch response, read a chunk at a time: the response itself between reads, the read in
+/// progress (which owns the response until it gives it back) while one runs.
+enum Body {
+    Idle(reqwest::Response),
+    Reading(ChunkRead),
+    Ended,
+}
+
+/// A read of the next chunk, which gives the response back with it.
+type ChunkRead = Pin<Box<dyn Future<Output = (reqwest::Response, reqwest::Result<Option<Bytes>>)> + Send>>;
+
+/// The responses of one batch as they arrive (from [`BatchClient::send_streaming`]): a
+/// [`Stream`](futures_core::Stream) of items, or call [`next`](Self::next).
+///
+/// # Example
+///
+/// ```no_run
+/// use futures_util::StreamExt as _;
+/// # #[allow(dead_code)]
+/// # async fn run(client: odata_batch::client::BatchClient, batch: odata_batch::BatchRequest)
+/// #     -> Result<(), odata_batch::client::ClientError> {
+/// let mut responses = client.send_streaming(&batch).await?;
+/// while let Some(item) = responses.next().await {
+///     let item = item?;
+///     println!("{} ({} bytes)", item.status, item.body.len());
+/// }
+/// // Or as any stream: the statuses of another batch, in order.
+/// let statuses: Vec<_> = client.send_streaming(&batch).await?.map(|r| r.map(|item| item.status)).collect().await;
+/// # let _ = statuses;
+/// # Ok(()) }
+/// ```
 pub struct ResponseStream {
-    response: reqwest::Response,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Body,
     reader: Reader,
     buf: BytesMut,
     eof: bool,
@@ -612,7 +639,7 @@ pub struct ResponseStream {
 impl fmt::Debug for ResponseStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseStream")
-            .field("status", &self.response.status())
+            .field("status", &self.status)
             .field("buffered", &self.buf.len())
             .field("done", &self.done)
             .finish()
@@ -620,14 +647,28 @@ impl fmt::Debug for ResponseStream {
 }
 
 impl ResponseStream {
+    fn new(response: reqwest::Response, reader: Reader) -> Self {
+        Self {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: Body::Idle(response),
+            reader,
+            buf: BytesMut::new(),
+            eof: false,
+            done: false,
+            annotations: Vec::new(),
+            next_link: None,
+        }
+    }
+
     /// The HTTP status of the batch response.
     pub fn status(&self) -> StatusCode {
-        self.response.status()
+        self.status
     }
 
     /// The headers of the batch response.
     pub fn headers(&self) -> &HeaderMap {
-        self.response.headers()
+        &self.headers
     }
 
     /// Changesets (atomicity groups) begun so far.
@@ -644,76 +685,123 @@ impl ResponseStream {
         self.buf.len()
     }
 
+    /// A JSON response's top-level annotations read so far, as (name, JSON text).
+    pub fn annotations(&self) -> &[(String, String)] {
+        &self.annotations
+    }
+
     /// A JSON response's `@nextLink`, once it has been read.
     pub fn next_link(&self) -> Option<&str> {
         self.next_link.as_deref()
     }
 
     /// The next response, `None` after the last. A response cut off before its end is an error, never a
-    /// shorter batch.
+    /// shorter batch. The same as [`StreamExt::next`](https://docs.rs/futures/latest/futures/stream/trait.StreamExt.html#method.next).
     ///
     /// # Errors
     ///
     /// The connection failed, or the response is malformed.
     pub async fn next(&mut self) -> Option<Result<ResponseItem, ClientError>> {
-        if self.done {
-            return None;
-        }
-        let result = self.next_inner().await;
-        match &result {
-            Ok(None) | Err(_) => self.done = true,
-            Ok(Some(_)) => {}
-        }
-        result.transpose()
+        std::future::poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut *self), cx)).await
     }
 
-    async fn next_inner(&mut self) -> Result<Option<ResponseItem>, ClientError> {
-        loop {
-            // Decode what is buffered first.
-            match &mut self.reader {
-                Reader::Multipart(decoder, assembler) => loop {
-                    let event = if self.eof {
-                        decoder.decode_eof(&mut self.buf)?
-                    } else {
-                        decoder.decode(&mut self.buf)?
-                    };
-                    match event {
-                        None if self.eof => return Ok(None),
-                        None => break,
-                        Some(crate::Event::Finished) => return Ok(None),
-                        Some(event) => {
-                            if let Some(item) = assembler.push::<ResponseItem>(event) {
-                                return Ok(Some(item));
-                            }
-                        }
-                    }
-                },
-                Reader::Json(reader, groups) => loop {
-                    let event = if self.eof {
-                        reader.decode_eof(&mut self.buf)?
-                    } else {
-                        reader.decode(&mut self.buf)?
-                    };
-                    match event {
-                        None if self.eof => return Ok(None),
-                        None => break,
-                        Some(JsonEvent::Finished) => return Ok(None),
-                        Some(JsonEvent::Response(item)) => {
-                            if let Some(c) = item.changeset {
-                                *groups = (*groups).max(c + 1);
-                            }
+    /// Decodes what is buffered: the next item, or `None` when more bytes are needed (or, at the end of the
+    /// body, when the batch is complete).
+    fn decode_buffered(&mut self) -> Result<Option<ResponseItem>, ClientError> {
+        match &mut self.reader {
+            Reader::Multipart(decoder, assembler) => loop {
+                let event = if self.eof {
+                    decoder.decode_eof(&mut self.buf)?
+                } else {
+                    decoder.decode(&mut self.buf)?
+                };
+                match event {
+                    None | Some(crate::Event::Finished) => return Ok(None),
+                    Some(event) => {
+                        if let Some(item) = assembler.push::<ResponseItem>(event) {
                             return Ok(Some(item));
                         }
-                        Some(JsonEvent::Annotation(name, value)) => self.annotations.push((name, value)),
-                        Some(JsonEvent::NextLink(link)) => self.next_link = Some(link),
-                        Some(JsonEvent::Request(_)) => {}
+                    }
+                }
+            },
+            Reader::Json(reader, groups) => loop {
+                let event = if self.eof {
+                    reader.decode_eof(&mut self.buf)?
+                } else {
+                    reader.decode(&mut self.buf)?
+                };
+                match event {
+                    None | Some(JsonEvent::Finished) => return Ok(None),
+                    Some(JsonEvent::Response(item)) => {
+                        if let Some(c) = item.changeset {
+                            *groups = (*groups).max(c + 1);
+                        }
+                        return Ok(Some(item));
+                    }
+                    Some(JsonEvent::Annotation(name, value)) => self.annotations.push((name, value)),
+                    Some(JsonEvent::NextLink(link)) => self.next_link = Some(link),
+                    Some(JsonEvent::Request(_)) => {}
+                }
+            },
+        }
+    }
+
+    /// Polls the body for its next chunk: `Some` with it, `None` at its end.
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, ClientError>> {
+        loop {
+            match std::mem::replace(&mut self.body, Body::Ended) {
+                Body::Idle(mut response) => {
+                    self.body = Body::Reading(Box::pin(async move {
+                        let chunk = response.chunk().await;
+                        (response, chunk)
+                    }));
+                }
+                Body::Reading(mut read) => match read.as_mut().poll(cx) {
+                    Poll::Pending => {
+                        self.body = Body::Reading(read);
+                        return Poll::Pending;
+                    }
+                    Poll::Ready((response, chunk)) => {
+                        self.body = Body::Idle(response);
+                        return Poll::Ready(chunk.map_err(ClientError::from));
                     }
                 },
+                Body::Ended => return Poll::Ready(Ok(None)),
             }
-            // Then read more.
-            match self.response.chunk().await? {
-                Some(chunk) => self.buf.extend_from_slice(&chunk),
-                None => self.eof = true,
+        }
+    }
+}
+
+impl futures_core::Stream for ResponseStream {
+    type Item = Result<ResponseItem, ClientError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        loop {
+            match this.decode_buffered() {
+                Ok(Some(item)) => return Poll::Ready(Some(Ok(item))),
+                Ok(None) if this.eof => {
+                    this.done = true;
+                    this.body = Body::Ended;
+                    return Poll::Ready(None);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+            match this.poll_chunk(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(Some(chunk))) => this.buf.extend_from_slice(&chunk),
+                Poll::Ready(Ok(None)) => this.eof = true,
+                Poll::Ready(Err(e)) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
             }
         }
     }

@@ -311,3 +311,48 @@ fn an_invalid_header_is_an_error_where_it_is_given() {
     assert!(client.header("authorization", "Bearer t").is_ok());
     assert_eq!(client.headers_mut().len(), 1);
 }
+
+#[test]
+fn response_stream_is_a_futures_stream() {
+    use futures_util::StreamExt as _;
+    let three = "--r\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\n\r\none\r\n--r\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 201 Created\r\n\r\n\r\n--c--\r\n--r\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 404 Not Found\r\n\r\n\r\n--r--\r\n";
+    let (root, server) = serve(vec![answer(
+        "200 OK",
+        "Content-Type: multipart/mixed; boundary=r\r\n",
+        three,
+    )]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = BatchClient::new(&root);
+    let items: Vec<_> = runtime.block_on(async {
+        let stream = client.send_streaming(&batch()).await.unwrap();
+        assert_eq!(stream.status().as_u16(), 200);
+        stream.collect().await
+    });
+    let items: Vec<_> = items.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        items.iter().map(|i| i.status.as_u16()).collect::<Vec<_>>(),
+        [200, 201, 404]
+    );
+    assert_eq!(&items[0].body[..], b"one");
+    assert_eq!(
+        (items[1].changeset, items[1].content_id.as_deref()),
+        (Some(0), Some("1"))
+    );
+    server.join().unwrap();
+
+    // Cut off: the complete items, then an error, then the end.
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=r\r\nContent-Length: {}\r\n\r\n",
+        three.len()
+    );
+    let cut = [head.as_bytes(), &three.as_bytes()[..three.len() - 30]].concat();
+    let (root, server) = serve(vec![Behaviour::Cut(cut)]);
+    let client = BatchClient::new(&root);
+    let items: Vec<_> = runtime.block_on(async { client.send_streaming(&batch()).await.unwrap().collect().await });
+    assert_eq!(items.len(), 3, "{items:?}");
+    assert!(items[0].is_ok() && items[1].is_ok() && items[2].is_err());
+    server.join().unwrap();
+}
