@@ -25,6 +25,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -83,6 +84,9 @@ pub enum ClientError {
     Timeout(reqwest::Error),
     /// A header given to [`BatchClient::header`] is not a valid name or value.
     InvalidHeader(QuotedText),
+    /// The response is compressed with this content coding, which the HTTP client did not undo: enable
+    /// reqwest's `gzip` (or `brotli`, `deflate`, `zstd`) feature, which also asks services for it.
+    ContentEncoding(QuotedText),
     /// The service kept answering `429` (or `503` with `Retry-After`) until the retries or the time allowed
     /// for them ran out.
     GaveUp {
@@ -128,6 +132,10 @@ impl fmt::Display for ClientError {
                 write!(f, "; redirects are not followed for $batch: use that service root")
             }
             Self::InvalidHeader(name) => write!(f, "invalid header \"{name}\""),
+            Self::ContentEncoding(coding) => write!(
+                f,
+                "the response is compressed with {coding}, which the HTTP client does not undo (enable reqwest's feature for it)"
+            ),
             Self::GaveUp { attempts, waited, last } => write!(
                 f,
                 "gave up after {attempts} attempts and {:.1} s of waiting: {last}",
@@ -162,7 +170,7 @@ impl std::error::Error for ClientError {
             Self::Decode(e) => Some(e),
             Self::Timeout(e) => Some(e),
             Self::GaveUp { last, .. } => Some(last.as_ref()),
-            Self::Status { .. } | Self::Redirect { .. } | Self::InvalidHeader(_) => None,
+            Self::Status { .. } | Self::Redirect { .. } | Self::InvalidHeader(_) | Self::ContentEncoding(_) => None,
         }
     }
 }
@@ -201,6 +209,32 @@ impl From<DecodeError> for ClientError {
     }
 }
 
+/// What [`BatchClient::send_each`] hands over, in order.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Sent {
+    /// The next response, its changeset numbered across all batches sent.
+    Response(ResponseItem),
+    /// A batch is complete (after its last response).
+    Batch(BatchDone),
+}
+
+/// A batch [`BatchClient::send_each`] completed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchDone {
+    /// Batches complete, this one included.
+    pub sent: usize,
+    /// Batches in all (more than one when the batch was split).
+    pub total: usize,
+    /// Changesets in all the responses so far.
+    pub changesets: usize,
+    /// This batch's top-level annotations (a JSON response's), as (name, JSON text).
+    pub annotations: Vec<(String, String)>,
+    /// This batch's `@nextLink` (a JSON response's).
+    pub next_link: Option<String>,
+}
+
 /// Sends batches to `<service root>/$batch`.
 ///
 /// # Example
@@ -233,6 +267,7 @@ pub struct BatchClient {
     timeout: Option<Duration>,
     retries: u32,
     max_retry_wait: Duration,
+    parallel: usize,
 }
 
 impl BatchClient {
@@ -283,6 +318,7 @@ impl BatchClient {
             timeout: Some(Self::DEFAULT_TIMEOUT),
             retries: Self::DEFAULT_RETRIES,
             max_retry_wait: Self::DEFAULT_MAX_RETRY_WAIT,
+            parallel: 1,
         }
     }
 
@@ -346,6 +382,14 @@ impl BatchClient {
         self
     }
 
+    /// How many of the batches a split makes are in flight at once (Dataverse recommends parallel requests
+    /// for throughput); responses still come back in request order, and a changeset is never cut. Default 1.
+    /// More than one holds the responses of batches that finish before an earlier one.
+    pub fn parallel(&mut self, batches: usize) -> &mut Self {
+        self.parallel = batches.max(1);
+        self
+    }
+
     /// The URL batches go to.
     pub fn batch_url(&self) -> &str {
         &self.batch_url
@@ -372,6 +416,70 @@ impl BatchClient {
         batch: &BatchRequest,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<BatchResponse, ClientError> {
+        let mut all = BatchResponse::new();
+        let ended = self
+            .send_each(batch, |event| {
+                match event {
+                    Sent::Response(item) => all.items.push(item),
+                    Sent::Batch(done) => {
+                        all.changesets = done.changesets;
+                        if !done.annotations.is_empty() {
+                            all.annotations = done.annotations;
+                        }
+                        if done.next_link.is_some() {
+                            all.next_link = done.next_link;
+                        }
+                        if done.total > 1 {
+                            progress(done.sent, done.total);
+                        }
+                    }
+                }
+                ControlFlow::Continue(())
+            })
+            .await?;
+        debug_assert!(ended.is_continue(), "the callback never stops");
+        Ok(all)
+    }
+
+    /// Sends the batch (split as [`send`](Self::send) does, up to [`parallel`](Self::parallel) batches at
+    /// once) and hands `each` every response as soon as it and all before it have arrived, in request order,
+    /// with changesets numbered across the batches; then, after each batch, what it said besides its items.
+    /// `each` returning [`ControlFlow::Break`] stops: nothing more is sent or read, and the result is `Break`.
+    ///
+    /// Memory: with one batch at a time (the default), one response at a time, as [`send_streaming`]
+    /// (Self::send_streaming); with several, the responses of batches that finished before an earlier one.
+    ///
+    /// # Errors
+    ///
+    /// As for `send`; batches sent before a failure are not undone.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use std::ops::ControlFlow;
+    /// use odata_batch::client::{BatchClient, Sent};
+    /// # #[allow(dead_code)]
+    /// # async fn run(batch: odata_batch::BatchRequest) -> Result<(), odata_batch::client::ClientError> {
+    /// let mut client = BatchClient::new("https://org.crm.dynamics.com/api/data/v9.2");
+    /// client.max_per_batch(Some(100)).parallel(4);
+    /// let mut failed = 0;
+    /// client
+    ///     .send_each(&batch, |sent| {
+    ///         match sent {
+    ///             Sent::Response(item) if item.status.as_u16() >= 400 => failed += 1,
+    ///             Sent::Response(_) => {}
+    ///             Sent::Batch(done) => eprintln!("batch {} of {} done", done.sent, done.total),
+    ///         }
+    ///         ControlFlow::Continue(())
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_each(
+        &self,
+        batch: &BatchRequest,
+        mut each: impl FnMut(Sent) -> ControlFlow<()>,
+    ) -> Result<ControlFlow<()>, ClientError> {
         let split;
         let parts = match self.max_per_batch {
             Some(max) if batch.items.len() > max => {
@@ -380,9 +488,33 @@ impl BatchClient {
             }
             _ => std::slice::from_ref(batch),
         };
-        let mut all = BatchResponse::new();
         let total = parts.len();
-        for (i, part) in parts.iter().enumerate() {
+        let mut changesets = 0;
+        if self.parallel <= 1 || total == 1 {
+            for (i, part) in parts.iter().enumerate() {
+                let mut stream = self.send_streaming(part).await?;
+                while let Some(item) = stream.next().await {
+                    let mut item = item?;
+                    item.changeset = item.changeset.map(|c| c + changesets);
+                    if each(Sent::Response(item)).is_break() {
+                        return Ok(ControlFlow::Break(()));
+                    }
+                }
+                changesets += stream.changesets();
+                let done = BatchDone {
+                    sent: i + 1,
+                    total,
+                    changesets,
+                    annotations: std::mem::take(&mut stream.annotations),
+                    next_link: stream.next_link.take(),
+                };
+                if each(Sent::Batch(done)).is_break() {
+                    return Ok(ControlFlow::Break(()));
+                }
+            }
+            return Ok(ControlFlow::Continue(()));
+        }
+        let collected = parts.iter().map(|part| async move {
             let mut stream = self.send_streaming(part).await?;
             let mut response = BatchResponse::new();
             while let Some(item) = stream.next().await {
@@ -391,12 +523,32 @@ impl BatchClient {
             response.changesets = stream.changesets();
             response.annotations = std::mem::take(&mut stream.annotations);
             response.next_link = stream.next_link.take();
-            all.append(response);
-            if total > 1 {
-                progress(i + 1, total);
+            Ok::<_, ClientError>(response)
+        });
+        let mut responses = futures_util::StreamExt::buffered(futures_util::stream::iter(collected), self.parallel);
+        let mut sent = 0;
+        while let Some(response) = futures_util::StreamExt::next(&mut responses).await {
+            let response = response?;
+            sent += 1;
+            for mut item in response.items {
+                item.changeset = item.changeset.map(|c| c + changesets);
+                if each(Sent::Response(item)).is_break() {
+                    return Ok(ControlFlow::Break(()));
+                }
+            }
+            changesets += response.changesets;
+            let done = BatchDone {
+                sent,
+                total,
+                changesets,
+                annotations: response.annotations,
+                next_link: response.next_link,
+            };
+            if each(Sent::Batch(done)).is_break() {
+                return Ok(ControlFlow::Break(()));
             }
         }
-        Ok(all)
+        Ok(ControlFlow::Continue(()))
     }
 
     /// Sends one batch as it is (no splitting) and returns its responses as they arrive: the body is read
@@ -422,6 +574,12 @@ impl BatchClient {
         }
         let response = self.post(headers, encoded.body).await?;
         let status = response.status();
+        // reqwest removes the header when it decompresses; one still there means nobody will.
+        if let Some(coding) = response.headers().get(http::header::CONTENT_ENCODING) {
+            if !coding.as_bytes().eq_ignore_ascii_case(b"identity") {
+                return Err(ClientError::ContentEncoding(QuotedText::new(coding.as_bytes())));
+            }
+        }
         let content_type = response
             .headers()
             .get(CONTENT_TYPE)

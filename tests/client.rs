@@ -356,3 +356,132 @@ fn response_stream_is_a_futures_stream() {
     assert!(items[0].is_ok() && items[1].is_ok() && items[2].is_err());
     server.join().unwrap();
 }
+
+/// A server that answers each `GET People(n)` of a multipart batch with a response whose body is `n`, on a
+/// thread per connection; the batch holding `People(0)` is answered last (after 300 ms). Returns the root,
+/// the most connections it had open at once, and a stop switch.
+fn serve_numbers(connections: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>, JoinHandle<()>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let root = format!("http://{}/svc", listener.local_addr().unwrap());
+    let open = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let most_out = most.clone();
+    let handle = std::thread::spawn(move || {
+        let mut threads = Vec::new();
+        for _ in 0..connections {
+            let (mut stream, _) = listener.accept().unwrap();
+            let (open, most) = (open.clone(), most.clone());
+            threads.push(std::thread::spawn(move || {
+                let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                let request = read_request(&stream);
+                let numbers: Vec<&str> = request
+                    .split("GET People(")
+                    .skip(1)
+                    .map(|rest| &rest[..rest.find(')').unwrap()])
+                    .collect();
+                if numbers.first() == Some(&"0") {
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+                let mut body = String::new();
+                for n in &numbers {
+                    body.push_str(&format!("--r\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\n\r\n{n}\r\n"));
+                }
+                body.push_str("--r--\r\n");
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=r\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body.as_bytes());
+                open.fetch_sub(1, Ordering::SeqCst);
+            }));
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+    });
+    (root, most_out, handle)
+}
+
+#[test]
+fn parallel_batches_answer_in_request_order() {
+    let mut batch = BatchRequest::builder();
+    for n in 0..50 {
+        batch.get(format!("People({n})"));
+    }
+    let batch = batch.build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for parallel in [1, 4] {
+        let (root, most, server) = serve_numbers(10);
+        let mut client = BatchClient::new(&root);
+        client.max_per_batch(Some(5)).parallel(parallel);
+        let mut progress = Vec::new();
+        let response = runtime
+            .block_on(client.send_with_progress(&batch, |sent, total| progress.push((sent, total))))
+            .unwrap();
+        let bodies: Vec<String> = response
+            .items
+            .iter()
+            .map(|i| String::from_utf8_lossy(&i.body).into_owned())
+            .collect();
+        let expected: Vec<String> = (0..50).map(|n| n.to_string()).collect();
+        assert_eq!(bodies, expected, "parallel {parallel}");
+        assert_eq!(progress, (1..=10).map(|k| (k, 10)).collect::<Vec<_>>());
+        server.join().unwrap();
+        let most = most.load(std::sync::atomic::Ordering::SeqCst);
+        if parallel == 1 {
+            assert_eq!(most, 1);
+        } else {
+            assert!(most > 1, "at most {most} connection at once");
+        }
+    }
+}
+
+#[test]
+fn send_each_stops_when_asked() {
+    use odata_batch::client::Sent;
+    let mut batch = BatchRequest::builder();
+    for n in 0..20 {
+        batch.get(format!("People({n})"));
+    }
+    let batch = batch.build().unwrap();
+    let (root, _, server) = serve_numbers(1);
+    let mut client = BatchClient::new(&root);
+    client.max_per_batch(Some(10));
+    let mut seen = 0;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let flow = runtime
+        .block_on(client.send_each(&batch, |sent| {
+            if let Sent::Response(_) = sent {
+                seen += 1;
+            }
+            if seen == 3 {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        }))
+        .unwrap();
+    assert!(flow.is_break());
+    assert_eq!(seen, 3);
+    // Only the first batch was sent.
+    server.join().unwrap();
+}
+
+#[test]
+fn a_compressed_response_the_http_client_does_not_undo_is_refused_by_name() {
+    let gzip_head = "Content-Type: multipart/mixed; boundary=r\r\nContent-Encoding: gzip\r\n";
+    let (root, server) = serve(vec![answer("200 OK", gzip_head, "\x1f\u{8b}not really")]);
+    let http = reqwest::Client::builder().no_gzip().build().unwrap();
+    match send(&BatchClient::with_http_client(http, &root)) {
+        Err(e @ ClientError::ContentEncoding(_)) => assert!(e.to_string().contains("gzip"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    server.join().unwrap();
+}

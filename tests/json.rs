@@ -704,3 +704,48 @@ fn an_item_too_large_is_refused_as_such_whole_or_streamed_whatever_follows_in_it
     let whole = BatchRequest::from_json_with(&options, &late).unwrap_err();
     assert_eq!(*whole.kind(), JsonErrorKind::ItemTooLarge { max: 100 });
 }
+
+#[test]
+fn the_streaming_writer_refuses_what_it_cannot_write_unambiguously() {
+    use odata_batch::json::ResponseDocumentWriter;
+    use odata_batch::ResponseItem;
+    // An id that is a group name already written: refused, naming the response.
+    let mut first = ResponseItem::new(http::StatusCode::CREATED);
+    first.changeset = Some(0);
+    let mut later = ResponseItem::new(http::StatusCode::OK);
+    later.content_id = Some("changeset1".into());
+    let mut out = Vec::new();
+    let mut writer = ResponseDocumentWriter::new(false);
+    writer.begin(&mut out);
+    writer.response(&mut out, &first).unwrap();
+    let written = out.len();
+    let e = writer.response(&mut out, &later).unwrap_err();
+    assert_eq!(e.item(), Some(1));
+    assert!(
+        matches!(e.kind(), JsonErrorKind::IdEqualsGroup(id) if *id == "changeset1"),
+        "{e}"
+    );
+    assert_eq!(out.len(), written, "nothing written for a refused response");
+    // An id seen before the group: the group's name steps aside, as the batch writer's does.
+    let mut out = Vec::new();
+    let mut writer = ResponseDocumentWriter::new(false);
+    writer.begin(&mut out);
+    writer.response(&mut out, &later).unwrap();
+    writer.response(&mut out, &first).unwrap();
+    writer.finish(&mut out, &[], None).unwrap();
+    assert!(String::from_utf8_lossy(&out).contains(r#""atomicityGroup":"changeset1_""#));
+    // A JSON body that is not JSON cannot be written as JSON.
+    let mut bad = ResponseItem::new(http::StatusCode::OK);
+    bad.headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    bad.body = "{not json".into();
+    let mut writer = ResponseDocumentWriter::new(true);
+    let mut out = Vec::new();
+    writer.begin(&mut out);
+    assert_eq!(
+        *writer.response(&mut out, &bad).unwrap_err().kind(),
+        JsonErrorKind::InvalidBody
+    );
+}

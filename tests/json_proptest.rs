@@ -286,6 +286,24 @@ proptest! {
         prop_assert_eq!(stream_items(&json, &sizes), batch.items);
     }
 
+    /// The streaming writer writes, response by response, the bytes `to_json` writes of the whole batch
+    /// (compact), and serde_json's pretty printer (pretty).
+    #[test]
+    fn the_streaming_writer_writes_what_the_batch_writer_writes(entries in entries(), statuses in prop::collection::vec(prop::sample::select(vec![200u16, 201, 204, 400, 404, 424, 500]), 1..4)) {
+        let batch = build_response(&entries, &statuses, true);
+        for pretty in [false, true] {
+            let mut out = Vec::new();
+            let mut writer = odata_batch::json::ResponseDocumentWriter::new(pretty);
+            writer.begin(&mut out);
+            for item in &batch.items {
+                writer.response(&mut out, item).unwrap();
+            }
+            writer.finish(&mut out, &batch.annotations, batch.next_link.as_deref()).unwrap();
+            let expected = if pretty { serde_json::to_vec_pretty(&batch).unwrap() } else { batch.to_json().unwrap().to_vec() };
+            prop_assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&expected), "pretty {}", pretty);
+        }
+    }
+
     #[test]
     fn requests_multipart_json_multipart(entries in entries(), seed in any::<u64>()) {
         let batch = build_request(&entries, false);

@@ -79,21 +79,29 @@ pub fn read_input(file: Option<&PathBuf>) -> Result<Vec<u8>, Failure> {
     Ok(data)
 }
 
-/// Where the result goes: standard output, or the file of `--output`.
+/// Where the result goes: standard output, or the file of `--output` (created at the first write).
 pub struct Output<'a> {
-    file: Option<&'a Path>,
+    path: Option<&'a Path>,
+    file: Option<std::fs::File>,
 }
 
 impl<'a> Output<'a> {
-    pub fn new(file: Option<&'a Path>) -> Self {
-        Self { file }
+    pub fn new(path: Option<&'a Path>) -> Self {
+        Self { path, file: None }
     }
 
-    /// Writes `bytes` (the whole result) and flushes. A reader of standard output that went away is a quiet
-    /// end; any other error (a full disk) is a failure.
-    pub fn write(&self, bytes: &[u8]) -> Result<(), Failure> {
-        match self.file {
-            Some(path) => std::fs::write(path, bytes).map_err(|e| Failure::output(&path.display().to_string(), &e)),
+    /// Writes `bytes` and flushes. A reader of standard output that went away is a quiet end; any other error
+    /// (a full disk) is a failure.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        match self.path {
+            Some(path) => {
+                let what = || path.display().to_string();
+                if self.file.is_none() {
+                    self.file = Some(std::fs::File::create(path).map_err(|e| Failure::output(&what(), &e))?);
+                }
+                let file = self.file.as_mut().expect("created above");
+                file.write_all(bytes).map_err(|e| Failure::output(&what(), &e))
+            }
             None => {
                 let mut stdout = io::stdout().lock();
                 stdout
@@ -105,16 +113,25 @@ impl<'a> Output<'a> {
     }
 
     /// Writes `text` and a line break.
-    pub fn line(&self, text: &str) -> Result<(), Failure> {
+    pub fn line(&mut self, text: &str) -> Result<(), Failure> {
         let mut line = String::with_capacity(text.len() + 1);
         line.push_str(text);
         line.push('\n');
         self.write(line.as_bytes())
     }
 
+    /// Makes sure what was written is on disk (for a file: errors a full disk reports only then).
+    pub fn finish(&mut self) -> Result<(), Failure> {
+        if let (Some(path), Some(file)) = (self.path, self.file.as_mut()) {
+            file.sync_all()
+                .map_err(|e| Failure::output(&path.display().to_string(), &e))?;
+        }
+        Ok(())
+    }
+
     /// Whether the output is a terminal (for colour).
     pub fn is_terminal(&self) -> bool {
-        self.file.is_none() && io::IsTerminal::is_terminal(&io::stdout())
+        self.path.is_none() && io::IsTerminal::is_terminal(&io::stdout())
     }
 }
 

@@ -297,7 +297,12 @@ fn check_failed(batch: &AnyBatch) -> Result<(), Failure> {
 }
 
 /// Writes an encoded body to the output and its Content-Type to standard error or a file.
-fn emit(out: &Output<'_>, body: &[u8], content_type: &str, content_type_out: Option<PathBuf>) -> Result<(), Failure> {
+fn emit(
+    out: &mut Output<'_>,
+    body: &[u8],
+    content_type: &str,
+    content_type_out: Option<PathBuf>,
+) -> Result<(), Failure> {
     match content_type_out {
         Some(path) => std::fs::write(&path, format!("{content_type}\n"))
             .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?,
@@ -333,7 +338,7 @@ fn encode(
             .map_err(|e| Failure::malformed(e.to_string()))?,
     };
     emit(
-        &Output::new(None),
+        &mut Output::new(None),
         &encoded.body,
         &encoded.content_type,
         content_type_out,
@@ -391,20 +396,21 @@ fn convert(args: ConvertArgs) -> Result<(), Failure> {
             .ok_or_else(|| Failure::malformed("no multipart delimiter line found (or pass --content-type)"))?;
         decode_multipart(settings, &ct, bytes::Bytes::from(input), None)?
     };
-    let out = Output::new(args.output.as_deref());
+    let mut out = Output::new(args.output.as_deref());
     let malformed = |e: &dyn std::fmt::Display| Failure::malformed(e.to_string());
     let options = encode_options(args.boundary)?;
     match (args.to, decoded) {
-        (Format::Json, batch) => out.line(&batch_json(&batch, args.compact)?),
+        (Format::Json, batch) => out.line(&batch_json(&batch, args.compact)?)?,
         (Format::Multipart, AnyBatch::Request(b)) => {
             let encoded = b.encode_with(&options).map_err(|e| malformed(&e))?;
-            emit(&out, &encoded.body, &encoded.content_type, args.content_type_out)
+            emit(&mut out, &encoded.body, &encoded.content_type, args.content_type_out)?;
         }
         (Format::Multipart, AnyBatch::Response(b)) => {
             let encoded = b.encode_with(&options).map_err(|e| malformed(&e))?;
-            emit(&out, &encoded.body, &encoded.content_type, args.content_type_out)
+            emit(&mut out, &encoded.body, &encoded.content_type, args.content_type_out)?;
         }
     }
+    out.finish()
 }
 
 /// The arguments of `decode`.
@@ -441,7 +447,7 @@ fn decode(args: DecodeArgs) -> Result<(), Failure> {
     } else {
         decode_multipart(&args.settings, &content_type, body, hint)?
     };
-    let out = Output::new(args.output.as_deref());
+    let mut out = Output::new(args.output.as_deref());
     if args.summary {
         let colour = match args.color {
             Color::Always => true,
@@ -452,6 +458,7 @@ fn decode(args: DecodeArgs) -> Result<(), Failure> {
     } else {
         out.line(&batch_json(&decoded, args.compact)?)?;
     }
+    out.finish()?;
     if args.fail {
         check_failed(&decoded)?;
     }
@@ -491,10 +498,19 @@ struct SendArgs {
     /// Exit with 4 when the batch ran but some operations failed (a status of 400 or more).
     #[arg(long)]
     fail: bool,
+    /// Send up to N of the batches --max-per-batch makes at once; the responses are still written in request
+    /// order.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    parallel: u16,
+    /// Write the response to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 fn send(args: SendArgs) -> Result<(), Failure> {
-    use odata_batch::client::{BatchClient, ClientError};
+    use odata_batch::client::{BatchClient, ClientError, Sent};
+    use odata_batch::json::ResponseDocumentWriter;
+    use std::ops::ControlFlow;
     let input = read_input(args.file.as_ref())?;
     let batch = BatchRequest::from_json(&input).map_err(|e| Failure::malformed(e.to_string()))?;
     if args.max_per_batch == Some(0) {
@@ -527,22 +543,71 @@ fn send(args: SendArgs) -> Result<(), Failure> {
             Format::Multipart => BatchFormat::Multipart,
             Format::Json => BatchFormat::Json,
         });
+    client.parallel(usize::from(args.parallel));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::remote(format!("cannot start the runtime: {e}")))?;
-    let response = runtime
-        .block_on(client.send_with_progress(&batch, |sent, total| {
-            note(&format!("sent batch {sent} of {total}"));
-        }))
-        .map_err(|e| match e {
+    // Each response is written as it arrives: memory holds one response (or, with --parallel, the responses
+    // of batches that finished before an earlier one), not the whole answer.
+    let mut out = Output::new(args.output.as_deref());
+    let mut writer = ResponseDocumentWriter::new(!args.compact);
+    let mut buf = Vec::new();
+    writer.begin(&mut buf);
+    let mut failed = 0;
+    let mut received = 0;
+    let mut annotations = Vec::new();
+    let mut next_link = None;
+    let mut stopped: Option<Failure> = None;
+    let sent = runtime.block_on(client.send_each(&batch, |sent| {
+        match sent {
+            Sent::Response(item) => {
+                received += 1;
+                failed += usize::from(item.status.as_u16() >= 400);
+                if let Err(e) = writer.response(&mut buf, &item) {
+                    stopped = Some(Failure::malformed(format!("cannot write the response as JSON: {e}")));
+                    return ControlFlow::Break(());
+                }
+            }
+            Sent::Batch(done) => {
+                if done.total > 1 {
+                    note(&format!("sent batch {} of {}", done.sent, done.total));
+                }
+                if !done.annotations.is_empty() {
+                    annotations = done.annotations;
+                }
+                next_link = done.next_link.or(next_link.take());
+            }
+            _ => {}
+        }
+        if let Err(f) = out.write(&buf) {
+            stopped = Some(f);
+            return ControlFlow::Break(());
+        }
+        buf.clear();
+        ControlFlow::Continue(())
+    }));
+    if let Some(f) = stopped {
+        return Err(f);
+    }
+    if let Err(e) = sent {
+        return Err(match e {
             ClientError::Encode(_) | ClientError::Json(_) | ClientError::Split(_) => Failure::malformed(e.to_string()),
+            other if received > 0 => Failure::remote(format!(
+                "{other} (after {received} response{}, written to the output)",
+                if received == 1 { "" } else { "s" }
+            )),
             other => Failure::remote(other.to_string()),
-        })?;
-    let response = AnyBatch::Response(response);
-    Output::new(None).line(&batch_json(&response, args.compact)?)?;
-    if args.fail {
-        check_failed(&response)?;
+        });
+    }
+    writer
+        .finish(&mut buf, &annotations, next_link.as_deref())
+        .map_err(|e| Failure::malformed(e.to_string()))?;
+    buf.push(b'\n');
+    out.write(&buf)?;
+    out.finish()?;
+    if args.fail && failed > 0 {
+        return Err(Failure::operations_failed(failed));
     }
     Ok(())
 }

@@ -932,3 +932,122 @@ fn completions_for_each_shell() {
         Some(2)
     );
 }
+
+/// The peak resident memory (`VmHWM`, kB) of a running process, read until it exits; with its exit status.
+#[cfg(target_os = "linux")]
+fn wait_with_peak_rss(mut child: std::process::Child) -> (std::process::ExitStatus, u64) {
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_file) {
+            if let Some(kb) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak = peak.max(kb);
+            }
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status, peak);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// `send` writes each response as it arrives: a 256 MiB response (4096 responses of 64 KiB JSON bodies),
+/// generated on the fly by the test server, goes to a file while the CLI's peak resident memory stays under
+/// 64 MB.
+#[cfg(target_os = "linux")]
+#[test]
+fn send_streams_a_256_mb_response_to_a_file_in_bounded_memory() {
+    const PARTS: usize = 4096;
+    let body = format!("{{\"v\":\"{}\"}}", "x".repeat(64 * 1024 - 8));
+    let part = move |i: usize| {
+        format!("--r\r\nContent-Type: application/http\r\nContent-ID: {i}\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{body}\r\n")
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/svc", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        use std::io::{BufRead, BufReader, Read};
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut request = vec![0; length];
+        reader.read_exact(&mut request).unwrap();
+        let total: usize = (0..PARTS).map(|i| part(i).len()).sum::<usize>() + "--r--\r\n".len();
+        let head =
+            format!("HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=r\r\nContent-Length: {total}\r\n\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        for i in 0..PARTS {
+            stream.write_all(part(i).as_bytes()).unwrap();
+        }
+        stream.write_all(b"--r--\r\n").unwrap();
+        total
+    });
+    let file = std::env::temp_dir().join(format!("odata-batch-256mb-{}.json", std::process::id()));
+    let mut child = bin()
+        .args(["send", &url, "--compact", "--output"])
+        .arg(&file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"requests":[{"id":"1","method":"GET","url":"People"}]}"#)
+        .unwrap();
+    let (status, peak_kb) = wait_with_peak_rss(child);
+    let sent = server.join().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(sent > 256 * 1024 * 1024, "{sent} bytes sent");
+    let written = std::fs::metadata(&file).unwrap().len();
+    // Every response is in the file: read its end and count the items by their ids.
+    let text = std::fs::read(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    assert!(written > 256 * 1024 * 1024, "{written} bytes written");
+    assert!(text.ends_with(b"]}\n"));
+    let ids = text.windows(6).filter(|w| w == br#""id":""#).count();
+    assert_eq!(ids, PARTS);
+    eprintln!("send: 256 MiB response to a file, peak RSS {peak_kb} kB");
+    assert!(peak_kb < 64 * 1024, "peak RSS {peak_kb} kB");
+}
+
+#[test]
+fn send_asks_for_gzip_and_decompresses_the_response() {
+    use std::io::Write as _;
+    let multipart = "--r\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nsqueezed\r\n--r--\r\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(multipart.as_bytes()).unwrap();
+    let compressed = gz.finish().unwrap();
+    let mut answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=r\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        compressed.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(&compressed);
+    let (url, server) = serve(vec![answer]);
+    let out = run_with_stdin(
+        &["send", &url, "--compact"],
+        br#"{"requests":[{"id":"1","method":"GET","url":"Notes(1)"}]}"#,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["responses"][0]["body"], "squeezed");
+    let requests = server.join().unwrap();
+    let head = String::from_utf8_lossy(&requests[0]).to_ascii_lowercase();
+    assert!(head.contains("accept-encoding: gzip"), "{head}");
+}

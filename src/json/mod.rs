@@ -62,6 +62,7 @@ mod write;
 
 pub use error::{JsonError, JsonErrorKind};
 pub use read::{JsonBatchReader, JsonEvent, JsonReadOptions};
+pub use write::ResponseDocumentWriter;
 
 /// Whether a media type is written as a JSON value.
 pub(crate) fn is_json_media_type(type_: &[u8], subtype: &[u8]) -> bool {

@@ -499,6 +499,146 @@ impl BatchResponse {
     }
 }
 
+/// Writes a JSON batch response document one response at a time, for responses that arrive as a stream
+/// (from [`ResponseStream`](crate::client::ResponseStream) or a decoder): memory holds one response, not the
+/// document. The bytes are those [`to_json`](BatchResponse::to_json) writes (compact) or `serde_json`'s
+/// pretty printer writes of the same batch (pretty), and each response is checked as `to_json` checks it.
+///
+/// One difference, since later responses are not known yet: `to_json` names atomicity groups
+/// `changeset1`, `changeset2`, ... and appends `_` to a name that an id of the batch already has; here only the
+/// ids seen so far are avoided, and a later response whose id is a group name already written is refused
+/// ([`JsonErrorKind::IdEqualsGroup`]) rather than written ambiguously.
+///
+/// # Example
+///
+/// ```
+/// use odata_batch::json::ResponseDocumentWriter;
+/// use odata_batch::BatchResponse;
+///
+/// let mut batch = BatchResponse::builder();
+/// batch.changeset().respond(http::StatusCode::CREATED).content_id("1");
+/// batch.respond(http::StatusCode::NOT_FOUND);
+/// let batch = batch.build().unwrap();
+///
+/// let mut out = Vec::new();
+/// let mut writer = ResponseDocumentWriter::new(false);
+/// writer.begin(&mut out);
+/// for item in &batch.items {
+///     writer.response(&mut out, item).unwrap();
+/// }
+/// writer.finish(&mut out, &[], None).unwrap();
+/// assert_eq!(out, batch.to_json().unwrap());
+/// ```
+#[derive(Debug, Default)]
+pub struct ResponseDocumentWriter {
+    pretty: bool,
+    responses: usize,
+    groups: Vec<String>,
+    ids: std::collections::HashSet<String>,
+    rules: Rules,
+}
+
+impl ResponseDocumentWriter {
+    /// A writer of compact JSON, or of indented JSON (`pretty`).
+    pub fn new(pretty: bool) -> Self {
+        Self {
+            pretty,
+            ..Self::default()
+        }
+    }
+
+    /// Writes the start of the document.
+    pub fn begin(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(if self.pretty {
+            b"{\n  \"responses\": ["
+        } else {
+            b"{\"responses\":["
+        });
+    }
+
+    /// Checks and writes the next response. Its `changeset` numbers the changesets of the whole document.
+    ///
+    /// # Errors
+    ///
+    /// What [`to_json`](BatchResponse::to_json) refuses of a response (with the response's position as its
+    /// item), and an id equal to a group name already written ([`JsonErrorKind::IdEqualsGroup`]). Nothing is written then.
+    pub fn response(&mut self, out: &mut Vec<u8>, item: &crate::model::ResponseItem) -> Result<(), JsonError> {
+        let index = self.responses;
+        let at = |e: JsonError| JsonError::new(*e.kind(), Some(index), None);
+        check_items(std::iter::once((None, &item.headers, &item.body[..]))).map_err(at)?;
+        if let Some(c) = item.changeset {
+            while self.groups.len() <= c {
+                let mut name = format!("changeset{}", self.groups.len() + 1);
+                while self.ids.contains(&name) {
+                    name.push('_');
+                }
+                self.groups.push(name);
+            }
+        }
+        let group = item.changeset.map(|c| self.groups[c].as_str());
+        self.rules
+            .response(item.content_id.as_deref(), group, true)
+            .map_err(|(kind, _)| JsonError::new(kind, Some(index), None))?;
+        if let Some(id) = &item.content_id {
+            self.ids.insert(id.clone());
+        }
+        let json = ResponseJson { item, group };
+        let written = if self.pretty {
+            serde_json::to_vec_pretty(&json)
+        } else {
+            serde_json::to_vec(&json)
+        };
+        let written =
+            written.map_err(|e| JsonError::new(JsonErrorKind::Syntax(QuotedText::display(&e)), Some(index), None))?;
+        if self.pretty {
+            out.extend_from_slice(if index == 0 { b"\n" } else { b",\n" });
+            for (k, line) in written.split(|&b| b == b'\n').enumerate() {
+                if k > 0 {
+                    out.push(b'\n');
+                }
+                out.extend_from_slice(b"    ");
+                out.extend_from_slice(line);
+            }
+        } else {
+            if index > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&written);
+        }
+        self.responses += 1;
+        Ok(())
+    }
+
+    /// Writes the end of the document, with the batch's top-level annotations (name, JSON text) and
+    /// `@nextLink`.
+    ///
+    /// # Errors
+    ///
+    /// An annotation whose text is not JSON.
+    pub fn finish(
+        self,
+        out: &mut Vec<u8>,
+        annotations: &[(String, String)],
+        next_link: Option<&str>,
+    ) -> Result<(), JsonError> {
+        let fail = |e: serde_json::Error| JsonError::new(JsonErrorKind::Syntax(QuotedText::display(&e)), None, None);
+        out.extend_from_slice(match (self.pretty, self.responses) {
+            (true, 0) | (false, _) => b"]",
+            (true, _) => b"\n  ]",
+        });
+        let link = next_link.map(|l| ("@nextLink".to_owned(), serde_json::to_string(l).unwrap_or_default()));
+        for (name, value) in annotations.iter().chain(link.as_ref()) {
+            let raw = RawValue::from_string(value.clone()).map_err(fail)?;
+            out.extend_from_slice(if self.pretty { b",\n  " } else { b"," });
+            out.extend_from_slice(&serde_json::to_vec(name).map_err(fail)?);
+            out.extend_from_slice(if self.pretty { b": " } else { b":" });
+            out.extend_from_slice(raw.get().as_bytes());
+        }
+        out.extend_from_slice(if self.pretty { b"\n}" } else { b"}" });
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
