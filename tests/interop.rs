@@ -442,6 +442,77 @@ async fn split_into_batches(cap: &Cap) {
     }
 }
 
+/// 1000 operations split by 100, one batch at a time and four at a time: the same responses in the same
+/// order (each GET names its book, each changeset creates one), with the wall time of each printed.
+async fn parallel_batches(cap: &Cap) {
+    let mut batch = BatchRequest::builder();
+    for n in 0..1000u32 {
+        if n % 100 == 50 {
+            batch
+                .changeset()
+                .post("Books")
+                .header("Content-Type", "application/json")
+                .body(book(30_000 + n, "Parallel", 1));
+        } else {
+            batch.get(format!("Books({})", [201, 207][n as usize % 2]));
+        }
+    }
+    let batch = batch.build().unwrap();
+    let mut results = Vec::new();
+    for parallel in [1, 4] {
+        let mut client = BatchClient::new(&cap.root());
+        client.max_per_batch(Some(100)).parallel(parallel);
+        // The POSTs create books: each run creates its own (the second run's ids shifted).
+        let mut run = batch.clone();
+        if parallel == 4 {
+            for item in run.items.iter_mut().filter(|i| i.method == http::Method::POST) {
+                let n = json_body_id(&item.body) + 1000;
+                item.body = book(n, "Parallel", 1).into();
+            }
+        }
+        let started = Instant::now();
+        let response = client.send(&run).await.unwrap();
+        eprintln!(
+            "CAP: 1000 operations split by 100, --parallel {parallel}: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(response.items.len(), 1000);
+        assert_eq!(response.changesets, 10);
+        let summary: Vec<(u16, Option<usize>, serde_json::Value)> = response
+            .items
+            .iter()
+            .map(|i| {
+                let body = json(i);
+                (
+                    i.status.as_u16(),
+                    i.changeset,
+                    if i.status == StatusCode::OK {
+                        body["ID"].clone()
+                    } else {
+                        serde_json::Value::Null
+                    },
+                )
+            })
+            .collect();
+        results.push(summary);
+    }
+    assert_eq!(results[0], results[1], "the same responses in the same order");
+    for (n, (status, changeset, id)) in results[0].iter().enumerate() {
+        if n % 100 == 50 {
+            assert_eq!((*status, *changeset), (201, Some(n / 100)), "operation {n}");
+        } else {
+            assert_eq!((*status, id.as_u64()), (200, Some([201, 207][n % 2])), "operation {n}");
+        }
+    }
+}
+
+/// The `ID` of a book body written by [`book`].
+fn json_body_id(body: &[u8]) -> u32 {
+    serde_json::from_slice::<serde_json::Value>(body).unwrap()["ID"]
+        .as_u64()
+        .unwrap() as u32
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn against_sap_cap() {
     let ci = std::env::var("CI").as_deref() == Ok("true");
@@ -461,4 +532,5 @@ async fn against_sap_cap() {
     json_format_with_groups_and_depends_on(&cap).await;
     whole_batch_error(&cap).await;
     split_into_batches(&cap).await;
+    parallel_batches(&cap).await;
 }
