@@ -22,6 +22,8 @@ enum Behaviour {
     Dribble(usize),
     /// Reads the request, writes these bytes and closes the connection (the response is incomplete).
     Cut(Vec<u8>),
+    /// Reads the request, writes these bytes and resets the connection (TCP RST).
+    Reset(Vec<u8>),
 }
 
 /// A server on 127.0.0.1 that treats each connection with the next behaviour and returns the request heads
@@ -54,6 +56,13 @@ fn serve(behaviours: Vec<Behaviour>) -> (String, JoinHandle<Vec<String>>) {
                 Behaviour::Cut(bytes) => {
                     let _ = stream.write_all(&bytes);
                     let _ = stream.shutdown(std::net::Shutdown::Both);
+                }
+                Behaviour::Reset(bytes) => {
+                    let _ = stream.write_all(&bytes);
+                    std::thread::sleep(Duration::from_millis(50));
+                    // Closing with a zero linger time sends RST instead of FIN.
+                    socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO)).unwrap();
+                    drop(stream);
                 }
             }
         }
@@ -253,18 +262,20 @@ fn a_429_forever_gives_up_within_the_bounds() {
 }
 
 #[test]
-fn a_response_cut_mid_body_is_an_error_never_a_shorter_batch() {
+fn a_response_cut_or_reset_mid_body_is_an_error_never_a_shorter_batch() {
     let full = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=r\r\nContent-Length: {}\r\n\r\n{BATCH_RESPONSE}",
         BATCH_RESPONSE.len()
     );
     let cut = full.as_bytes()[..full.len() - 20].to_vec();
-    let (root, server) = serve(vec![Behaviour::Cut(cut)]);
-    match send(&BatchClient::new(&root)) {
-        Err(ClientError::Http(_) | ClientError::Decode(_)) => {}
-        other => panic!("{other:?}"),
+    for behaviour in [Behaviour::Cut(cut.clone()), Behaviour::Reset(cut)] {
+        let (root, server) = serve(vec![behaviour]);
+        match send(&BatchClient::new(&root)) {
+            Err(ClientError::Http(_) | ClientError::Decode(_)) => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(server.join().unwrap().len(), 1, "a cut response is not retried");
     }
-    assert_eq!(server.join().unwrap().len(), 1, "a cut response is not retried");
 }
 
 #[test]
