@@ -463,12 +463,13 @@ impl BatchClient {
     /// let mut client = BatchClient::new("https://org.crm.dynamics.com/api/data/v9.2");
     /// client.max_per_batch(Some(100)).parallel(4);
     /// let mut failed = 0;
-    /// client
+    /// let _ = client
     ///     .send_each(&batch, |sent| {
     ///         match sent {
     ///             Sent::Response(item) if item.status.as_u16() >= 400 => failed += 1,
     ///             Sent::Response(_) => {}
     ///             Sent::Batch(done) => eprintln!("batch {} of {} done", done.sent, done.total),
+    ///             _ => {}
     ///         }
     ///         ControlFlow::Continue(())
     ///     })

@@ -10,7 +10,8 @@ use crate::decoder::BatchDecoder;
 use crate::encoder::{BatchEncoder, EncodeError};
 use crate::error::DecodeError;
 use crate::event::Event;
-use crate::model::{RequestItem, ResponseItem};
+use crate::event::MessageKind;
+use crate::model::{Assembler, Operation, RequestItem, ResponseItem};
 
 /// A [`BatchDecoder`] as a `tokio_util` codec, for `FramedRead` over any `AsyncRead` (a response body
 /// stream, a socket, a file).
@@ -181,6 +182,173 @@ impl Decoder for BatchCodec {
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Event>, CodecError> {
         Ok(self.decoder.decode_eof(src)?)
+    }
+}
+
+/// Owned, assembled operations as a `tokio_util` codec: [`RequestItem`]s or [`ResponseItem`]s (changeset and
+/// Content-ID included, body whole) from a multipart batch or, with feature `json`, a JSON batch, for
+/// `FramedRead` over any `AsyncRead`. Memory holds one operation at a time. [`BatchCodec`] stays for
+/// zero-copy users who want the raw events.
+///
+/// A batch of the other role (responses read as requests) is an error
+/// ([`DecodeErrorKind::UnexpectedMessageKind`](crate::DecodeErrorKind::UnexpectedMessageKind)), as is a batch
+/// cut off before its end.
+///
+/// # Example
+///
+/// ```
+/// use futures_util::StreamExt;
+/// use odata_batch::{ItemCodec, ResponseItem};
+/// use tokio_util::codec::FramedRead;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let body: &[u8] = b"--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\n\
+///     Content-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 201 Created\r\n\r\n\r\n--c--\r\n--b--\r\n";
+/// let codec = ItemCodec::<ResponseItem>::from_content_type("multipart/mixed; boundary=b").unwrap();
+/// let items: Vec<ResponseItem> = FramedRead::new(body, codec).map(|r| r.unwrap()).collect().await;
+/// assert_eq!((items[0].status.as_u16(), items[0].changeset, items[0].content_id.as_deref()), (201, Some(0), Some("1")));
+///
+/// // The same codec type reads JSON batches (feature `json`).
+/// let json: &[u8] = br#"{"responses":[{"id":"1","status":204}]}"#;
+/// let codec = ItemCodec::<ResponseItem>::from_content_type("application/json").unwrap();
+/// let items: Vec<_> = FramedRead::new(json, codec).collect().await;
+/// assert_eq!(items.len(), 1);
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct ItemCodec<O: Operation> {
+    source: Source,
+    _operation: std::marker::PhantomData<fn() -> O>,
+}
+
+#[derive(Debug)]
+enum Source {
+    Multipart(Box<BatchDecoder>, Assembler),
+    #[cfg(feature = "json")]
+    Json(Box<crate::json::JsonBatchReader>, Vec<(String, String)>, Option<String>),
+}
+
+impl<O: Operation> ItemCodec<O> {
+    /// Operations from a multipart batch read by `decoder` (its limits and leniency apply).
+    pub fn multipart(decoder: BatchDecoder) -> Self {
+        Self {
+            source: Source::Multipart(Box::new(decoder), Assembler::default()),
+            _operation: std::marker::PhantomData,
+        }
+    }
+
+    /// Operations from a JSON batch read by `reader` (feature `json`); a reader of the other role finds
+    /// nothing of this one's.
+    #[cfg(feature = "json")]
+    pub fn json(reader: crate::json::JsonBatchReader) -> Self {
+        Self {
+            source: Source::Json(Box::new(reader), Vec::new(), None),
+            _operation: std::marker::PhantomData,
+        }
+    }
+
+    /// A codec with default settings for a batch's `Content-Type`: `multipart/mixed` with its boundary, or
+    /// (feature `json`) `application/json`.
+    ///
+    /// # Errors
+    ///
+    /// The `Content-Type` is not a multipart one with a valid boundary (nor, with feature `json`, JSON).
+    pub fn from_content_type(content_type: impl AsRef<[u8]>) -> Result<Self, crate::ContentTypeError> {
+        #[cfg(feature = "json")]
+        if crate::BatchFormat::from_content_type(content_type.as_ref()) == Some(crate::BatchFormat::Json) {
+            return Ok(Self::json(crate::json::JsonBatchReader::new(O::KIND)));
+        }
+        let mut builder = BatchDecoder::builder();
+        builder.message_kind(O::KIND);
+        builder.build_for_content_type(content_type).map(Self::multipart)
+    }
+
+    /// A JSON batch's top-level annotations read so far, as (name, JSON text); none for multipart.
+    pub fn annotations(&self) -> &[(String, String)] {
+        match &self.source {
+            Source::Multipart(..) => &[],
+            #[cfg(feature = "json")]
+            Source::Json(_, annotations, _) => annotations,
+        }
+    }
+
+    /// A JSON batch's `@nextLink`, once read.
+    pub fn next_link(&self) -> Option<&str> {
+        match &self.source {
+            Source::Multipart(..) => None,
+            #[cfg(feature = "json")]
+            Source::Json(_, _, link) => link.as_deref(),
+        }
+    }
+
+    fn next(&mut self, src: &mut BytesMut, eof: bool) -> Result<Option<O>, CodecError> {
+        match &mut self.source {
+            Source::Multipart(decoder, assembler) => loop {
+                let event = if eof {
+                    decoder.decode_eof(src)?
+                } else {
+                    decoder.decode(src)?
+                };
+                let Some(event) = event else { return Ok(None) };
+                if let Event::Head(head) = &event {
+                    if head.is_request() != (O::KIND == MessageKind::Request) {
+                        let kind = crate::DecodeErrorKind::UnexpectedMessageKind;
+                        return Err(DecodeError::new(kind, decoder.consumed()).into());
+                    }
+                }
+                if let Some(item) = assembler.push::<O>(event) {
+                    return Ok(Some(item));
+                }
+            },
+            #[cfg(feature = "json")]
+            Source::Json(reader, annotations, next_link) => loop {
+                use crate::json::JsonEvent;
+                let event = if eof {
+                    reader.decode_eof(src)?
+                } else {
+                    reader.decode(src)?
+                };
+                // The reader reads one role; `Any` hands its item over as `O` without a copy.
+                let item: Option<O> = match event {
+                    None | Some(JsonEvent::Finished) => return Ok(None),
+                    Some(JsonEvent::Request(r)) => as_operation(r),
+                    Some(JsonEvent::Response(r)) => as_operation(r),
+                    Some(JsonEvent::Annotation(name, value)) => {
+                        annotations.push((name, value));
+                        None
+                    }
+                    Some(JsonEvent::NextLink(link)) => {
+                        *next_link = Some(link);
+                        None
+                    }
+                };
+                if item.is_some() {
+                    return Ok(item);
+                }
+            },
+        }
+    }
+}
+
+/// `item` as an `O`, when it is one.
+#[cfg(feature = "json")]
+fn as_operation<T: 'static, O: 'static>(item: T) -> Option<O> {
+    let mut slot = Some(item);
+    (&mut slot as &mut dyn std::any::Any)
+        .downcast_mut::<Option<O>>()
+        .and_then(Option::take)
+}
+
+impl<O: Operation> Decoder for ItemCodec<O> {
+    type Item = O;
+    type Error = CodecError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<O>, CodecError> {
+        self.next(src, false)
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<O>, CodecError> {
+        self.next(src, true)
     }
 }
 

@@ -171,7 +171,7 @@ pub use boundary::{Boundary, BoundaryGenerator, ContentTypeError, MAX_BOUNDARY_L
 pub use builder::{BatchBuilder, ChangesetBuilder, ContinueOnError, EncodeOptions, EncodedBatch, OperationBuilder};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-pub use codec::{BatchCodec, BatchPart, CodecError};
+pub use codec::{BatchCodec, BatchPart, CodecError, ItemCodec};
 pub use decoder::{BatchDecoder, BatchDecoderBuilder};
 pub use encoder::{BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKind, RequestPart, ResponsePart};
 pub use error::{DecodeError, DecodeErrorKind, Limit};

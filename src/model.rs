@@ -257,7 +257,7 @@ pub type BatchResponse = Batch<ResponseItem>;
 
 /// An operation of a batch: [`RequestItem`] or [`ResponseItem`]. Sealed: the crate's readers and writers know
 /// exactly these two.
-pub trait Operation: sealed::Sealed + Clone + fmt::Debug + PartialEq + Eq {}
+pub trait Operation: sealed::Sealed + Clone + fmt::Debug + PartialEq + Eq + 'static {}
 
 impl Operation for RequestItem {}
 impl Operation for ResponseItem {}

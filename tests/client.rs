@@ -61,7 +61,9 @@ fn serve(behaviours: Vec<Behaviour>) -> (String, JoinHandle<Vec<String>>) {
                     let _ = stream.write_all(&bytes);
                     std::thread::sleep(Duration::from_millis(50));
                     // Closing with a zero linger time sends RST instead of FIN.
-                    socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO)).unwrap();
+                    socket2::SockRef::from(&stream)
+                        .set_linger(Some(Duration::ZERO))
+                        .unwrap();
                     drop(stream);
                 }
             }

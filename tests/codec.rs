@@ -132,3 +132,80 @@ async fn framed_write_encodes_what_the_decoder_reads_back() {
     assert_eq!(batch.changesets, 1);
     assert_eq!(&batch.items[3].body[..], b"{\"n\":2}");
 }
+
+/// Reads every operation `ItemCodec` yields from `data` arriving in bursts.
+async fn items<O: odata_batch::Operation>(
+    data: &[u8],
+    ct: &str,
+    seed: u64,
+) -> (Vec<Result<O, String>>, FramedRead<Bursts, odata_batch::ItemCodec<O>>) {
+    let codec = odata_batch::ItemCodec::<O>::from_content_type(ct).unwrap();
+    let mut framed = FramedRead::new(Bursts::new(data, seed), codec);
+    let mut out = Vec::new();
+    while let Some(item) = framed.next().await {
+        out.push(item.map_err(|e| e.to_string()));
+    }
+    (out, framed)
+}
+
+#[tokio::test]
+async fn item_codec_yields_what_one_shot_decoding_gives_multipart_and_json() {
+    use odata_batch::{BatchRequest, BatchResponse, RequestItem, ResponseItem};
+    let ct = "multipart/mixed; boundary=b";
+    let responses = "--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 201 Created\r\nLocation: http://x/People(1)\r\n\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--c--\r\n--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\na body that is\r\nlonger than a burst\r\n--b--\r\n";
+    let whole = BatchResponse::decode(ct, responses).unwrap();
+    let requests = "--b\r\nContent-Type: application/http\r\nContent-ID: 7\r\n\r\nPOST People HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"a\":1}\r\n--b\r\nContent-Type: application/http\r\n\r\nGET $7 HTTP/1.1\r\n\r\n\r\n--b--\r\n";
+    let whole_requests = BatchRequest::decode(ct, requests).unwrap();
+    for seed in 1..20 {
+        let (got, _) = items::<ResponseItem>(responses.as_bytes(), ct, seed).await;
+        let got: Vec<ResponseItem> = got.into_iter().map(Result::unwrap).collect();
+        assert_eq!(got, whole.items, "seed {seed}");
+        let (got, _) = items::<RequestItem>(requests.as_bytes(), ct, seed).await;
+        let got: Vec<RequestItem> = got.into_iter().map(Result::unwrap).collect();
+        assert_eq!(got, whole_requests.items, "seed {seed}");
+    }
+    // JSON: the same items as from_json, and the annotations and next link through the codec.
+    let json = whole.to_json().unwrap();
+    let mut with_extras = json[..json.len() - 1].to_vec();
+    with_extras.extend_from_slice(br#","@odata.context":"$metadata","@nextLink":"more"}"#);
+    for seed in 1..10 {
+        let (got, framed) = items::<ResponseItem>(&with_extras, "application/json", seed).await;
+        let got: Vec<ResponseItem> = got.into_iter().map(Result::unwrap).collect();
+        assert_eq!(got, BatchResponse::from_json(&json).unwrap().items);
+        assert_eq!(
+            framed.decoder().annotations(),
+            [("@odata.context".to_owned(), "\"$metadata\"".to_owned())]
+        );
+        assert_eq!(framed.decoder().next_link(), Some("more"));
+    }
+}
+
+#[tokio::test]
+async fn item_codec_refuses_the_other_role_and_a_cut_batch() {
+    use odata_batch::{RequestItem, ResponseItem};
+    let ct = "multipart/mixed; boundary=b";
+    let responses = "--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\n\r\nok\r\n--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 404 Not Found\r\n\r\n\r\n--b--\r\n";
+    // Responses read as requests: an error at the first part, never a panic.
+    let (got, _) = items::<RequestItem>(responses.as_bytes(), ct, 3).await;
+    assert_eq!(got.len(), 1);
+    assert!(got[0].as_ref().unwrap_err().contains("request"), "{got:?}");
+    // The same with a decoder that would take either role.
+    let decoder = odata_batch::BatchDecoder::new("b").unwrap();
+    let mut framed = FramedRead::new(
+        Bursts::new(responses.as_bytes(), 5),
+        odata_batch::ItemCodec::<RequestItem>::multipart(decoder),
+    );
+    assert!(framed.next().await.unwrap().is_err());
+    // Cut off: the complete operations, then an error.
+    let cut = &responses.as_bytes()[..responses.len() - 12];
+    let (got, _) = items::<ResponseItem>(cut, ct, 7).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[0].is_ok() && got[1].is_err());
+    let (got, _) = items::<ResponseItem>(
+        br#"{"responses":[{"id":"1","status":200},{"id":"2""#,
+        "application/json",
+        7,
+    )
+    .await;
+    assert!(got[0].is_ok() && got[1].is_err());
+}
