@@ -105,8 +105,8 @@
 //! | feature | adds |
 //! | --- | --- |
 //! | `json` | `serde::Serialize` for [`BatchRequest`] and [`BatchResponse`] in the OData 4.01 JSON batch format, and `BatchRequest::from_json` (module `json`) |
-//! | `tokio` | `BatchCodec`, a `tokio_util::codec::Decoder`, and `tokio_util::codec::Encoder<BatchPart>` for [`BatchEncoder`]; `json::JsonBatchReader` under `FramedRead` with `json` |
-//! | `client` | `client::BatchClient` on reqwest: posts batches to `<service root>/$batch`, streams and splits; implies `json`. TLS is the application's choice, through its own reqwest features |
+//! | `tokio` | `BatchCodec` (raw events) and `ItemCodec` (owned, assembled operations; JSON batches too with `json`), `tokio_util::codec::Decoder`s, and `tokio_util::codec::Encoder<BatchPart>` for [`BatchEncoder`]; `json::JsonBatchReader` under `FramedRead` with `json` |
+//! | `client` | `client::BatchClient` on reqwest: posts batches to `<service root>/$batch`, streams the responses (`ResponseStream` is a `futures_core::Stream`), splits, runs split batches in parallel in order, retries what did not run, times out, follows no redirect; implies `json`. TLS and compression are the application's choice, through its own reqwest features |
 //!
 //! # Reading is lenient, and says how
 //!
