@@ -446,8 +446,9 @@ impl BatchClient {
     /// with changesets numbered across the batches; then, after each batch, what it said besides its items.
     /// `each` returning [`ControlFlow::Break`] stops: nothing more is sent or read, and the result is `Break`.
     ///
-    /// Memory: with one batch at a time (the default), one response at a time, as [`send_streaming`]
-    /// (Self::send_streaming); with several, the responses of batches that finished before an earlier one.
+    /// Memory: with one batch at a time (the default), one response at a time, as
+    /// [`send_streaming`](Self::send_streaming); with several, the responses of batches that finished before an
+    /// earlier one.
     ///
     /// # Errors
     ///
