@@ -1,0 +1,345 @@
+//! Our decoder beside the Rust libraries a user could read a batch with instead, on four payload shapes, with
+//! two ceilings: a `memmem` scan for the delimiters, and a visit of every line end.
+//!
+//! Every function does the same work and proves it: it counts the operations and the bytes of their bodies
+//! (after the embedded HTTP head) and asserts both, so nothing can look fast by skipping work. The peers read
+//! each part's embedded HTTP head with `httparse`:
+//! - `multer` (the multipart crate axum uses), with changesets read by a nested `Multipart`;
+//! - `mail-parser` and `mailparse`, MIME parsers that read nested multiparts themselves (given the batch's
+//!   `Content-Type` as a header line in front, prepared outside the timing).
+//!
+//! `cargo bench --bench peers`, then `python3 benches/fractions.py` prints each payload's ratio to the fastest
+//! peer and to both ceilings.
+
+#![allow(missing_docs)] // criterion_group! generates an undocumented function
+
+use std::hint::black_box;
+
+use bytes::{Bytes, BytesMut};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use memchr::memmem;
+use odata_batch::{BatchDecoder, Event};
+
+const BATCH: &str = "batchresponse_5f0d2c6e-3a41-4b8e-9c77-1e2d3c4b5a69";
+const CHANGESET: &str = "changesetresponse_8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d";
+
+/// A payload, its boundaries (the batch's, then the changeset's if any), and what reading it must find.
+struct Payload {
+    name: &'static str,
+    bytes: Vec<u8>,
+    boundaries: Vec<&'static str>,
+    operations: usize,
+    body_bytes: usize,
+}
+
+/// Builds payloads part by part, counting what a reader must find.
+struct Writer {
+    out: String,
+    operations: usize,
+    body_bytes: usize,
+}
+
+impl Writer {
+    fn new() -> Self {
+        Self {
+            out: String::new(),
+            operations: 0,
+            body_bytes: 0,
+        }
+    }
+
+    /// One `application/http` part: MIME headers, the embedded head (start line and headers, ending with its
+    /// blank line), the body.
+    fn operation(&mut self, boundary: &str, part_headers: &str, head: &str, body: &str) {
+        self.out.push_str(&format!(
+            "--{boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n{part_headers}\r\n{head}\r\n{body}\r\n"
+        ));
+        self.operations += 1;
+        self.body_bytes += body.len();
+    }
+
+    fn open_changeset(&mut self) {
+        self.out.push_str(&format!(
+            "--{BATCH}\r\nContent-Type: multipart/mixed; boundary={CHANGESET}\r\n\r\n"
+        ));
+    }
+
+    fn close(&mut self, boundary: &str) {
+        self.out.push_str(&format!("--{boundary}--\r\n"));
+    }
+
+    fn finish(mut self, name: &'static str, boundaries: Vec<&'static str>) -> Payload {
+        self.close(BATCH);
+        Payload {
+            name,
+            bytes: self.out.into_bytes(),
+            boundaries,
+            operations: self.operations,
+            body_bytes: self.body_bytes,
+        }
+    }
+}
+
+/// A JSON object of exactly `size` bytes, numbered `n`.
+fn json(n: usize, size: usize) -> String {
+    let mut s = format!("{{\"id\":\"{n:08}\",\"text\":\"");
+    while s.len() < size - 2 {
+        s.push_str("lorem ipsum ");
+    }
+    s.truncate(size - 2);
+    s.push_str("\"}");
+    s
+}
+
+fn payloads() -> Vec<Payload> {
+    let mut v = Vec::new();
+    // 1000 × 204 No Content with Location and OData-EntityId (Dataverse's answer to creates).
+    let mut w = Writer::new();
+    for i in 0..1000 {
+        let url = format!("https://org.crm.dynamics.com/api/data/v9.2/accounts(00000000-0000-0000-0000-{i:012})");
+        let head =
+            format!("HTTP/1.1 204 No Content\r\nOData-Version: 4.0\r\nLocation: {url}\r\nOData-EntityId: {url}\r\n");
+        w.operation(BATCH, "", &head, "");
+    }
+    v.push(w.finish("204_location", vec![BATCH]));
+    // 1000 × 200 with a 1 KiB JSON body.
+    let mut w = Writer::new();
+    for i in 0..1000 {
+        let head =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json; odata.metadata=minimal\r\nOData-Version: 4.0\r\n";
+        w.operation(BATCH, "", head, &json(i, 1024));
+    }
+    v.push(w.finish("json_1k", vec![BATCH]));
+    // 100 × 200 with a 100 KiB body.
+    let mut w = Writer::new();
+    for i in 0..100 {
+        w.operation(
+            BATCH,
+            "",
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n",
+            &json(i, 100 * 1024),
+        );
+    }
+    v.push(w.finish("100k_bodies", vec![BATCH]));
+    // A request: 1000 POSTs with 256-byte JSON bodies in 20 changesets of 50, Content-IDs and `$n` references.
+    let mut w = Writer::new();
+    for c in 0..20 {
+        w.open_changeset();
+        for k in 0..50 {
+            let id = c * 50 + k + 1;
+            let target = if k == 0 {
+                "accounts".to_owned()
+            } else {
+                format!("${}/contact_customer_accounts", c * 50 + 1)
+            };
+            let head = format!(
+                "POST {target} HTTP/1.1\r\nContent-Type: application/json;type=entry\r\nAccept: application/json\r\n"
+            );
+            w.operation(CHANGESET, &format!("Content-ID: {id}\r\n"), &head, &json(id, 256));
+        }
+        w.close(CHANGESET);
+    }
+    v.push(w.finish("request_changesets", vec![BATCH, CHANGESET]));
+    v
+}
+
+/// What a reader found: operations, body bytes.
+type Found = (usize, usize);
+
+fn ours_whole(boundary: &str, input: &Bytes) -> Found {
+    let mut decoder = BatchDecoder::new(boundary).unwrap();
+    let mut rest = input.clone();
+    let (mut ops, mut body) = (0, 0);
+    while let Some(e) = decoder.decode_complete(&mut rest).unwrap() {
+        match &e {
+            Event::End => ops += 1,
+            Event::Body(b) => body += b.len(),
+            _ => {}
+        }
+        black_box(&e);
+    }
+    (ops, body)
+}
+
+fn ours_chunks(boundary: &str, input: &[u8], chunk: usize) -> Found {
+    let mut decoder = BatchDecoder::new(boundary).unwrap();
+    let mut buf = BytesMut::with_capacity(2 * chunk);
+    let (mut ops, mut body) = (0, 0);
+    let mut count = |e: Event| match e {
+        Event::End => ops += 1,
+        Event::Body(b) => body += b.len(),
+        _ => {}
+    };
+    for piece in input.chunks(chunk) {
+        buf.extend_from_slice(piece);
+        while let Some(e) = decoder.decode(&mut buf).unwrap() {
+            count(e);
+        }
+    }
+    while let Some(e) = decoder.decode_eof(&mut buf).unwrap() {
+        count(e);
+    }
+    (ops, body)
+}
+
+/// The body bytes of an `application/http` part's content, after its embedded head, read with httparse.
+fn embedded_body(content: &[u8]) -> usize {
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let head = if content.starts_with(b"HTTP/") {
+        httparse::Response::new(&mut headers).parse(content)
+    } else {
+        httparse::Request::new(&mut headers).parse(content)
+    };
+    match head.expect("a valid embedded head") {
+        httparse::Status::Complete(n) => content.len() - n,
+        httparse::Status::Partial => panic!("an embedded head without its blank line"),
+    }
+}
+
+/// The boundary of a `multipart/mixed` Content-Type value.
+fn boundary_of(content_type: &str) -> Option<&str> {
+    let at = content_type.find("boundary=")? + "boundary=".len();
+    Some(content_type[at..].split(';').next()?.trim_matches('"'))
+}
+
+async fn multer_read(input: Bytes, boundary: String) -> Found {
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(input) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let (mut ops, mut body) = (0, 0);
+    while let Some(field) = multipart.next_field().await.unwrap() {
+        let content_type = field
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let nested = content_type
+            .as_deref()
+            .filter(|ct| ct.starts_with("multipart/"))
+            .and_then(boundary_of)
+            .map(str::to_owned);
+        let content = field.bytes().await.unwrap();
+        match nested {
+            Some(inner) => {
+                let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(content) });
+                let mut changeset = multer::Multipart::new(stream, inner);
+                while let Some(field) = changeset.next_field().await.unwrap() {
+                    body += embedded_body(&field.bytes().await.unwrap());
+                    ops += 1;
+                }
+            }
+            None => {
+                body += embedded_body(&content);
+                ops += 1;
+            }
+        }
+    }
+    (ops, body)
+}
+
+fn mail_parser_read(message: &[u8]) -> Found {
+    use mail_parser::MimeHeaders as _;
+    let parsed = mail_parser::MessageParser::new()
+        .parse(message)
+        .expect("a MIME message");
+    let (mut ops, mut body) = (0, 0);
+    for part in &parsed.parts {
+        let is_http = part
+            .content_type()
+            .is_some_and(|ct| ct.ctype() == "application" && ct.subtype() == Some("http"));
+        if is_http {
+            body += embedded_body(part.contents());
+            ops += 1;
+        }
+    }
+    (ops, body)
+}
+
+fn mailparse_read(message: &[u8]) -> Found {
+    fn walk(part: &mailparse::ParsedMail<'_>, found: &mut Found) {
+        if part.subparts.is_empty() {
+            if part.ctype.mimetype == "application/http" {
+                found.1 += embedded_body(&part.get_body_raw().unwrap());
+                found.0 += 1;
+            }
+        } else {
+            part.subparts.iter().for_each(|p| walk(p, found));
+        }
+    }
+    let parsed = mailparse::parse_mail(message).expect("a MIME message");
+    let mut found = (0, 0);
+    walk(&parsed, &mut found);
+    found
+}
+
+fn peers(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    for p in payloads() {
+        let expected = (p.operations, p.body_bytes);
+        let boundary = p.boundaries[0];
+        let mut g = c.benchmark_group(format!("peers_{}", p.name));
+        g.throughput(Throughput::Bytes(p.bytes.len() as u64));
+        // Ceilings.
+        let finders: Vec<memmem::Finder<'static>> = p
+            .boundaries
+            .iter()
+            .map(|b| memmem::Finder::new(format!("\n--{b}").as_bytes()).into_owned())
+            .collect();
+        let delimiters: usize = finders.iter().map(|f| f.find_iter(&p.bytes).count()).sum();
+        g.bench_function("memmem_ceiling", |b| {
+            b.iter(|| {
+                let n: usize = finders.iter().map(|f| f.find_iter(black_box(&p.bytes)).count()).sum();
+                assert_eq!(n, delimiters);
+            })
+        });
+        let lines = memchr::memchr_iter(b'\n', &p.bytes).count();
+        g.bench_function("line_end_ceiling", |b| {
+            b.iter(|| {
+                let bytes = black_box(&p.bytes);
+                // One load per line: the first byte of the next line.
+                let (mut n, mut sum) = (0usize, 0u64);
+                for at in memchr::memchr_iter(b'\n', bytes) {
+                    n += 1;
+                    sum += u64::from(*bytes.get(at + 1).unwrap_or(&0));
+                }
+                assert_eq!(n, lines);
+                black_box(sum);
+            })
+        });
+        // Ours.
+        let input = Bytes::from(p.bytes.clone());
+        g.bench_function("odata_batch_whole", |b| {
+            b.iter(|| assert_eq!(ours_whole(boundary, black_box(&input)), expected))
+        });
+        g.bench_function("odata_batch_chunks_64k", |b| {
+            b.iter(|| assert_eq!(ours_chunks(boundary, black_box(&p.bytes), 64 * 1024), expected))
+        });
+        // Peers.
+        g.bench_function("multer", |b| {
+            b.iter(|| {
+                assert_eq!(
+                    runtime.block_on(multer_read(black_box(input.clone()), boundary.to_owned())),
+                    expected
+                )
+            })
+        });
+        let message = [
+            format!("Content-Type: multipart/mixed; boundary={boundary}\r\n\r\n").as_bytes(),
+            &p.bytes,
+        ]
+        .concat();
+        g.bench_function("mail_parser", |b| {
+            b.iter(|| assert_eq!(mail_parser_read(black_box(&message)), expected))
+        });
+        g.bench_function("mailparse", |b| {
+            b.iter(|| assert_eq!(mailparse_read(black_box(&message)), expected))
+        });
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = peer_benches;
+    config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(500)).measurement_time(std::time::Duration::from_secs(2));
+    targets = peers
+}
+criterion_main!(peer_benches);
