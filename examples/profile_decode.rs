@@ -1,5 +1,5 @@
 //! Decodes a generated 1000-operation request (or, with a second argument `json`, a response with 1 KiB JSON
-//! bodies) many times (for profilers); a third argument `model` decodes into the owned model.
+//! bodies; `204`, 1000 responses 204 with Location and OData-EntityId) many times (for profilers); a third argument `model` decodes into the owned model.
 use bytes::Bytes;
 use odata_batch::{BatchDecoder, Event};
 
@@ -31,6 +31,14 @@ fn main() {
         s.clear();
         for i in 0..1000 {
             s.push_str(&format!("--{rb}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: application/json; odata.metadata=minimal\r\nOData-Version: 4.0\r\n\r\n{{\"id\":{i},\"d\":\"{}\"}}\r\n", "lorem ipsum ".repeat(83)));
+        }
+        s.push_str(&format!("--{rb}--\r\n"));
+    }
+    if std::env::args().nth(2).as_deref() == Some("204") {
+        s.clear();
+        for i in 0..1000 {
+            let url = format!("https://org.crm.dynamics.com/api/data/v9.2/accounts(00000000-0000-0000-0000-{i:012})");
+            s.push_str(&format!("--{rb}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 204 No Content\r\nOData-Version: 4.0\r\nLocation: {url}\r\nOData-EntityId: {url}\r\n\r\n\r\n"));
         }
         s.push_str(&format!("--{rb}--\r\n"));
     }
