@@ -1,5 +1,5 @@
 //! Decodes a generated 1000-operation request (or, with a second argument `json`, a response with 1 KiB JSON
-//! bodies; `204`, 1000 responses 204 with Location and OData-EntityId) many times (for profilers); a third argument `model` decodes into the owned model.
+//! bodies; `204`, 1000 responses 204 with Location and OData-EntityId) many times (for profilers); a third argument `model` decodes into the owned model, `chunks` streams 64 KiB chunks.
 use bytes::Bytes;
 use odata_batch::{BatchDecoder, Event};
 
@@ -60,6 +60,24 @@ fn main() {
                     .items
                     .len()
             };
+        }
+        println!("{total}");
+        return;
+    }
+    // With a third argument `chunks`, the input in 64 KiB chunks through `decode` (a streaming reader).
+    if std::env::args().nth(3).as_deref() == Some("chunks") {
+        for _ in 0..n {
+            let mut d = BatchDecoder::new(rb).unwrap();
+            let mut buf = bytes::BytesMut::with_capacity(128 * 1024);
+            for piece in input.chunks(64 * 1024) {
+                buf.extend_from_slice(piece);
+                while let Some(e) = d.decode(&mut buf).unwrap() {
+                    total += usize::from(e == Event::End);
+                }
+            }
+            while let Some(e) = d.decode_eof(&mut buf).unwrap() {
+                total += usize::from(e == Event::End);
+            }
         }
         println!("{total}");
         return;
