@@ -1051,3 +1051,104 @@ fn send_asks_for_gzip_and_decompresses_the_response() {
     let head = String::from_utf8_lossy(&requests[0]).to_ascii_lowercase();
     assert!(head.contains("accept-encoding: gzip"), "{head}");
 }
+
+/// A server answering each `GET People(n)` of a multipart batch with a response whose body is `n`, a thread
+/// per connection; the batch holding `People(0)` is answered last (after 300 ms). Returns the URL and the most
+/// connections it had open at once.
+fn serve_numbers(connections: usize) -> (String, std::thread::JoinHandle<usize>) {
+    use std::io::{BufRead, BufReader, Read};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/svc", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (open, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut threads = Vec::new();
+        for _ in 0..connections {
+            let (mut stream, _) = listener.accept().unwrap();
+            let (open, most) = (open.clone(), most.clone());
+            threads.push(std::thread::spawn(move || {
+                most.fetch_max(open.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let body = String::from_utf8(body).unwrap();
+                let numbers: Vec<&str> = body.split("GET People(").skip(1).map(|r| &r[..r.find(')').unwrap()]).collect();
+                if numbers.first() == Some(&"0") {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                }
+                let mut answer = String::new();
+                for n in &numbers {
+                    answer.push_str(&format!("--r\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n{n}\r\n"));
+                }
+                answer.push_str("--r--\r\n");
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=r\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", answer.len());
+                stream.write_all(head.as_bytes()).unwrap();
+                stream.write_all(answer.as_bytes()).unwrap();
+                open.fetch_sub(1, Ordering::SeqCst);
+            }));
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+        most.load(Ordering::SeqCst)
+    });
+    (url, handle)
+}
+
+#[test]
+fn send_parallel_runs_batches_at_once_and_writes_responses_in_order() {
+    let requests: Vec<String> = (0..20)
+        .map(|n| format!(r#"{{"id":"{}","method":"GET","url":"People({n})"}}"#, n + 1))
+        .collect();
+    let input = format!(r#"{{"requests":[{}]}}"#, requests.join(","));
+    for parallel in ["1", "4"] {
+        let (url, server) = serve_numbers(4);
+        let out = run_with_stdin(
+            &[
+                "send",
+                &url,
+                "--max-per-batch",
+                "5",
+                "--parallel",
+                parallel,
+                "--compact",
+            ],
+            input.as_bytes(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let bodies: Vec<String> = json["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["body"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            bodies,
+            (0..20).map(|n| n.to_string()).collect::<Vec<_>>(),
+            "--parallel {parallel}"
+        );
+        let most = server.join().unwrap();
+        if parallel == "1" {
+            assert_eq!(most, 1);
+        } else {
+            assert!(most > 1, "at most {most} batch at once");
+        }
+        assert!(String::from_utf8_lossy(&out.stderr).contains("sent batch 4 of 4"));
+    }
+    // 0 is a usage error.
+    let out = run_with_stdin(&["send", "http://127.0.0.1:9/svc", "--parallel", "0"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(2));
+}
