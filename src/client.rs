@@ -653,7 +653,11 @@ impl BatchClient {
                 (StatusCode::SERVICE_UNAVAILABLE, Some(wait)) => wait,
                 _ => return Ok(response),
             };
-            if attempts > self.retries || waited + wait > self.max_retry_wait {
+            // A `Retry-After` of u64::MAX seconds must not overflow the sum: past the bound either way.
+            let within = waited
+                .checked_add(wait)
+                .is_some_and(|total| total <= self.max_retry_wait);
+            if attempts > self.retries || !within {
                 let last = Box::new(status_error(response).await);
                 return Err(ClientError::GaveUp { attempts, waited, last });
             }
@@ -717,7 +721,8 @@ fn retry_after(value: &[u8], now: std::time::SystemTime) -> Option<Duration> {
 /// Seconds since 1970 of an IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`.
 fn imf_fixdate(text: &str) -> Option<u64> {
     let b = text.as_bytes();
-    if b.len() != 29 || &b[3..5] != b", " || &b[25..] != b" GMT" {
+    // ASCII only: the fields below are sliced at fixed byte positions.
+    if b.len() != 29 || !text.is_ascii() || &b[3..5] != b", " || &b[25..] != b" GMT" {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u64> {
@@ -1009,6 +1014,9 @@ mod tests {
         ] {
             assert_eq!(retry_after(bad, now), None, "{}", String::from_utf8_lossy(bad));
         }
+        // Multi-byte characters where the fields are cut are not a date (and no panic).
+        assert_eq!(retry_after("Sun, 0é Nov 1994 08:49:37 GMT".as_bytes(), now), None);
+        assert_eq!(retry_after("Sun, 06 Nové1994 08:49:3 GMT".as_bytes(), now), None);
         assert_eq!(imf_fixdate("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(imf_fixdate("Tue, 29 Feb 2000 12:00:00 GMT"), Some(951_825_600));
         assert_eq!(imf_fixdate("Mon, 30 Nov 2026 00:00:00 GMT"), Some(1_795_996_800));

@@ -255,6 +255,17 @@ fn a_429_forever_gives_up_within_the_bounds() {
     }
     assert_eq!(server.join().unwrap().len(), 2);
 
+    // A wait too long to add to the time already waited: given up, not an overflow.
+    let (root, server) = serve(vec![
+        answer("429 Too Many Requests", "Retry-After: 1\r\n", ""),
+        answer("429 Too Many Requests", "Retry-After: 18446744073709551615\r\n", ""),
+    ]);
+    match send(&BatchClient::new(&root)) {
+        Err(ClientError::GaveUp { attempts, .. }) => assert_eq!(attempts, 2),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.join().unwrap().len(), 2);
+
     // No retries at all when asked: the first answer is the error.
     let (root, server) = serve(vec![throttled()]);
     let mut client = BatchClient::new(&root);
