@@ -145,6 +145,11 @@ impl Rules {
         Ok(index)
     }
 
+    /// Whether an item with this id has been read (or written) so far.
+    pub(super) fn has_id(&self, id: &str) -> bool {
+        self.ids.contains_key(id)
+    }
+
     pub(super) fn response(
         &mut self,
         id: Option<&str>,

@@ -90,14 +90,18 @@ impl Serialize for JsonHeaders<'_> {
 /// Atomicity group names for changeset indexes, unique against the ids.
 fn group_names(count: usize, ids: &[Option<&str>]) -> Vec<String> {
     (0..count)
-        .map(|i| {
-            let mut name = format!("changeset{}", i + 1);
-            while ids.contains(&Some(name.as_str())) {
-                name.push('_');
-            }
-            name
-        })
+        .map(|i| group_name(i, |name| ids.contains(&Some(name))))
         .collect()
+}
+
+/// The atomicity group name of changeset `index`: `changeset<index + 1>`, with `_` appended while `is_id` says an
+/// id has that name.
+fn group_name(index: usize, is_id: impl Fn(&str) -> bool) -> String {
+    let mut name = format!("changeset{}", index + 1);
+    while is_id(&name) {
+        name.push('_');
+    }
+    name
 }
 
 /// Top-level annotations, with their JSON text written as is.
@@ -533,8 +537,9 @@ impl BatchResponse {
 pub struct ResponseDocumentWriter {
     pretty: bool,
     responses: usize,
+    /// The name of each changeset index seen so far.
     groups: Vec<String>,
-    ids: std::collections::HashSet<String>,
+    /// The format's rules, which also know the ids written so far.
     rules: Rules,
 }
 
@@ -568,10 +573,7 @@ impl ResponseDocumentWriter {
         check_items(std::iter::once((None, &item.headers, &item.body[..]))).map_err(at)?;
         if let Some(c) = item.changeset {
             while self.groups.len() <= c {
-                let mut name = format!("changeset{}", self.groups.len() + 1);
-                while self.ids.contains(&name) {
-                    name.push('_');
-                }
+                let name = group_name(self.groups.len(), |name| self.rules.has_id(name));
                 self.groups.push(name);
             }
         }
@@ -579,9 +581,6 @@ impl ResponseDocumentWriter {
         self.rules
             .response(item.content_id.as_deref(), group, true)
             .map_err(|(kind, _)| JsonError::new(kind, Some(index), None))?;
-        if let Some(id) = &item.content_id {
-            self.ids.insert(id.clone());
-        }
         let json = ResponseJson { item, group };
         let written = if self.pretty {
             serde_json::to_vec_pretty(&json)
