@@ -72,32 +72,7 @@ enum Command {
     /// body), as a proxy, a browser or `curl -i` saves it, and the Content-Type comes from its headers; a
     /// chunked body is de-chunked (one that is not chunk-framed is read as already de-chunked, with a note),
     /// and a gzip body is decompressed. With --content-type the input is the bare body.
-    Decode {
-        /// The input file; `-` or nothing for standard input.
-        file: Option<PathBuf>,
-        /// The batch's Content-Type (`multipart/mixed; boundary=...` or `application/json`) when the input is
-        /// a bare body.
-        #[arg(long)]
-        content_type: Option<String>,
-        /// Print compact JSON on one line instead of indented JSON.
-        #[arg(long)]
-        compact: bool,
-        /// Print one line per operation (position, changeset, Content-ID, method and URL or status, body
-        /// type and size) and a count of failures, instead of JSON.
-        #[arg(long)]
-        summary: bool,
-        /// Colour the summary.
-        #[arg(long, value_enum, default_value = "auto")]
-        color: Color,
-        /// Exit with 4 when the batch is a response in which some operations failed (status 400 or more).
-        #[arg(long)]
-        fail: bool,
-        #[command(flatten)]
-        read: ReadArgs,
-        /// Write the result to this file instead of standard output.
-        #[arg(long, short = 'o', value_name = "FILE")]
-        output: Option<PathBuf>,
-    },
+    Decode(DecodeArgs),
     /// Send a JSON batch request (`{"requests":[...]}`, as for `encode`) to `<URL>/$batch` and print the
     /// response as the OData 4.01 JSON batch format.
     ///
@@ -112,30 +87,7 @@ enum Command {
     /// with `{` is JSON and anything else multipart, with the boundary taken from its first delimiter line.
     /// A multipart result goes to standard output with its `Content-Type: ...` line on standard error (or
     /// in the file given with --content-type-out).
-    Convert {
-        /// The format to write.
-        #[arg(long, value_enum)]
-        to: Format,
-        /// The input file; `-` or nothing for standard input.
-        file: Option<PathBuf>,
-        /// The input's Content-Type.
-        #[arg(long)]
-        content_type: Option<String>,
-        /// Use this batch boundary when writing multipart.
-        #[arg(long)]
-        boundary: Option<String>,
-        /// Write the Content-Type header value to this file instead of standard error.
-        #[arg(long)]
-        content_type_out: Option<PathBuf>,
-        /// Print compact JSON on one line instead of indented JSON (with --to json).
-        #[arg(long)]
-        compact: bool,
-        #[command(flatten)]
-        read: ReadArgs,
-        /// Write the result to this file instead of standard output.
-        #[arg(long, short = 'o', value_name = "FILE")]
-        output: Option<PathBuf>,
-    },
+    Convert(ConvertArgs),
     /// Encode an OData 4.01 JSON batch request (`{"requests":[...]}`) as a body to send.
     ///
     /// The body goes to standard output, the `Content-Type: ...` line to standard error (or to the file
@@ -285,10 +237,15 @@ fn batch_json(batch: &AnyBatch, compact: bool) -> Result<String, Failure> {
     }
 }
 
+/// Whether an operation with this status failed (what `--fail` and `--summary` count): 400 or more.
+fn is_failure(status: http::StatusCode) -> bool {
+    status.as_u16() >= 400
+}
+
 /// Exit code 4 (`--fail`) when operations of a response failed.
 fn check_failed(batch: &AnyBatch) -> Result<(), Failure> {
     match batch {
-        AnyBatch::Response(b) => match b.items.iter().filter(|i| i.status.as_u16() >= 400).count() {
+        AnyBatch::Response(b) => match b.items.iter().filter(|i| is_failure(i.status)).count() {
             0 => Ok(()),
             n => Err(Failure::operations_failed(n)),
         },
@@ -354,20 +311,35 @@ fn sniff_multipart(input: &[u8]) -> Option<String> {
 }
 
 /// The arguments of `convert`.
+#[derive(Args)]
 struct ConvertArgs {
+    /// The format to write.
+    #[arg(long, value_enum)]
     to: Format,
+    /// The input file; `-` or nothing for standard input.
     file: Option<PathBuf>,
+    /// The input's Content-Type.
+    #[arg(long)]
     content_type: Option<String>,
+    /// Use this batch boundary when writing multipart.
+    #[arg(long)]
     boundary: Option<String>,
+    /// Write the Content-Type header value to this file instead of standard error.
+    #[arg(long)]
     content_type_out: Option<PathBuf>,
+    /// Print compact JSON on one line instead of indented JSON (with --to json).
+    #[arg(long)]
     compact: bool,
-    settings: ReadSettings,
+    #[command(flatten)]
+    read: ReadArgs,
+    /// Write the result to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
 }
 
 fn convert(args: ConvertArgs) -> Result<(), Failure> {
     let input = read_input(args.file.as_ref())?;
-    let settings = &args.settings;
+    let settings = &ReadSettings::new(&args.read);
     let json_input = match &args.content_type {
         Some(ct) => match BatchFormat::from_content_type(ct) {
             Some(f) => f == BatchFormat::Json,
@@ -414,19 +386,37 @@ fn convert(args: ConvertArgs) -> Result<(), Failure> {
 }
 
 /// The arguments of `decode`.
+#[derive(Args)]
 struct DecodeArgs {
+    /// The input file; `-` or nothing for standard input.
     file: Option<PathBuf>,
+    /// The batch's Content-Type (`multipart/mixed; boundary=...` or `application/json`) when the input is
+    /// a bare body.
+    #[arg(long)]
     content_type: Option<String>,
+    /// Print compact JSON on one line instead of indented JSON.
+    #[arg(long)]
     compact: bool,
+    /// Print one line per operation (position, changeset, Content-ID, method and URL or status, body
+    /// type and size) and a count of failures, instead of JSON.
+    #[arg(long)]
     summary: bool,
+    /// Colour the summary.
+    #[arg(long, value_enum, default_value = "auto")]
     color: Color,
+    /// Exit with 4 when the batch is a response in which some operations failed (status 400 or more).
+    #[arg(long)]
     fail: bool,
-    settings: ReadSettings,
+    #[command(flatten)]
+    read: ReadArgs,
+    /// Write the result to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
 }
 
 fn decode(args: DecodeArgs) -> Result<(), Failure> {
     let input = read_input(args.file.as_ref())?;
+    let settings = ReadSettings::new(&args.read);
     let (content_type, body, hint) = match args.content_type {
         Some(ct) => (ct, bytes::Bytes::from(input), None),
         None => {
@@ -443,9 +433,9 @@ fn decode(args: DecodeArgs) -> Result<(), Failure> {
         }
     };
     let decoded = if BatchFormat::from_content_type(&content_type) == Some(BatchFormat::Json) {
-        read_json(&args.settings, &body, &content_type)?
+        read_json(&settings, &body, &content_type)?
     } else {
-        decode_multipart(&args.settings, &content_type, body, hint)?
+        decode_multipart(&settings, &content_type, body, hint)?
     };
     let mut out = Output::new(args.output.as_deref());
     if args.summary {
@@ -563,7 +553,7 @@ fn send(args: SendArgs) -> Result<(), Failure> {
         match sent {
             Sent::Response(item) => {
                 received += 1;
-                failed += usize::from(item.status.as_u16() >= 400);
+                failed += usize::from(is_failure(item.status));
                 if let Err(e) = writer.response(&mut buf, &item) {
                     stopped = Some(Failure::malformed(format!("cannot write the response as JSON: {e}")));
                     return ControlFlow::Break(());
@@ -620,45 +610,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             boundary,
             content_type_out,
         } => encode(file.as_ref(), format, boundary, content_type_out),
-        Command::Convert {
-            to,
-            file,
-            content_type,
-            boundary,
-            content_type_out,
-            compact,
-            read,
-            output,
-        } => convert(ConvertArgs {
-            to,
-            file,
-            content_type,
-            boundary,
-            content_type_out,
-            compact,
-            settings: ReadSettings::new(&read),
-            output,
-        }),
+        Command::Convert(args) => convert(args),
         Command::Send(args) => send(args),
-        Command::Decode {
-            file,
-            content_type,
-            compact,
-            summary,
-            color,
-            fail,
-            read,
-            output,
-        } => decode(DecodeArgs {
-            file,
-            content_type,
-            compact,
-            summary,
-            color,
-            fail,
-            settings: ReadSettings::new(&read),
-            output,
-        }),
+        Command::Decode(args) => decode(args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "odata-batch", &mut script);

@@ -112,7 +112,7 @@ pub fn summary(batch: &AnyBatch, palette: Palette) -> String {
         ),
         AnyBatch::Response(b) => (
             b.items.iter().enumerate().map(|(i, it)| response_row(i, it)).collect(),
-            Some(b.items.iter().filter(|i| i.status.as_u16() >= 400).count()),
+            Some(b.items.iter().filter(|i| crate::is_failure(i.status)).count()),
             b.changesets,
         ),
     };

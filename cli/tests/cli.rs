@@ -312,34 +312,39 @@ fn decode_reads_json_batches_and_encode_writes_them() {
     );
 }
 
+/// Reads one HTTP request (head, then a body of its Content-Length) from `stream`; the bytes read.
+fn read_request(stream: &std::net::TcpStream) -> Vec<u8> {
+    use std::io::{BufRead, BufReader, Read};
+    let mut reader = BufReader::new(stream);
+    let mut request = Vec::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap();
+        }
+        request.extend_from_slice(line.as_bytes());
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    request.extend_from_slice(&body);
+    request
+}
+
 /// A one-shot HTTP server on 127.0.0.1: answers each of `answers` to one request, in order, and hands back
 /// the requests it received.
 fn serve(answers: Vec<Vec<u8>>) -> (String, std::thread::JoinHandle<Vec<Vec<u8>>>) {
-    use std::io::{BufRead, BufReader, Read};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/svc", listener.local_addr().unwrap());
     let handle = std::thread::spawn(move || {
         let mut requests = Vec::new();
         for answer in answers {
             let (mut stream, _) = listener.accept().unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut head = Vec::new();
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap();
-                }
-                head.extend_from_slice(line.as_bytes());
-                if line == "\r\n" {
-                    break;
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            head.extend_from_slice(&body);
-            requests.push(head);
+            requests.push(read_request(&stream));
             stream.write_all(&answer).unwrap();
         }
         requests
@@ -969,22 +974,8 @@ fn send_streams_a_256_mb_response_to_a_file_in_bounded_memory() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/svc", listener.local_addr().unwrap());
     let server = std::thread::spawn(move || {
-        use std::io::{BufRead, BufReader, Read};
         let (mut stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap();
-            }
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let mut request = vec![0; length];
-        reader.read_exact(&mut request).unwrap();
+        read_request(&stream);
         let total: usize = (0..PARTS).map(|i| part(i).len()).sum::<usize>() + "--r--\r\n".len();
         let head =
             format!("HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=r\r\nContent-Length: {total}\r\n\r\n");
@@ -1056,7 +1047,6 @@ fn send_asks_for_gzip_and_decompresses_the_response() {
 /// per connection; the batch holding `People(0)` is answered last (after 300 ms). Returns the URL and the most
 /// connections it had open at once.
 fn serve_numbers(connections: usize) -> (String, std::thread::JoinHandle<usize>) {
-    use std::io::{BufRead, BufReader, Read};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -1069,21 +1059,7 @@ fn serve_numbers(connections: usize) -> (String, std::thread::JoinHandle<usize>)
             let (open, most) = (open.clone(), most.clone());
             threads.push(std::thread::spawn(move || {
                 most.fetch_max(open.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    reader.read_line(&mut line).unwrap();
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap();
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                let body = String::from_utf8(body).unwrap();
+                let body = String::from_utf8(read_request(&stream)).unwrap();
                 let numbers: Vec<&str> = body.split("GET People(").skip(1).map(|r| &r[..r.find(')').unwrap()]).collect();
                 if numbers.first() == Some(&"0") {
                     std::thread::sleep(std::time::Duration::from_millis(300));
