@@ -105,9 +105,10 @@ impl BatchDecoder {
                 continue;
             }
             // The common line, a well-formed header, in one pass; tried once per line (a long line arriving in
-            // pieces resumes its line-end search below instead of rescanning), and not for a line starting with
-            // `-`, which may look like a delimiter.
-            if self.head.phase != Phase::StartLine && self.head.newline_from <= pos && buf.get(pos) != Some(&b'-') {
+            // pieces resumes its line-end search below instead of rescanning), and not for a blank line or a line
+            // starting with `-`, which may look like a delimiter.
+            let header_like = !matches!(buf.get(pos), Some(b'-' | b'\r' | b'\n'));
+            if self.head.phase != Phase::StartLine && self.head.newline_from <= pos && header_like {
                 if let Some(h) = grammar::scan_header(buf, pos) {
                     let line_end = h.newline + 1;
                     let crlf = h.newline > 0 && buf[h.newline - 1] == b'\r';
@@ -124,7 +125,14 @@ impl BatchDecoder {
             }
             // Bytes before `newline_from` were searched for a line end already (a long line arriving in pieces).
             let from = self.head.newline_from.max(pos);
-            let Some(nl) = memchr::memchr(b'\n', &buf[from..]).map(|i| i + from - pos) else {
+            // A blank line (the end of a block) is answered without a search.
+            let blank = from == pos && buf.get(pos..pos + 2) == Some(b"\r\n");
+            let found = if blank {
+                Some(1)
+            } else {
+                memchr::memchr(b'\n', &buf[from..]).map(|i| i + from - pos)
+            };
+            let Some(nl) = found else {
                 self.head.newline_from = buf.len();
                 if buf.len() > max {
                     return Err(self.limit(Limit::HeadBytes, max as u64, max));
@@ -199,6 +207,10 @@ impl BatchDecoder {
     /// input is needed to tell.
     fn delimiter_at(&self, buf: &[u8], at: usize, eof: bool) -> Result<Option<bool>, DecodeError> {
         let rest = &buf[at..];
+        // Nearly always a body starts here, not a delimiter line.
+        if rest.first().is_some_and(|&b| b != b'-') {
+            return Ok(Some(false));
+        }
         let mut lookalike = None;
         for delim in [Some(&self.outer), self.inner.as_ref()].into_iter().flatten() {
             // At the end of input a cut-off `--boundary` after the blank line is no delimiter: the body search
