@@ -1,5 +1,5 @@
 //! Decodes a generated 1000-operation request (or, with a second argument `json`, a response with 1 KiB JSON
-//! bodies; `204`, 1000 responses 204 with Location and OData-EntityId) many times (for profilers); a third argument `model` decodes into the owned model, `chunks` streams 64 KiB chunks.
+//! bodies; `204`, 1000 responses 204 with Location and OData-EntityId; `changesets`, the request of benches/peers.rs) many times (for profilers); a third argument `model` decodes into the owned model, `chunks` streams 64 KiB chunks.
 use bytes::Bytes;
 use odata_batch::{BatchDecoder, Event};
 
@@ -39,6 +39,28 @@ fn main() {
         for i in 0..1000 {
             let url = format!("https://org.crm.dynamics.com/api/data/v9.2/accounts(00000000-0000-0000-0000-{i:012})");
             s.push_str(&format!("--{rb}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 204 No Content\r\nOData-Version: 4.0\r\nLocation: {url}\r\nOData-EntityId: {url}\r\n\r\n\r\n"));
+        }
+        s.push_str(&format!("--{rb}--\r\n"));
+    }
+    // `changesets`: the request of benches/peers.rs, 20 changesets of 50 POSTs with Content-IDs and `$n`
+    // references, 256-byte JSON bodies.
+    if std::env::args().nth(2).as_deref() == Some("changesets") {
+        s.clear();
+        for c in 0..20 {
+            s.push_str(&format!(
+                "--{rb}\r\nContent-Type: multipart/mixed; boundary={cs}\r\n\r\n"
+            ));
+            for k in 0..50 {
+                let id = c * 50 + k + 1;
+                let target = if k == 0 {
+                    "accounts".to_owned()
+                } else {
+                    format!("${}/contact_customer_accounts", c * 50 + 1)
+                };
+                let body = format!("{{\"id\":\"{id:08}\",\"text\":\"{}\"}}", "lorem ipsum ".repeat(19));
+                s.push_str(&format!("--{cs}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: {id}\r\n\r\nPOST {target} HTTP/1.1\r\nContent-Type: application/json;type=entry\r\nAccept: application/json\r\n\r\n{body}\r\n"));
+            }
+            s.push_str(&format!("--{cs}--\r\n"));
         }
         s.push_str(&format!("--{rb}--\r\n"));
     }

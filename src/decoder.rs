@@ -55,6 +55,9 @@ use crate::rules::{ContentIdScope, RequestRules};
 mod head;
 use head::HeadScan;
 
+/// How many line feeds of a body [`BatchDecoder::candidates`] visits before it searches with `memmem`.
+const LINE_FEED_VISITS: usize = 16;
+
 /// Input the decoder can consume from: `BytesMut` for streaming, `Bytes` for a whole payload.
 pub(crate) trait Input {
     fn chunk(&self) -> &[u8];
@@ -675,11 +678,7 @@ impl BatchDecoder {
         }
         let mut pos = 0;
         loop {
-            let ci = inner_delim.and_then(|d| d.find(&buf[pos..]).map(|i| pos + i));
-            let co = outer_delim.and_then(|d| {
-                let end = ci.map_or(buf.len(), |c| (c + d.needle().len()).min(buf.len()));
-                d.find(&buf[pos..end]).map(|i| pos + i)
-            });
+            let (ci, co) = self.candidates(buf, pos, inner_delim);
             // The earliest candidate; at the same position the changeset's is tried first.
             let candidates = match (ci, co) {
                 (None, None) => {
@@ -724,6 +723,42 @@ impl BatchDecoder {
             }
             pos = ci.into_iter().chain(co).min().map_or(buf.len(), |p| p + 1);
         }
+    }
+
+    /// The next place at or after `pos` where `\n--boundary` stands, of the changeset (`inner`, when in one) and
+    /// of the batch: the changeset's first one, and the batch's first one up to it (the same place included).
+    ///
+    /// Most bodies are compact JSON with few line feeds or none, and a delimiter starts at a line feed: visiting
+    /// the first [`LINE_FEED_VISITS`] line feeds finds the next delimiter of either boundary in one pass. Past
+    /// them, a body with many lines is searched with the `memmem` finders.
+    #[inline]
+    fn candidates(&self, buf: &[u8], pos: usize, inner: Option<&Delimiter>) -> (Option<usize>, Option<usize>) {
+        let outer = &self.outer;
+        let mut from = pos;
+        for _ in 0..LINE_FEED_VISITS {
+            // An empty body (a 204, a GET) starts with its delimiter's line break: no search.
+            let q = match buf.get(from..from + 2) {
+                Some([b'\n', _]) => from,
+                Some(b"\r\n") => from + 1,
+                _ => match memchr::memchr(b'\n', &buf[from..]) {
+                    Some(i) => from + i,
+                    None => return (None, None),
+                },
+            };
+            let rest = &buf[q..];
+            let ci = inner.filter(|d| rest.starts_with(d.needle())).map(|_| q);
+            let co = rest.starts_with(outer.needle()).then_some(q);
+            if ci.is_some() || co.is_some() {
+                return (ci, co);
+            }
+            from = q + 1;
+        }
+        let ci = inner.and_then(|d| d.find(&buf[from..]).map(|i| from + i));
+        let co = {
+            let end = ci.map_or(buf.len(), |c| (c + outer.needle().len()).min(buf.len()));
+            outer.find(&buf[from..end]).map(|i| from + i)
+        };
+        (ci, co)
     }
 
     /// Where the tail of `buf` that could still begin a delimiter starts. At the end of input the caller

@@ -426,6 +426,64 @@ fn agree(boundary: &str, input: &[u8], what: &str) -> bool {
     }
 }
 
+/// Bodies with many lines: the decoder visits a body's first line feeds one by one and searches the rest with
+/// its finders, so bodies with fewer, as many and more line feeds than it visits, holding look-alikes of both
+/// boundaries, in and outside a changeset, with short and long boundaries (over the finders' 32-byte prefix),
+/// closed or with the changeset left open, all read as the naive decoder reads them.
+#[test]
+fn bodies_with_many_lines_agree_with_the_naive_reading() {
+    let boundaries = [
+        ("batch_1", "cs_1"),
+        (
+            "batch_4f3c1a2e-9b7d-4e6f-8a5c-3d2b1e0f9a8b_long",
+            "changeset_7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d_long",
+        ),
+    ];
+    let (mut accepted, mut refused) = (0, 0);
+    for (batch, cs) in boundaries {
+        for lines in [0, 1, 15, 16, 17, 40] {
+            for lookalike in [None, Some(batch), Some(cs)] {
+                let mut body = String::new();
+                for k in 0..lines {
+                    match (k % 5, lookalike) {
+                        (2, Some(b)) => body.push_str(&format!("--{b}x\r\n")),
+                        (4, _) => body.push_str("--\n"),
+                        _ => body.push_str("{\"a\":1}\r\n"),
+                    }
+                }
+                body.push_str("end");
+                for closed in [true, false] {
+                    let part = |b: &str| {
+                        format!("--{b}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 200 OK\r\n\r\n{body}\r\n")
+                    };
+                    let mut input = part(batch);
+                    input.push_str(&format!(
+                        "--{batch}\r\nContent-Type: multipart/mixed; boundary={cs}\r\n\r\n"
+                    ));
+                    input.push_str(&part(cs));
+                    input.push_str(&part(cs));
+                    if closed {
+                        input.push_str(&format!("--{cs}--\r\n"));
+                    }
+                    input.push_str(&part(batch));
+                    input.push_str(&format!("--{batch}--\r\n"));
+                    let what = format!("{batch}, {lines} lines, look-alike of {lookalike:?}, closed {closed}");
+                    if agree(batch, input.as_bytes(), &what) {
+                        accepted += 1;
+                    } else {
+                        refused += 1;
+                    }
+                }
+            }
+        }
+    }
+    // Strict reading refuses look-alikes and the open changesets; the rest is read.
+    assert!(
+        accepted >= 12 && refused >= 12,
+        "{accepted} accepted, {refused} refused"
+    );
+}
+
 fn boundary_of(content_type: &str) -> Option<String> {
     odata_batch::Boundary::from_content_type(content_type)
         .ok()
