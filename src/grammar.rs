@@ -49,20 +49,18 @@ fn is_ows(b: u8) -> bool {
 }
 
 /// Trims spaces and tabs at both ends.
-pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [first, rest @ ..] = s {
-        if !is_ows(*first) {
-            break;
-        }
-        s = rest;
+#[inline]
+pub(crate) fn trim_ows(s: &[u8]) -> &[u8] {
+    // Nearly every header value: one space after the colon, nothing at the end.
+    let start = match s {
+        [b' ', b, ..] if !is_ows(*b) => 1,
+        _ => s.iter().position(|&b| !is_ows(b)).unwrap_or(s.len()),
+    };
+    let s = &s[start..];
+    match s.last() {
+        Some(&b) if !is_ows(b) => s,
+        _ => &s[..s.iter().rposition(|&b| !is_ows(b)).map_or(0, |i| i + 1)],
     }
-    while let [rest @ .., last] = s {
-        if !is_ows(*last) {
-            break;
-        }
-        s = rest;
-    }
-    s
 }
 
 /// Whether a value starts or ends with a space or tab, which a reader of it trims.
