@@ -128,6 +128,20 @@ pub(crate) struct RequestLine<'a> {
     pub(crate) version: Option<&'a [u8]>,
 }
 
+/// Whether every byte of `v` passes `ok`: sixteen bytes per step (a fixed-size fold that the compiler turns
+/// into vector compares), the last sixteen checked as one overlapping step.
+#[inline(always)]
+fn all_bytes(v: &[u8], ok: impl Fn(u8) -> bool + Copy) -> bool {
+    let sixteen = |c: &[u8]| {
+        let c: &[u8; 16] = c.try_into().expect("sixteen bytes");
+        c.iter().fold(true, |all, &b| all & ok(b))
+    };
+    if v.len() < 16 {
+        return v.iter().fold(true, |all, &b| all & ok(b));
+    }
+    v.chunks_exact(16).fold(true, |all, c| all & sixteen(c)) & sixteen(&v[v.len() - 16..])
+}
+
 /// `method SP target [SP HTTP-version]`.
 ///
 /// The version is optional (OData 4.01 Part 1 example 104 omits it). When `spaces_in_url` is set and the
@@ -135,15 +149,14 @@ pub(crate) struct RequestLine<'a> {
 /// included; otherwise the target is one run of non-space bytes.
 pub(crate) fn request_line(line: &[u8], spaces_in_url: bool) -> Option<RequestLine<'_>> {
     // Hand-written with branch-free folds: it runs for every request part, and targets can be 64 KiB long.
-    let sp = memchr::memchr(b' ', line)?;
-    let (method, rest) = (&line[..sp], &line[sp + 1..]);
-    if method.is_empty() || !method.iter().fold(true, |ok, &b| ok & is_tchar(b)) {
+    // The method: a token, then a space.
+    let sp = line.iter().position(|&b| !is_tchar(b))?;
+    if sp == 0 || line[sp] != b' ' {
         return None;
     }
+    let (method, rest) = (&line[..sp], &line[sp + 1..]);
     let target_ok = |t: &[u8], spaces: bool| {
-        !t.is_empty()
-            && t.iter()
-                .fold(true, |ok, &b| ok & ((b > 0x20 && b != 0x7f) | (spaces & (b == b' '))))
+        !t.is_empty() && all_bytes(t, |b| (b > 0x20 && b != 0x7f) | (spaces & (b == b' ')))
     };
     if let [target @ .., b' ', b'H', b'T', b'T', b'P', b'/', major, b'.', minor] = rest {
         if major.is_ascii_digit() && minor.is_ascii_digit() {
@@ -178,10 +191,12 @@ pub(crate) struct StatusLine<'a> {
 /// `HTTP-version SP 3DIGIT [SP reason-phrase]`; the reason may be empty or missing. Hand-written: it runs
 /// for every response part.
 pub(crate) fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
-    let [b'H', b'T', b'T', b'P', b'/', major, b'.', minor, b' ', d1, d2, d3, rest @ ..] = line else {
+    let (start, rest) = line.split_first_chunk::<12>()?;
+    let [b'H', b'T', b'T', b'P', b'/', major, b'.', minor, b' ', d1, d2, d3] = *start else {
         return None;
     };
-    if ![*major, *minor, *d1, *d2, *d3].iter().all(u8::is_ascii_digit) {
+    let digit = |d: u8| d.wrapping_sub(b'0') < 10;
+    if !(digit(major) & digit(minor) & digit(d1) & digit(d2) & digit(d3)) {
         return None;
     }
     let reason = match rest {
@@ -189,7 +204,7 @@ pub(crate) fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
         [b' ', reason @ ..] => reason,
         _ => return None,
     };
-    if !is_field_value(reason) {
+    if field_value_end(reason, 0).is_some() {
         return None;
     }
     let status = u16::from(d1 - b'0') * 100 + u16::from(d2 - b'0') * 10 + u16::from(d3 - b'0');

@@ -89,21 +89,20 @@ impl BatchDecoder {
     /// Scans the head of the current part line by line, resuming where the last call stopped.
     pub(super) fn scan_head<I: Input>(&mut self, input: &mut I, eof: bool) -> Result<Option<Event>, DecodeError> {
         let max = self.limits.max_head_bytes;
+        // The part headers nearly every writer emits, byte for byte: one comparison instead of two lines.
+        let canonical_fits = max >= CANONICAL_PART_HEADERS.len() && self.limits.max_headers >= 2;
+        if self.head.pos == 0 && canonical_fits && input.chunk().starts_with(CANONICAL_PART_HEADERS) {
+            self.head.content_type = Some(Span::new(CANONICAL_CONTENT_TYPE.0, CANONICAL_CONTENT_TYPE.1));
+            self.head.transfer_encoding = Some(Span::new(CANONICAL_ENCODING.0, CANONICAL_ENCODING.1));
+            self.head.count = 2;
+            self.head.in_header = true;
+            self.head.last_slot = Slot::TransferEncoding;
+            self.head.last_line_end = CANONICAL_PART_HEADERS.len() - 2;
+            self.head.pos = CANONICAL_PART_HEADERS.len();
+        }
         loop {
             let buf = input.chunk();
             let pos = self.head.pos;
-            // The part headers nearly every writer emits, byte for byte: one comparison instead of two lines.
-            let canonical_fits = max >= CANONICAL_PART_HEADERS.len() && self.limits.max_headers >= 2;
-            if pos == 0 && canonical_fits && buf.starts_with(CANONICAL_PART_HEADERS) {
-                self.head.content_type = Some(Span::new(CANONICAL_CONTENT_TYPE.0, CANONICAL_CONTENT_TYPE.1));
-                self.head.transfer_encoding = Some(Span::new(CANONICAL_ENCODING.0, CANONICAL_ENCODING.1));
-                self.head.count = 2;
-                self.head.in_header = true;
-                self.head.last_slot = Slot::TransferEncoding;
-                self.head.last_line_end = CANONICAL_PART_HEADERS.len() - 2;
-                self.head.pos = CANONICAL_PART_HEADERS.len();
-                continue;
-            }
             // The common line, a well-formed header, in one pass; tried once per line (a long line arriving in
             // pieces resumes its line-end search below instead of rescanning), and not for a blank line or a line
             // starting with `-`, which may look like a delimiter.
