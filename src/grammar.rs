@@ -155,9 +155,8 @@ pub(crate) fn request_line(line: &[u8], spaces_in_url: bool) -> Option<RequestLi
         return None;
     }
     let (method, rest) = (&line[..sp], &line[sp + 1..]);
-    let target_ok = |t: &[u8], spaces: bool| {
-        !t.is_empty() && all_bytes(t, |b| (b > 0x20 && b != 0x7f) | (spaces & (b == b' ')))
-    };
+    let target_ok =
+        |t: &[u8], spaces: bool| !t.is_empty() && all_bytes(t, |b| (b > 0x20 && b != 0x7f) | (spaces & (b == b' ')));
     if let [target @ .., b' ', b'H', b'T', b'T', b'P', b'/', major, b'.', minor] = rest {
         if major.is_ascii_digit() && minor.is_ascii_digit() {
             let spaces = spaces_in_url && target.first() != Some(&b' ');

@@ -91,28 +91,49 @@ pub(super) fn read_headers(
     Ok(headers)
 }
 
+/// How a body of a given `Content-Type` is written in the JSON format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct MediaClass {
+    /// As the JSON value itself.
+    pub(super) json: bool,
+    /// As a string of the text (else base64url).
+    pub(super) text: bool,
+}
+
+impl MediaClass {
+    /// The class of a `Content-Type` value; one that is not a media type is neither JSON nor text.
+    pub(super) fn of(content_type: &[u8]) -> Self {
+        match grammar::media_type(content_type) {
+            Some(m) => Self {
+                json: is_json_media_type(m.type_, m.subtype),
+                text: is_text_media_type(m.type_, m.subtype),
+            },
+            None => Self {
+                json: false,
+                text: false,
+            },
+        }
+    }
+}
+
 /// The bytes a `body` member stands for, given the item's `Content-Type`. JSON bodies are slices of the
 /// document (no copy).
 pub(super) fn read_body(
     item: &Bytes,
     text: &str,
     range: Range<usize>,
-    media_type: Option<&[u8]>,
+    media: Option<MediaClass>,
     options: &JsonReadOptions,
 ) -> Result<Bytes, JsonErrorKind> {
     let value = &text[range.clone()];
     if value == "null" {
         return Ok(Bytes::new());
     }
-    let parsed = media_type.and_then(grammar::media_type);
-    let (json, text_type) = match &parsed {
-        Some(m) => (
-            is_json_media_type(m.type_, m.subtype),
-            is_text_media_type(m.type_, m.subtype),
-        ),
+    let MediaClass { json, text: text_type } = media.unwrap_or(MediaClass {
         // Without a Content-Type, a value that is not a string can only be JSON.
-        None => (media_type.is_none() && !value.starts_with('"'), false),
-    };
+        json: !value.starts_with('"'),
+        text: false,
+    });
     if json {
         return Ok(item.slice(range));
     }

@@ -7,7 +7,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use super::error::{JsonError, JsonErrorKind};
-use super::item::{member_name, read_body, read_headers, string_value, Fields};
+use super::item::{member_name, read_body, read_headers, string_value, Fields, MediaClass};
 use super::rules::{Member, Rules};
 use super::scan::{Record, Scanner, SyntaxError};
 use crate::event::MessageKind;
@@ -200,6 +200,8 @@ pub struct JsonBatchReader {
     items: usize,
     rules: Rules,
     failed: Option<JsonError>,
+    /// The last `Content-Type` read and its class: the items of a batch mostly share one.
+    last_media: (Vec<u8>, Option<MediaClass>),
 }
 
 fn is_ws(b: u8) -> bool {
@@ -227,6 +229,7 @@ impl JsonBatchReader {
             items: 0,
             rules: Rules::default(),
             failed: None,
+            last_media: (Vec::new(), None),
         }
     }
 
@@ -527,6 +530,20 @@ impl JsonBatchReader {
 
     /// Reads one complete item: checks it as JSON and splits its members in one pass ([`scan`]), then reads
     /// the members it has.
+    /// The class of a `Content-Type` value, from the last one when it is the same.
+    fn media_class(&mut self, content_type: &[u8]) -> MediaClass {
+        match &self.last_media {
+            (last, Some(class)) if last == content_type => *class,
+            _ => {
+                let class = MediaClass::of(content_type);
+                self.last_media.0.clear();
+                self.last_media.0.extend_from_slice(content_type);
+                self.last_media.1 = Some(class);
+                class
+            }
+        }
+    }
+
     fn item(&mut self, raw: Bytes, index: usize, at: usize, scanned: &Scanner) -> Result<JsonEvent, JsonError> {
         let err = |kind, offset| JsonError::new(kind, Some(index), Some(offset));
         let text = std::str::from_utf8(&raw).map_err(|e| {
@@ -585,11 +602,14 @@ impl JsonBatchReader {
             }
         };
         let mut headers = headers;
-        let media = headers.get(http::header::CONTENT_TYPE).map(|v| v.as_bytes().to_vec());
+        let media = headers
+            .get(http::header::CONTENT_TYPE)
+            .map(|v| self.media_class(v.as_bytes()));
         let body = match &fields.body {
             None => Bytes::new(),
-            Some(r) => read_body(&raw, text, r.clone(), media.as_deref(), &self.options)
-                .map_err(|kind| err(kind, offset_of(r)))?,
+            Some(r) => {
+                read_body(&raw, text, r.clone(), media, &self.options).map_err(|kind| err(kind, offset_of(r)))?
+            }
         };
         // A body that is a JSON value without a content-type is application/json, the format's default: the
         // model says so, so that it is written back as JSON and sent with its media type in multipart.

@@ -193,6 +193,8 @@ pub(crate) struct Scanner {
     /// Inside the level-1 `headers` object.
     in_headers: bool,
     headers_found: bool,
+    /// The one-pass reading of a value whose bytes are all there was tried ([`scan_whole`](Self::scan_whole)).
+    whole_tried: bool,
     members: Vec<Member>,
     headers: Vec<Member>,
 }
@@ -217,6 +219,7 @@ impl Scanner {
             headers_next: false,
             in_headers: false,
             headers_found: false,
+            whole_tried: false,
             members: Vec::new(),
             headers: Vec::new(),
         }
@@ -259,6 +262,17 @@ impl Scanner {
     ///
     /// The first byte that cannot continue the value.
     pub(crate) fn scan(&mut self, t: &[u8], eof: bool, record: Record) -> Result<Option<usize>, SyntaxError> {
+        if self.pos == 0 && !self.whole_tried {
+            self.whole_tried = true;
+            if let Some(end) = self.scan_whole(t, eof, record) {
+                return Ok(Some(end));
+            }
+            // Not all there, or not valid: the byte-by-byte reading below starts over, and is the one that
+            // reports errors.
+            self.members.clear();
+            self.headers.clear();
+            self.headers_found = false;
+        }
         while self.pos < t.len() {
             match self.token {
                 Token::Structure => self.structure(t, record)?,
@@ -545,6 +559,217 @@ impl Scanner {
     }
 }
 
+impl Scanner {
+    /// The value that starts at `t[0]` read in one pass, for when all of it is in `t` (nearly always: a whole
+    /// document, or an item inside a 16 KiB read). Records members as [`scan`](Self::scan) does and leaves the
+    /// scanner as a completed `scan` would. `None` when the value does not end within `t` or is not valid:
+    /// the caller then reads it byte by byte from the start, which reports the error. The state of the reading
+    /// is where the code is, not in fields: no dispatch per byte.
+    fn scan_whole(&mut self, t: &[u8], eof: bool, record: Record) -> Option<usize> {
+        let mut depth = 0usize;
+        let mut objects = 0u128;
+        let mut headers_next = false;
+        let mut in_headers = false;
+        let mut pending = [Pending::default(), Pending::default()];
+        let mut i = 0;
+        'value: loop {
+            // A value starts (after white space) at `i`.
+            i = skip_ws(t, i);
+            let b = *t.get(i)?;
+            match depth {
+                0 if record != Record::Nothing && b != b'{' => return None,
+                1 if record != Record::Nothing => pending[0].value_start = i,
+                2 if in_headers => pending[1].value_start = i,
+                _ => {}
+            }
+            match b {
+                b'{' | b'[' => {
+                    if depth >= self.max_depth {
+                        return None;
+                    }
+                    let object = b == b'{';
+                    objects = (objects & !(1 << depth)) | (u128::from(object) << depth);
+                    depth += 1;
+                    i = skip_ws(t, i + 1);
+                    if object && depth == 2 && headers_next && record == Record::Item {
+                        in_headers = true;
+                        self.headers_found = true;
+                        self.headers.clear();
+                    }
+                    match (*t.get(i)?, object) {
+                        (b'}', true) | (b']', false) => {
+                            depth -= 1;
+                            i += 1;
+                        }
+                        (b'"', true) => {
+                            i = self.name_whole(t, i, depth, record, in_headers, &mut pending, &mut headers_next)?;
+                            continue 'value;
+                        }
+                        (_, true) => return None,
+                        (_, false) => continue 'value,
+                    }
+                }
+                b'"' => i = string_end(t, i + 1)?.0,
+                b't' if t[i..].starts_with(b"true") => i += 4,
+                b'f' if t[i..].starts_with(b"false") => i += 5,
+                b'n' if t[i..].starts_with(b"null") => i += 4,
+                b'-' | b'0'..=b'9' => {
+                    i = number_end(t, i)?;
+                    if i == t.len() && !eof {
+                        // More digits may follow.
+                        return None;
+                    }
+                }
+                _ => return None,
+            }
+            // A value ended at `i`; then commas and closing brackets until the next value or the end.
+            loop {
+                match depth {
+                    0 => {
+                        self.pos = i;
+                        self.depth = 0;
+                        self.objects = objects;
+                        self.expect = Expect::Done;
+                        self.token = Token::Structure;
+                        return Some(i);
+                    }
+                    1 if record != Record::Nothing => {
+                        let p = &pending[0];
+                        self.members.push(Member {
+                            name: p.name.clone(),
+                            name_escaped: p.name_escaped,
+                            value: p.value_start..i,
+                        });
+                        in_headers = false;
+                    }
+                    2 if in_headers => {
+                        let p = &pending[1];
+                        self.headers.push(Member {
+                            name: p.name.clone(),
+                            name_escaped: p.name_escaped,
+                            value: p.value_start..i,
+                        });
+                    }
+                    _ => {}
+                }
+                i = skip_ws(t, i);
+                let object = (objects >> (depth - 1)) & 1 == 1;
+                match (*t.get(i)?, object) {
+                    (b',', true) => {
+                        i = skip_ws(t, i + 1);
+                        if t.get(i) != Some(&b'"') {
+                            return None;
+                        }
+                        i = self.name_whole(t, i, depth, record, in_headers, &mut pending, &mut headers_next)?;
+                        continue 'value;
+                    }
+                    (b',', false) => {
+                        i += 1;
+                        continue 'value;
+                    }
+                    (b'}', true) | (b']', false) => {
+                        depth -= 1;
+                        i += 1;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+
+    /// A member name at `t[i]` (its opening quote) and the colon after it: where its value may start. Records
+    /// the name as `name_done` does.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn name_whole(
+        &self,
+        t: &[u8],
+        i: usize,
+        depth: usize,
+        record: Record,
+        in_headers: bool,
+        pending: &mut [Pending; 2],
+        headers_next: &mut bool,
+    ) -> Option<usize> {
+        let (end, escaped) = string_end(t, i + 1)?;
+        match depth {
+            1 if record != Record::Nothing => {
+                *headers_next = record == Record::Item && &t[i..end] == b"\"headers\"";
+                pending[0].name = i..end;
+                pending[0].name_escaped = escaped;
+            }
+            2 if in_headers => {
+                pending[1].name = i..end;
+                pending[1].name_escaped = escaped;
+            }
+            _ => {}
+        }
+        let colon = skip_ws(t, end);
+        (t.get(colon) == Some(&b':')).then_some(colon + 1)
+    }
+}
+
+/// The end of a string whose contents start at `t[i]` (after its opening quote): just after its closing quote,
+/// and whether it has escapes. `None` when it does not end within `t` or is not valid.
+#[inline]
+fn string_end(t: &[u8], mut i: usize) -> Option<(usize, bool)> {
+    let mut escaped = false;
+    loop {
+        let n = memchr::memchr2(b'"', b'\\', &t[i..])?;
+        if has_control(&t[i..i + n]) {
+            return None;
+        }
+        i += n;
+        if t[i] == b'"' {
+            return Some((i + 1, escaped));
+        }
+        escaped = true;
+        match *t.get(i + 1)? {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+            b'u' if t.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
+            _ => return None,
+        }
+    }
+}
+
+/// The end of the number that starts at `t[i]` (RFC 8259 §6); `None` when it is malformed within `t`.
+#[inline]
+fn number_end(t: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |mut j: usize| {
+        while t.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        j
+    };
+    if t[i] == b'-' {
+        i += 1;
+    }
+    i = match *t.get(i)? {
+        b'0' => i + 1,
+        b'1'..=b'9' => digits(i + 1),
+        _ => return None,
+    };
+    if t.get(i) == Some(&b'.') {
+        let end = digits(i + 1);
+        if end == i + 1 {
+            return None;
+        }
+        i = end;
+    }
+    if matches!(t.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(t.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let end = digits(i);
+        if end == i {
+            return None;
+        }
+        i = end;
+    }
+    Some(i)
+}
+
 /// The end of the JSON value that starts at `t[i]`, all of which is in `t`.
 #[cfg(test)]
 pub(crate) fn value_end(t: &[u8], i: usize) -> Result<usize, SyntaxError> {
@@ -683,6 +908,68 @@ mod tests {
                 let (whole, w) = scan_in_pieces(b, &[], record);
                 let (pieces, p) = scan_in_pieces(b, &cuts, record);
                 proptest::prop_assert_eq!(&whole, &pieces, "{:?} cut at {:?}", s, cuts);
+                proptest::prop_assert_eq!(w.members(), p.members());
+                proptest::prop_assert_eq!(w.headers(), p.headers());
+            }
+        }
+    }
+
+    /// Valid JSON items: objects whose members are named like an item's (with and without escapes) and whose
+    /// values nest strings with escapes, numbers, literals, arrays and objects.
+    fn valid_item() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just("\"x\"".to_owned()),
+            Just("\"a\\\"b\\u00e9\\n\"".to_owned()),
+            Just("\"\"".to_owned()),
+            Just("-0.5e+3".to_owned()),
+            Just("12".to_owned()),
+            Just("0".to_owned()),
+            Just("true".to_owned()),
+            Just("null".to_owned()),
+            Just("\"é\"".to_owned()),
+        ];
+        let name = prop_oneof![
+            Just("\"headers\""),
+            Just("\"id\""),
+            Just("\"body\""),
+            Just("\"h\\u0065aders\""),
+            Just("\"a\""),
+        ];
+        let value = leaf.prop_recursive(4, 32, 4, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(|v| format!("[ {} ]", v.join(" , "))),
+                proptest::collection::vec((name.clone(), inner), 0..4).prop_map(|m| {
+                    let members: Vec<String> = m.iter().map(|(n, v)| format!("{n} :{v}")).collect();
+                    format!("{{{}}}", members.join(","))
+                }),
+            ]
+        });
+        let name = prop_oneof![
+            Just("\"headers\""),
+            Just("\"id\""),
+            Just("\"status\""),
+            Just("\"b\\u006fdy\"")
+        ];
+        proptest::collection::vec((name, value), 0..5).prop_map(|m| {
+            let members: Vec<String> = m.iter().map(|(n, v)| format!("\n{n}: {v}")).collect();
+            format!("{{{}}}", members.join(","))
+        })
+    }
+
+    proptest::proptest! {
+        /// The one-pass reading of a whole value and the byte-by-byte reading agree on valid items: the same end,
+        /// members and headers, however the bytes are cut.
+        #[test]
+        fn whole_and_pieces_agree_on_valid_items(item in valid_item(), cuts in proptest::collection::vec(0usize..200, 1..4)) {
+            let b = item.as_bytes();
+            for record in [Record::Nothing, Record::Members, Record::Item] {
+                // The one-pass reading itself takes every valid item (not the byte-by-byte one behind it).
+                proptest::prop_assert_eq!(Scanner::default().scan_whole(b, true, record), Some(b.len()), "{}", item);
+                let (whole, w) = scan_in_pieces(b, &[], record);
+                proptest::prop_assert_eq!(&whole, &Ok(b.len()), "{}", item);
+                let (pieces, p) = scan_in_pieces(b, &cuts, record);
+                proptest::prop_assert_eq!(&whole, &pieces, "{} cut at {:?}", item, cuts);
                 proptest::prop_assert_eq!(w.members(), p.members());
                 proptest::prop_assert_eq!(w.headers(), p.headers());
             }
