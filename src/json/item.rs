@@ -50,6 +50,31 @@ pub(super) struct Fields {
     pub(super) status: Option<Range<usize>>,
 }
 
+/// The header names read lately, as written: the items of a batch mostly repeat a few, and a name that is no
+/// standard header costs an allocation to make.
+#[derive(Debug, Default)]
+pub(super) struct HeaderNames {
+    names: Vec<(Box<[u8]>, HeaderName)>,
+}
+
+impl HeaderNames {
+    /// Names kept at most; past them the oldest half is forgotten.
+    const MAX: usize = 32;
+
+    /// The header name written as `bytes`; `None` when it is no valid header name.
+    pub(super) fn get(&mut self, bytes: &[u8]) -> Option<HeaderName> {
+        if let Some((_, name)) = self.names.iter().find(|(written, _)| **written == *bytes) {
+            return Some(name.clone());
+        }
+        let name = HeaderName::from_bytes(bytes).ok()?;
+        if self.names.len() == Self::MAX {
+            self.names.drain(..Self::MAX / 2);
+        }
+        self.names.push((bytes.into(), name.clone()));
+        Some(name)
+    }
+}
+
 /// The `headers` object at `range`, whose members the item's scan recorded (`scanned`) unless its name had
 /// escapes. Values without escapes share the item's memory.
 pub(super) fn read_headers(
@@ -57,6 +82,7 @@ pub(super) fn read_headers(
     text: &str,
     range: Range<usize>,
     scanned: Option<&[scan::Member]>,
+    names: &mut HeaderNames,
 ) -> Result<HeaderMap, JsonErrorKind> {
     let mut found = Vec::new();
     let members = match scanned {
@@ -70,8 +96,9 @@ pub(super) fn read_headers(
     let mut headers = HeaderMap::with_capacity(members.len());
     for m in members {
         let name = member_name(text, m);
-        let header = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| JsonErrorKind::InvalidHeader(QuotedText::new(name.as_bytes())))?;
+        let header = names
+            .get(name.as_bytes())
+            .ok_or_else(|| JsonErrorKind::InvalidHeader(QuotedText::new(name.as_bytes())))?;
         if headers.contains_key(&header) {
             return Err(JsonErrorKind::DuplicateHeader(QuotedText::new(name.as_bytes())));
         }

@@ -7,7 +7,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use super::error::{JsonError, JsonErrorKind};
-use super::item::{member_name, read_body, read_headers, string_value, Fields, MediaClass};
+use super::item::{member_name, read_body, read_headers, string_value, Fields, HeaderNames, MediaClass};
 use super::rules::{Member, Rules};
 use super::scan::{Record, Scanner, SyntaxError};
 use crate::event::MessageKind;
@@ -202,6 +202,7 @@ pub struct JsonBatchReader {
     failed: Option<JsonError>,
     /// The last `Content-Type` read and its class: the items of a batch mostly share one.
     last_media: (Vec<u8>, Option<MediaClass>),
+    header_names: HeaderNames,
 }
 
 fn is_ws(b: u8) -> bool {
@@ -230,6 +231,7 @@ impl JsonBatchReader {
             rules: Rules::default(),
             failed: None,
             last_media: (Vec::new(), None),
+            header_names: HeaderNames::default(),
         }
     }
 
@@ -597,9 +599,8 @@ impl JsonBatchReader {
         let item_at = at;
         let headers = match &fields.headers {
             None => HeaderMap::new(),
-            Some(r) => {
-                read_headers(&raw, text, r.clone(), scanned.headers()).map_err(|kind| err(kind, offset_of(r)))?
-            }
+            Some(r) => read_headers(&raw, text, r.clone(), scanned.headers(), &mut self.header_names)
+                .map_err(|kind| err(kind, offset_of(r)))?,
         };
         let mut headers = headers;
         let media = headers
