@@ -749,3 +749,80 @@ fn the_streaming_writer_refuses_what_it_cannot_write_unambiguously() {
         JsonErrorKind::InvalidBody
     );
 }
+
+/// Every byte of an item must be UTF-8, the body's too (most items are read without a second look at an
+/// ASCII body): invalid bytes in a JSON body, a text body or a header are refused where they start, in one
+/// read and in a read in small pieces; UTF-8 beyond ASCII is kept byte for byte.
+#[test]
+fn items_must_be_utf8_wherever_the_bytes_are() {
+    let doc = |headers: &[u8], body: &[u8]| {
+        let mut d = br#"{"responses":[{"id":"1","status":200,"headers":{"#.to_vec();
+        d.extend_from_slice(headers);
+        d.extend_from_slice(br#"},"body":"#);
+        d.extend_from_slice(body);
+        d.extend_from_slice(b"}]}");
+        d
+    };
+    let json: &[u8] = br#""content-type":"application/json""#;
+    let text: &[u8] = br#""content-type":"text/plain""#;
+    let long_bad = [&b"{\"a\":\""[..], &[b'x'; 40], b"\xe9\"}"].concat();
+    let cases: [(&[u8], Vec<u8>, Option<&[u8]>); 6] = [
+        (json, long_bad, None),
+        (
+            json,
+            b"{\"a\":\"caf\xc3\xa9\"}".to_vec(),
+            Some(b"{\"a\":\"caf\xc3\xa9\"}"),
+        ),
+        (text, b"\"caf\xc3\xa9\"".to_vec(), Some(b"caf\xc3\xa9")),
+        (json, b"{\"a\":\"x\xff\"}".to_vec(), None),
+        (text, b"\"x\xc3\"".to_vec(), None),
+        (
+            b"\"content-type\":\"application/json\",\"x-a\":\"v\xff\"",
+            br#"{"a":1}"#.to_vec(),
+            None,
+        ),
+    ];
+    for (headers, body, expected) in cases {
+        let d = doc(headers, &body);
+        let read = BatchResponse::from_json(&d);
+        let mut reader = odata_batch::json::JsonBatchReader::new(odata_batch::MessageKind::Response);
+        let mut buf = bytes::BytesMut::new();
+        let mut pieces = Vec::new();
+        let mut piecewise = Ok(());
+        for chunk in d.chunks(7) {
+            buf.extend_from_slice(chunk);
+            loop {
+                match reader.decode(&mut buf) {
+                    Ok(Some(odata_batch::json::JsonEvent::Response(item))) => pieces.push(item.body),
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(e) => {
+                        piecewise = Err(e);
+                        break;
+                    }
+                }
+            }
+            if piecewise.is_err() {
+                break;
+            }
+        }
+        match expected {
+            Some(bytes) => {
+                assert_eq!(&read.unwrap().items[0].body[..], bytes);
+                assert_eq!(piecewise.map(|()| &pieces[0][..]).unwrap(), bytes);
+            }
+            None => {
+                let e = read.unwrap_err();
+                assert_eq!(
+                    e.kind(),
+                    &JsonErrorKind::Syntax("invalid UTF-8".into()),
+                    "{}",
+                    String::from_utf8_lossy(&d)
+                );
+                let first_bad = std::str::from_utf8(&d).unwrap_err().valid_up_to();
+                assert_eq!(e.offset(), Some(first_bad as u64));
+                assert_eq!(piecewise.unwrap_err().kind(), e.kind());
+            }
+        }
+    }
+}

@@ -147,24 +147,25 @@ impl MediaClass {
 /// document (no copy).
 pub(super) fn read_body(
     item: &Bytes,
-    text: &str,
     range: Range<usize>,
     media: Option<MediaClass>,
     options: &JsonReadOptions,
 ) -> Result<Bytes, JsonErrorKind> {
-    let value = &text[range.clone()];
-    if value == "null" {
+    let value = &item[range.clone()];
+    if value == b"null" {
         return Ok(Bytes::new());
     }
     let MediaClass { json, text: text_type } = media.unwrap_or(MediaClass {
         // Without a Content-Type, a value that is not a string can only be JSON.
-        json: !value.starts_with('"'),
+        json: !value.starts_with(b"\""),
         text: false,
     });
     if json {
         return Ok(item.slice(range));
     }
-    let string = string_value(text, range).ok_or(JsonErrorKind::InvalidBody)?;
+    // (The caller checked the item is UTF-8.)
+    let value = std::str::from_utf8(value).map_err(|_| JsonErrorKind::InvalidBody)?;
+    let string = string_value(value, 0..value.len()).ok_or(JsonErrorKind::InvalidBody)?;
     if text_type {
         return Ok(Bytes::from(string));
     }

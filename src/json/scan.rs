@@ -195,6 +195,8 @@ pub(crate) struct Scanner {
     headers_found: bool,
     /// The one-pass reading of a value whose bytes are all there was tried ([`scan_whole`](Self::scan_whole)).
     whole_tried: bool,
+    /// The value was read in one pass and all its bytes are ASCII (so valid UTF-8).
+    ascii: bool,
     members: Vec<Member>,
     headers: Vec<Member>,
 }
@@ -220,6 +222,7 @@ impl Scanner {
             in_headers: false,
             headers_found: false,
             whole_tried: false,
+            ascii: false,
             members: Vec::new(),
             headers: Vec::new(),
         }
@@ -235,6 +238,12 @@ impl Scanner {
             headers,
             ..Self::with_max_depth(self.max_depth)
         };
+    }
+
+    /// Whether the value, complete, is known to be ASCII only (and so valid UTF-8): when it was read in one
+    /// pass; `false` says nothing.
+    pub(crate) fn is_ascii(&self) -> bool {
+        self.ascii
     }
 
     /// Bytes of the value looked at so far: 0 before the first call.
@@ -571,6 +580,8 @@ impl Scanner {
         let mut headers_next = false;
         let mut in_headers = false;
         let mut pending = [Pending::default(), Pending::default()];
+        // The bits of the strings' bytes (a superset): below 0x80, every byte of the value is ASCII.
+        let mut high = 0u8;
         let mut i = 0;
         'value: loop {
             // A value starts (after white space) at `i`.
@@ -602,14 +613,23 @@ impl Scanner {
                             i += 1;
                         }
                         (b'"', true) => {
-                            i = self.name_whole(t, i, depth, record, in_headers, &mut pending, &mut headers_next)?;
+                            i = self.name_whole(
+                                t,
+                                i,
+                                depth,
+                                record,
+                                in_headers,
+                                &mut pending,
+                                &mut headers_next,
+                                &mut high,
+                            )?;
                             continue 'value;
                         }
                         (_, true) => return None,
                         (_, false) => continue 'value,
                     }
                 }
-                b'"' => i = string_end(t, i + 1)?.0,
+                b'"' => i = string_end(t, i + 1, &mut high)?.0,
                 b't' if t[i..].starts_with(b"true") => i += 4,
                 b'f' if t[i..].starts_with(b"false") => i += 5,
                 b'n' if t[i..].starts_with(b"null") => i += 4,
@@ -631,6 +651,7 @@ impl Scanner {
                         self.objects = objects;
                         self.expect = Expect::Done;
                         self.token = Token::Structure;
+                        self.ascii = high < 0x80;
                         return Some(i);
                     }
                     1 if record != Record::Nothing => {
@@ -660,7 +681,16 @@ impl Scanner {
                         if t.get(i) != Some(&b'"') {
                             return None;
                         }
-                        i = self.name_whole(t, i, depth, record, in_headers, &mut pending, &mut headers_next)?;
+                        i = self.name_whole(
+                            t,
+                            i,
+                            depth,
+                            record,
+                            in_headers,
+                            &mut pending,
+                            &mut headers_next,
+                            &mut high,
+                        )?;
                         continue 'value;
                     }
                     (b',', false) => {
@@ -690,8 +720,9 @@ impl Scanner {
         in_headers: bool,
         pending: &mut [Pending; 2],
         headers_next: &mut bool,
+        high: &mut u8,
     ) -> Option<usize> {
-        let (end, escaped) = string_end(t, i + 1)?;
+        let (end, escaped) = string_end(t, i + 1, high)?;
         match depth {
             1 if record != Record::Nothing => {
                 *headers_next = record == Record::Item && &t[i..end] == b"\"headers\"";
@@ -725,31 +756,38 @@ fn string_flags(word: u64) -> u64 {
 /// The end of a string whose contents start at `t[i]` (after its opening quote): just after its closing quote,
 /// and whether it has escapes. `None` when it does not end within `t` or is not valid.
 #[inline]
-fn string_end(t: &[u8], mut i: usize) -> Option<(usize, bool)> {
+fn string_end(t: &[u8], mut i: usize, high: &mut u8) -> Option<(usize, bool)> {
     // Most strings (names, ids, header values) end within sixteen bytes: two words answer without a search.
     if let Some(window) = t.get(i..i + 16) {
         let (lo, hi) = window.split_at(8);
+        let mut special = None;
         for (k, word) in [(0, lo), (8, hi)] {
-            let flags = string_flags(u64::from_le_bytes(word.try_into().expect("eight bytes")));
+            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            // Bytes of the word past the string's end count too: a superset of its non-ASCII bytes.
+            *high |= u8::from(word & HIGH_BITS != 0) << 7;
+            let flags = string_flags(word);
             if flags != 0 {
-                let at = i + k + (flags.trailing_zeros() / 8) as usize;
-                match t[at] {
-                    b'"' => return Some((at + 1, false)),
-                    b'\\' => {
-                        i = at;
-                        break;
-                    }
-                    _ => return None,
-                }
+                special = Some(i + k + (flags.trailing_zeros() / 8) as usize);
+                break;
             }
+        }
+        match special {
+            Some(at) if t[at] == b'"' => return Some((at + 1, false)),
+            Some(at) if t[at] == b'\\' => i = at,
+            Some(_) => return None,
+            None => i += 16,
         }
     }
     let mut escaped = false;
     loop {
         let n = memchr::memchr2(b'"', b'\\', &t[i..])?;
-        if has_control(&t[i..i + n]) {
+        let (low, top) = t[i..i + n]
+            .iter()
+            .fold((u8::MAX, 0), |(low, top), &b| (low.min(b), top.max(b)));
+        if low < 0x20 {
             return None;
         }
+        *high |= top;
         i += n;
         if t[i] == b'"' {
             return Some((i + 1, escaped));
