@@ -766,7 +766,9 @@ fn items_must_be_utf8_wherever_the_bytes_are() {
     let json: &[u8] = br#""content-type":"application/json""#;
     let text: &[u8] = br#""content-type":"text/plain""#;
     let long_bad = [&b"{\"a\":\""[..], &[b'x'; 40], b"\xe9\"}"].concat();
-    let cases: [(&[u8], Vec<u8>, Option<&[u8]>); 6] = [
+    // Header members, body, what the body reads as (`None`: refused).
+    type Case<'a> = (&'a [u8], Vec<u8>, Option<&'a [u8]>);
+    let cases: [Case<'_>; 6] = [
         (json, long_bad, None),
         (
             json,
