@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints MB/s for every benchmark of the last `cargo bench` run and its fraction of the group's
+"""Prints MB/s (from the median time) for every benchmark of the last `cargo bench` run and its fraction of the group's
 `memmem_ceiling` (decode) or `memcpy_ceiling` (encode), from target/criterion/*/*/new/. For the peer groups
 (`peers_*`, benches/peers.rs) it also prints our decoder's ratio to the fastest peer, to both ceilings, and
 streaming's fraction of whole-buffer decoding."""
@@ -19,7 +19,8 @@ for group in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "repor
         nbytes = (meta.get("throughput") or {}).get("Bytes")
         if not nbytes:
             continue
-        seconds = est["mean"]["point_estimate"] / 1e9
+        # The median: on a shared machine a few slow samples move the mean, not the median.
+        seconds = est["median"]["point_estimate"] / 1e9
         rows[meta["title"].split("/", 1)[1]] = nbytes / seconds / 1e6
     ceiling = rows.get("memmem_ceiling") or rows.get("memcpy_ceiling")
     for name, mbps in sorted(rows.items()):
