@@ -203,7 +203,7 @@ pub(crate) fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
         [b' ', reason @ ..] => reason,
         _ => return None,
     };
-    if field_value_end(reason, 0).is_some() {
+    if !is_field_value(reason) {
         return None;
     }
     let status = u16::from(d1 - b'0') * 100 + u16::from(d2 - b'0') * 10 + u16::from(d3 - b'0');
