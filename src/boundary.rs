@@ -236,6 +236,37 @@ pub(crate) fn boundary_in_content_type(value: &[u8], lenient: bool) -> Result<(u
     Ok((start, start + b.len()))
 }
 
+/// The boundary of a `Content-Type` written in the plainest form of `multipart/mixed` with a boundary (the type
+/// in any case, `;` with optional spaces or tabs around it, `boundary=` in any case, an unquoted value of
+/// letters, digits and `'+_-.`, nothing after it): its span in `value`, found without the general parser,
+/// which reads every other form (and agrees on this one: a test checks).
+pub(crate) fn plain_multipart_boundary(value: &[u8]) -> Option<(usize, usize)> {
+    const TYPE: &[u8] = b"multipart/mixed";
+    const PARAM: &[u8] = b"boundary=";
+    let ows = |mut i: usize| {
+        while matches!(value.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        i
+    };
+    if !value.get(..TYPE.len())?.eq_ignore_ascii_case(TYPE) {
+        return None;
+    }
+    let semicolon = ows(TYPE.len());
+    if value.get(semicolon) != Some(&b';') {
+        return None;
+    }
+    let name = ows(semicolon + 1);
+    if !value.get(name..name + PARAM.len())?.eq_ignore_ascii_case(PARAM) {
+        return None;
+    }
+    let start = name + PARAM.len();
+    let boundary = &value[start..];
+    let plain = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'\'' | b'+' | b'_' | b'-' | b'.');
+    (!boundary.is_empty() && boundary.len() <= MAX_BOUNDARY_LEN && boundary.iter().all(plain))
+        .then_some((start, value.len()))
+}
+
 /// The longest needle prefix handed to `memmem`. Up to 32 bytes memchr runs its packed-pair vector search and
 /// confirms a candidate with a plain comparison; a longer needle (any boundary over 29 characters, such as the
 /// GUID boundaries most servers write) switches it to Two-Way, whose set-up and verification cost about 450
@@ -642,6 +673,61 @@ mod tests {
         assert_eq!(d.dash_boundary(), b"--abc");
         assert_eq!(d.boundary(), b"abc");
         assert_eq!(d.find(b"x\r\n--abc"), Some(2));
+    }
+
+    /// The plain form's shortcut agrees with the general parser: wherever it answers, the general parser takes
+    /// the value as `multipart/mixed` with the same boundary, in both readings of unquoted boundaries.
+    #[test]
+    fn plain_multipart_boundary_agrees_with_the_parser() {
+        let pieces: [&[u8]; 12] = [
+            b"multipart/mixed",
+            b"Multipart/MIXED",
+            b";",
+            b" ",
+            b"\t",
+            b"boundary=",
+            b"BOUNDARY=",
+            b"changeset_1-a.b'c+d",
+            b"\"q\"",
+            b"x=y",
+            b"/",
+            b"(",
+        ];
+        let mut found = 0;
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let mut value = Vec::new();
+            for _ in 0..next() % 7 {
+                value.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            // Mostly well-formed starts, so that the shortcut answers often.
+            let starts: [&[u8]; 3] = [
+                b"multipart/mixed; boundary=",
+                b"Multipart/MIXED ;\tBOUNDARY=",
+                b"multipart/mixed;boundary=",
+            ];
+            if next() % 2 == 0 {
+                let start = starts[(next() % 3) as usize];
+                let piece = pieces[(next() % pieces.len() as u64) as usize];
+                value = [start, piece, &value[..value.len().min(next() as usize % 3)]].concat();
+            }
+            let Some((start, end)) = plain_multipart_boundary(&value) else {
+                continue;
+            };
+            found += 1;
+            for lenient in [false, true] {
+                let media = crate::grammar::media_type_with(&value, lenient).expect("a media type");
+                assert!(media.is("multipart", "mixed"), "{:?}", String::from_utf8_lossy(&value));
+                assert_eq!(boundary_in_content_type(&value, lenient), Ok((start, end)));
+            }
+        }
+        assert!(found > 500, "{found}");
     }
 
     /// A boundary longer than the searched prefix: candidates whose prefix matches but whose rest differs, or

@@ -451,15 +451,21 @@ impl BatchDecoder {
         if let State::Failed(err) = &self.state {
             return Err(err.clone());
         }
-        let mut result = self.run(input, eof);
-        // At the end of input, "need more" can only mean the batch is cut off; only a finished batch ends.
-        if eof && matches!(result, Ok(None)) && self.state != State::Epilogue {
-            result = Err(self.err(DecodeErrorKind::Truncated, input.chunk().len()));
+        // Matched, not held: the event moves straight through to the caller.
+        match self.run(input, eof) {
+            Ok(Some(event)) => Ok(Some(event)),
+            // At the end of input, "need more" can only mean the batch is cut off; only a finished batch ends.
+            Ok(None) if eof && self.state != State::Epilogue => {
+                let err = self.err(DecodeErrorKind::Truncated, input.chunk().len());
+                self.state = State::Failed(err.clone());
+                Err(err)
+            }
+            Ok(None) => Ok(None),
+            Err(err) => {
+                self.state = State::Failed(err.clone());
+                Err(err)
+            }
         }
-        if let Err(err) = &result {
-            self.state = State::Failed(err.clone());
-        }
-        result
     }
 
     fn err(&self, kind: DecodeErrorKind, at: usize) -> DecodeError {

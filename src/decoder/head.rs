@@ -54,6 +54,9 @@ pub(super) struct HeadScan {
     last_slot: Slot,
     /// Where the search for the current line's end resumes.
     newline_from: usize,
+    /// The part headers started with [`CANONICAL_PART_HEADERS`]: the part is `application/http`, binary (the
+    /// first occurrence of a header counts).
+    canonical: bool,
 }
 
 /// The headers the decoder tracks while scanning a head.
@@ -99,6 +102,7 @@ impl BatchDecoder {
             self.head.last_slot = Slot::TransferEncoding;
             self.head.last_line_end = CANONICAL_PART_HEADERS.len() - 2;
             self.head.pos = CANONICAL_PART_HEADERS.len();
+            self.head.canonical = true;
         }
         loop {
             let buf = input.chunk();
@@ -334,23 +338,34 @@ impl BatchDecoder {
             return Err(self.err(DecodeErrorKind::MissingContentType, 0));
         };
         let ct_value = &buf[ct.start as usize..ct.end as usize];
-        // The common case without parsing: exactly `application/http`, in any case.
-        let http = ct_value.eq_ignore_ascii_case(b"application/http") || {
-            let Some(media_type) = grammar::media_type_with(ct_value, self.leniency.unquoted_boundary_specials) else {
-                return Err(self.err(DecodeErrorKind::UnsupportedContentType, ct.start as usize));
-            };
-            if !media_type.is("multipart", "mixed") && !media_type.is("application", "http") {
-                return Err(self.err(DecodeErrorKind::UnsupportedContentType, ct.start as usize));
-            }
-            media_type.is("application", "http")
+        // The common cases without parsing: exactly `application/http`, in any case, or a changeset's
+        // `multipart/mixed; boundary=...` in its plainest form.
+        let plain_http = self.head.canonical || ct_value.eq_ignore_ascii_case(b"application/http");
+        let plain = if plain_http {
+            None
+        } else {
+            boundary::plain_multipart_boundary(ct_value)
         };
+        let http = plain_http
+            || (plain.is_none() && {
+                let Some(media_type) = grammar::media_type_with(ct_value, self.leniency.unquoted_boundary_specials)
+                else {
+                    return Err(self.err(DecodeErrorKind::UnsupportedContentType, ct.start as usize));
+                };
+                if !media_type.is("multipart", "mixed") && !media_type.is("application", "http") {
+                    return Err(self.err(DecodeErrorKind::UnsupportedContentType, ct.start as usize));
+                }
+                media_type.is("application", "http")
+            });
         if !http {
             if self.inner.is_some() {
                 return Err(self.err(DecodeErrorKind::NestedChangeset, ct.start as usize));
             }
-            let (b_start, b_end) =
-                boundary::boundary_in_content_type(ct_value, self.leniency.unquoted_boundary_specials)
-                    .map_err(|_| self.err(DecodeErrorKind::InvalidChangesetBoundary, ct.start as usize))?;
+            let (b_start, b_end) = match plain {
+                Some(span) => span,
+                None => boundary::boundary_in_content_type(ct_value, self.leniency.unquoted_boundary_specials)
+                    .map_err(|_| self.err(DecodeErrorKind::InvalidChangesetBoundary, ct.start as usize))?,
+            };
             let boundary = &ct_value[b_start..b_end];
             let outer = self.outer.boundary();
             if boundary == outer {
@@ -381,6 +396,7 @@ impl BatchDecoder {
             })));
         }
         match self.head.transfer_encoding {
+            _ if self.head.canonical => {}
             None if !self.leniency.missing_transfer_encoding => {
                 return Err(self.err(DecodeErrorKind::MissingTransferEncoding, 0));
             }
