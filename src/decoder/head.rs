@@ -477,11 +477,15 @@ impl BatchDecoder {
     /// The head is complete at `end`: validate, split it off and emit it.
     fn finish_head<I: Input>(&mut self, input: &mut I, end: usize) -> Result<Event, DecodeError> {
         let buf = input.chunk();
-        let h = self.head;
+        // The fields, not a copy of the whole scan (copying it cost a store-forwarding stall per head).
+        let h = &self.head;
+        let (part_content_id, embedded_content_id, content_length) =
+            (h.part_content_id, h.content_id, h.content_length);
+        let (headers_start, last_line_end, part_headers_end) = (h.headers_start, h.last_line_end, h.part_headers_end);
         let start_line = h.start_line.ok_or_else(|| self.err(DecodeErrorKind::EmptyPart, end))?;
         self.expected_body = None;
         let lenient_length = self.leniency.invalid_content_length && self.leniency.content_length_mismatch;
-        if let (Some(cl), false) = (h.content_length, lenient_length) {
+        if let (Some(cl), false) = (content_length, lenient_length) {
             let strict_value = !self.leniency.invalid_content_length;
             match grammar::content_length(&buf[cl.start as usize..cl.end as usize]) {
                 grammar::ContentLength::Invalid if strict_value => {
@@ -496,13 +500,13 @@ impl BatchDecoder {
                 _ => {}
             }
         }
-        if let (Some(part), Some(embedded)) = (h.part_content_id, h.content_id) {
+        if let (Some(part), Some(embedded)) = (part_content_id, embedded_content_id) {
             let get = |s: Span| &buf[s.start as usize..s.end as usize];
             if !self.leniency.content_id_mismatch && get(part) != get(embedded) {
                 return Err(self.err(DecodeErrorKind::ContentIdMismatch, embedded.start as usize));
             }
         }
-        let content_id = h.part_content_id.or(h.content_id);
+        let content_id = part_content_id.or(embedded_content_id);
         if let (true, StartLine::Request { method, target, .. }) = (self.validate, start_line) {
             let bytes = |s: Span| &buf[s.start as usize..s.end as usize];
             let id = content_id.map(bytes);
@@ -525,14 +529,14 @@ impl BatchDecoder {
         }
         // The embedded header block: from after the start line to the end of the last header line, within the
         // head (a start line directly followed by a delimiter has no header block at all).
-        let headers_start = h.headers_start.min(end);
-        let headers_end = h.last_line_end.clamp(headers_start, end);
+        let headers_start = headers_start.min(end);
+        let headers_end = last_line_end.clamp(headers_start, end);
         let raw = self.take(input, end);
         self.state = State::Body;
         self.body_bytes = 0;
         Ok(Event::Head(Head {
             raw,
-            part_headers: Span::new(0, h.part_headers_end),
+            part_headers: Span::new(0, part_headers_end),
             start_line,
             headers: Span::new(headers_start, headers_end),
             content_id,
