@@ -267,6 +267,27 @@ pub(crate) fn plain_multipart_boundary(value: &[u8]) -> Option<(usize, usize)> {
         .then_some((start, value.len()))
 }
 
+/// `hay.starts_with(prefix)`, for prefixes of eight bytes or more (delimiter needles, the canonical part
+/// headers) without a library call: eight bytes per step, the last eight as one overlapping step, and no exit
+/// before the end (the answer is nearly always yes).
+#[inline]
+pub(crate) fn starts_with_long(hay: &[u8], prefix: &[u8]) -> bool {
+    if prefix.len() < 8 {
+        return hay.starts_with(prefix);
+    }
+    let Some(hay) = hay.get(..prefix.len()) else {
+        return false;
+    };
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("eight bytes"));
+    let mut differ = word(hay, prefix.len() - 8) ^ word(prefix, prefix.len() - 8);
+    let mut at = 0;
+    while at + 8 <= prefix.len() {
+        differ |= word(hay, at) ^ word(prefix, at);
+        at += 8;
+    }
+    differ == 0
+}
+
 /// The longest needle prefix handed to `memmem`. Up to 32 bytes memchr runs its packed-pair vector search and
 /// confirms a candidate with a plain comparison; a longer needle (any boundary over 29 characters, such as the
 /// GUID boundaries most servers write) switches it to Two-Way, whose set-up and verification cost about 450
@@ -318,8 +339,8 @@ impl Delimiter {
         // whose setup costs more than the comparison.
         let needle = &*self.needle;
         match haystack.first() {
-            Some(b'\n') if haystack.starts_with(needle) => return Some(0),
-            Some(b'\r') if haystack[1..].starts_with(needle) => return Some(1),
+            Some(b'\n') if starts_with_long(haystack, needle) => return Some(0),
+            Some(b'\r') if starts_with_long(&haystack[1..], needle) => return Some(1),
             _ => {}
         }
         let split = self.prefix.needle().len();
@@ -664,6 +685,24 @@ mod tests {
             },
         );
         assert!(Boundary::new("x".repeat(70)).is_ok());
+    }
+
+    #[test]
+    fn starts_with_long_is_starts_with() {
+        let prefix = b"\n--batch_36522ad7-fc75-4b56-8c71";
+        for len in 0..prefix.len() {
+            let p = &prefix[..len];
+            for cut in 0..=prefix.len() + 1 {
+                let mut hay = prefix[..cut.min(prefix.len())].to_vec();
+                hay.extend_from_slice(b"xyz");
+                assert_eq!(starts_with_long(&hay, p), hay.starts_with(p), "{len} {cut}");
+                for flip in 0..hay.len() {
+                    let mut h = hay.clone();
+                    h[flip] ^= 0x20;
+                    assert_eq!(starts_with_long(&h, p), h.starts_with(p), "{len} {cut} {flip}");
+                }
+            }
+        }
     }
 
     #[test]

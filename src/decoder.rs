@@ -752,8 +752,10 @@ impl BatchDecoder {
                 },
             };
             let rest = &buf[q..];
-            let ci = inner.filter(|d| rest.starts_with(d.needle())).map(|_| q);
-            let co = rest.starts_with(outer.needle()).then_some(q);
+            let ci = inner
+                .filter(|d| boundary::starts_with_long(rest, d.needle()))
+                .map(|_| q);
+            let co = boundary::starts_with_long(rest, outer.needle()).then_some(q);
             if ci.is_some() || co.is_some() {
                 return (ci, co);
             }

@@ -94,7 +94,7 @@ impl BatchDecoder {
         let max = self.limits.max_head_bytes;
         // The part headers nearly every writer emits, byte for byte: one comparison instead of two lines.
         let canonical_fits = max >= CANONICAL_PART_HEADERS.len() && self.limits.max_headers >= 2;
-        if self.head.pos == 0 && canonical_fits && input.chunk().starts_with(CANONICAL_PART_HEADERS) {
+        if self.head.pos == 0 && canonical_fits && boundary::starts_with_long(input.chunk(), CANONICAL_PART_HEADERS) {
             self.head.content_type = Some(Span::new(CANONICAL_CONTENT_TYPE.0, CANONICAL_CONTENT_TYPE.1));
             self.head.transfer_encoding = Some(Span::new(CANONICAL_ENCODING.0, CANONICAL_ENCODING.1));
             self.head.count = 2;
