@@ -55,7 +55,8 @@ pub(super) struct HeadScan {
     /// Where the search for the current line's end resumes.
     newline_from: usize,
     /// The part headers started with [`CANONICAL_PART_HEADERS`]: the part is `application/http`, binary (the
-    /// first occurrence of a header counts).
+    /// first occurrence of a header counts), unless a folded line continued one of the two values (their spans
+    /// then differ from the canonical ones, which is checked).
     canonical: bool,
 }
 
@@ -340,7 +341,11 @@ impl BatchDecoder {
         let ct_value = &buf[ct.start as usize..ct.end as usize];
         // The common cases without parsing: exactly `application/http`, in any case, or a changeset's
         // `multipart/mixed; boundary=...` in its plainest form.
-        let plain_http = self.head.canonical || ct_value.eq_ignore_ascii_case(b"application/http");
+        // The canonical part headers, unless a folded line went on with one of their values since.
+        let canonical = self.head.canonical
+            && ct == Span::new(CANONICAL_CONTENT_TYPE.0, CANONICAL_CONTENT_TYPE.1)
+            && self.head.transfer_encoding == Some(Span::new(CANONICAL_ENCODING.0, CANONICAL_ENCODING.1));
+        let plain_http = canonical || ct_value.eq_ignore_ascii_case(b"application/http");
         let plain = if plain_http {
             None
         } else {
@@ -396,7 +401,7 @@ impl BatchDecoder {
             })));
         }
         match self.head.transfer_encoding {
-            _ if self.head.canonical => {}
+            _ if canonical => {}
             None if !self.leniency.missing_transfer_encoding => {
                 return Err(self.err(DecodeErrorKind::MissingTransferEncoding, 0));
             }
