@@ -230,15 +230,29 @@ fn ends_field_value(b: u8) -> bool {
     ((b < 0x20) & (b != b'\t')) | (b == 0x7f)
 }
 
-const ONES: u64 = u64::from_le_bytes([1; 8]);
-const HIGH_BITS: u64 = ONES * 0x80;
+// Eight bytes at a time in a `u64` (read with `from_le_bytes`, so the lowest set bit is the first byte). Each
+// `*_flags` function sets the high bit of every byte it finds; only the lowest flag is exact (a borrow may flag
+// bytes above it), which is all the callers read: `trailing_zeros() / 8` is the first such byte.
 
-/// Sets the high bit of each byte of `word` that is below 0x20 or is 0x7f (tab among them). Only the lowest
-/// flag is exact (a borrow may flag bytes above it), which is all [`field_value_end`] reads.
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+pub(crate) const HIGH_BITS: u64 = ONES * 0x80;
+
+/// Flags the bytes of `word` below `limit` (at most 0x80).
+#[inline(always)]
+pub(crate) fn below_flags(word: u64, limit: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(limit)) & !word & HIGH_BITS
+}
+
+/// Flags the bytes of `word` equal to `byte`.
+#[inline(always)]
+pub(crate) fn equal_flags(word: u64, byte: u8) -> u64 {
+    below_flags(word ^ (ONES * u64::from(byte)), 1)
+}
+
+/// Flags the bytes of `word` below 0x20 or equal to 0x7f (tab among them).
 #[inline(always)]
 fn control_flags(word: u64) -> u64 {
-    let del = word ^ (ONES * 0x7f);
-    ((word.wrapping_sub(ONES * 0x20) & !word) | (del.wrapping_sub(ONES) & !del)) & HIGH_BITS
+    below_flags(word, 0x20) | equal_flags(word, 0x7f)
 }
 
 /// The first byte at or after `from` that is no field-value byte: the line break that ends a well-formed line,

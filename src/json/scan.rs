@@ -7,6 +7,8 @@
 
 use std::ops::Range;
 
+use crate::grammar;
+
 /// Nesting deeper than this is refused (serde_json's limit too).
 pub(crate) const MAX_DEPTH: usize = 128;
 
@@ -281,6 +283,8 @@ impl Scanner {
             self.members.clear();
             self.headers.clear();
             self.headers_found = false;
+            self.headers_next = false;
+            self.in_headers = false;
         }
         while self.pos < t.len() {
             match self.token {
@@ -368,11 +372,8 @@ impl Scanner {
     }
 
     fn begin_value(&mut self, b: u8, record: Record) -> Result<(), SyntaxError> {
-        match self.depth {
-            0 if record != Record::Nothing && b != b'{' => return fail("an object", self.pos),
-            1 if record != Record::Nothing => self.pending[0].value_start = self.pos,
-            2 if self.in_headers => self.pending[1].value_start = self.pos,
-            _ => {}
+        if !self.value_starts(self.depth, self.pos, b, record) {
+            return fail("an object", self.pos);
         }
         let literal = |word| Token::Literal { word, matched: 1 };
         self.token = match b {
@@ -414,11 +415,7 @@ impl Scanner {
         } else {
             Expect::ValueOrClose
         };
-        if object && self.depth == 2 && self.headers_next && record == Record::Item {
-            self.in_headers = true;
-            self.headers_found = true;
-            self.headers.clear();
-        }
+        self.opened(object, self.depth, record);
         Ok(())
     }
 
@@ -431,15 +428,68 @@ impl Scanner {
     /// A value ended at `pos`: record it if it is a member of a recorded object.
     #[inline]
     fn value_done(&mut self, record: Record) {
-        self.expect = Expect::CommaOrClose;
-        match self.depth {
-            0 => self.expect = Expect::Done,
+        self.expect = if self.depth == 0 {
+            Expect::Done
+        } else {
+            Expect::CommaOrClose
+        };
+        self.value_ends(self.depth, self.pos, record);
+    }
+
+    // What both readings record, the byte-by-byte one (`scan`) and the one-pass one (`scan_whole`): the
+    // members of the value (level 1) and those of its `headers` object (level 2), each at the depth the reading
+    // is at.
+
+    /// A value starts at `at` (first byte `b`) inside `depth` containers; `false` when the value itself must be
+    /// an object and is not.
+    #[inline]
+    fn value_starts(&mut self, depth: usize, at: usize, b: u8, record: Record) -> bool {
+        match depth {
+            0 => return record == Record::Nothing || b == b'{',
+            1 if record != Record::Nothing => self.pending[0].value_start = at,
+            2 if self.in_headers => self.pending[1].value_start = at,
+            _ => {}
+        }
+        true
+    }
+
+    /// A container opened; `depth` counts it.
+    #[inline]
+    fn opened(&mut self, object: bool, depth: usize, record: Record) {
+        if object && depth == 2 && self.headers_next && record == Record::Item {
+            self.in_headers = true;
+            self.headers_found = true;
+            self.headers.clear();
+        }
+    }
+
+    /// A member name (with its quotes) at `range` of `t`, inside `depth` containers.
+    #[inline]
+    fn name_read(&mut self, t: &[u8], depth: usize, range: Range<usize>, escaped: bool, record: Record) {
+        match depth {
+            1 if record != Record::Nothing => {
+                self.headers_next = record == Record::Item && &t[range.clone()] == b"\"headers\"";
+                self.pending[0].name = range;
+                self.pending[0].name_escaped = escaped;
+            }
+            2 if self.in_headers => {
+                self.pending[1].name = range;
+                self.pending[1].name_escaped = escaped;
+            }
+            _ => {}
+        }
+    }
+
+    /// A value ended at `end` inside `depth` containers.
+    #[inline]
+    fn value_ends(&mut self, depth: usize, end: usize, record: Record) {
+        match depth {
             1 if record != Record::Nothing => {
                 let p = &self.pending[0];
                 self.members.push(Member {
                     name: p.name.clone(),
                     name_escaped: p.name_escaped,
-                    value: p.value_start..self.pos,
+                    value: p.value_start..end,
                 });
                 self.in_headers = false;
             }
@@ -448,7 +498,7 @@ impl Scanner {
                 self.headers.push(Member {
                     name: p.name.clone(),
                     name_escaped: p.name_escaped,
-                    value: p.value_start..self.pos,
+                    value: p.value_start..end,
                 });
             }
             _ => {}
@@ -517,19 +567,7 @@ impl Scanner {
 
     fn name_done(&mut self, t: &[u8], escaped: bool, record: Record) {
         self.expect = Expect::Colon;
-        let range = self.token_start..self.pos;
-        match self.depth {
-            1 if record != Record::Nothing => {
-                self.headers_next = record == Record::Item && &t[range.clone()] == b"\"headers\"";
-                self.pending[0].name = range;
-                self.pending[0].name_escaped = escaped;
-            }
-            2 if self.in_headers => {
-                self.pending[1].name = range;
-                self.pending[1].name_escaped = escaped;
-            }
-            _ => {}
-        }
+        self.name_read(t, self.depth, self.token_start..self.pos, escaped, record);
     }
 
     #[inline]
@@ -577,9 +615,6 @@ impl Scanner {
     fn scan_whole(&mut self, t: &[u8], eof: bool, record: Record) -> Option<usize> {
         let mut depth = 0usize;
         let mut objects = 0u128;
-        let mut headers_next = false;
-        let mut in_headers = false;
-        let mut pending = [Pending::default(), Pending::default()];
         // The bits of the strings' bytes (a superset): below 0x80, every byte of the value is ASCII.
         let mut high = 0u8;
         let mut i = 0;
@@ -587,11 +622,8 @@ impl Scanner {
             // A value starts (after white space) at `i`.
             i = skip_ws(t, i);
             let b = *t.get(i)?;
-            match depth {
-                0 if record != Record::Nothing && b != b'{' => return None,
-                1 if record != Record::Nothing => pending[0].value_start = i,
-                2 if in_headers => pending[1].value_start = i,
-                _ => {}
+            if !self.value_starts(depth, i, b, record) {
+                return None;
             }
             match b {
                 b'{' | b'[' => {
@@ -601,28 +633,15 @@ impl Scanner {
                     let object = b == b'{';
                     objects = (objects & !(1 << depth)) | (u128::from(object) << depth);
                     depth += 1;
+                    self.opened(object, depth, record);
                     i = skip_ws(t, i + 1);
-                    if object && depth == 2 && headers_next && record == Record::Item {
-                        in_headers = true;
-                        self.headers_found = true;
-                        self.headers.clear();
-                    }
                     match (*t.get(i)?, object) {
                         (b'}', true) | (b']', false) => {
                             depth -= 1;
                             i += 1;
                         }
                         (b'"', true) => {
-                            i = self.name_whole(
-                                t,
-                                i,
-                                depth,
-                                record,
-                                in_headers,
-                                &mut pending,
-                                &mut headers_next,
-                                &mut high,
-                            )?;
+                            i = self.name_whole(t, i, depth, record, &mut high)?;
                             continue 'value;
                         }
                         (_, true) => return None,
@@ -644,35 +663,16 @@ impl Scanner {
             }
             // A value ended at `i`; then commas and closing brackets until the next value or the end.
             loop {
-                match depth {
-                    0 => {
-                        self.pos = i;
-                        self.depth = 0;
-                        self.objects = objects;
-                        self.expect = Expect::Done;
-                        self.token = Token::Structure;
-                        self.ascii = high < 0x80;
-                        return Some(i);
-                    }
-                    1 if record != Record::Nothing => {
-                        let p = &pending[0];
-                        self.members.push(Member {
-                            name: p.name.clone(),
-                            name_escaped: p.name_escaped,
-                            value: p.value_start..i,
-                        });
-                        in_headers = false;
-                    }
-                    2 if in_headers => {
-                        let p = &pending[1];
-                        self.headers.push(Member {
-                            name: p.name.clone(),
-                            name_escaped: p.name_escaped,
-                            value: p.value_start..i,
-                        });
-                    }
-                    _ => {}
+                if depth == 0 {
+                    self.pos = i;
+                    self.depth = 0;
+                    self.objects = objects;
+                    self.expect = Expect::Done;
+                    self.token = Token::Structure;
+                    self.ascii = high < 0x80;
+                    return Some(i);
                 }
+                self.value_ends(depth, i, record);
                 i = skip_ws(t, i);
                 let object = (objects >> (depth - 1)) & 1 == 1;
                 match (*t.get(i)?, object) {
@@ -681,16 +681,7 @@ impl Scanner {
                         if t.get(i) != Some(&b'"') {
                             return None;
                         }
-                        i = self.name_whole(
-                            t,
-                            i,
-                            depth,
-                            record,
-                            in_headers,
-                            &mut pending,
-                            &mut headers_next,
-                            &mut high,
-                        )?;
+                        i = self.name_whole(t, i, depth, record, &mut high)?;
                         continue 'value;
                     }
                     (b',', false) => {
@@ -707,50 +698,21 @@ impl Scanner {
         }
     }
 
-    /// A member name at `t[i]` (its opening quote) and the colon after it: where its value may start. Records
-    /// the name as `name_done` does.
-    #[allow(clippy::too_many_arguments)]
+    /// A member name at `t[i]` (its opening quote) and the colon after it: where its value may start.
     #[inline]
-    fn name_whole(
-        &self,
-        t: &[u8],
-        i: usize,
-        depth: usize,
-        record: Record,
-        in_headers: bool,
-        pending: &mut [Pending; 2],
-        headers_next: &mut bool,
-        high: &mut u8,
-    ) -> Option<usize> {
+    fn name_whole(&mut self, t: &[u8], i: usize, depth: usize, record: Record, high: &mut u8) -> Option<usize> {
         let (end, escaped) = string_end(t, i + 1, high)?;
-        match depth {
-            1 if record != Record::Nothing => {
-                *headers_next = record == Record::Item && &t[i..end] == b"\"headers\"";
-                pending[0].name = i..end;
-                pending[0].name_escaped = escaped;
-            }
-            2 if in_headers => {
-                pending[1].name = i..end;
-                pending[1].name_escaped = escaped;
-            }
-            _ => {}
-        }
+        self.name_read(t, depth, i..end, escaped, record);
         let colon = skip_ws(t, end);
         (t.get(colon) == Some(&b':')).then_some(colon + 1)
     }
 }
 
-const ONES: u64 = u64::from_le_bytes([1; 8]);
-const HIGH_BITS: u64 = ONES * 0x80;
-
-/// Sets the high bit of each byte of `word` that is a quote, a backslash or a control character; the lowest
-/// flag is exact (a borrow may flag bytes above it).
+/// Flags (see [`grammar::below_flags`]) the bytes of `word` that are a quote, a backslash or a control
+/// character.
 #[inline(always)]
 fn string_flags(word: u64) -> u64 {
-    let zero = |w: u64| w.wrapping_sub(ONES) & !w;
-    let quotes = word ^ (ONES * u64::from(b'"'));
-    let backslashes = word ^ (ONES * u64::from(b'\\'));
-    (zero(quotes) | zero(backslashes) | (word.wrapping_sub(ONES * 0x20) & !word)) & HIGH_BITS
+    grammar::equal_flags(word, b'"') | grammar::equal_flags(word, b'\\') | grammar::below_flags(word, 0x20)
 }
 
 /// The end of a string whose contents start at `t[i]` (after its opening quote): just after its closing quote,
@@ -764,7 +726,7 @@ fn string_end(t: &[u8], mut i: usize, high: &mut u8) -> Option<(usize, bool)> {
         for (k, word) in [(0, lo), (8, hi)] {
             let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
             // Bytes of the word past the string's end count too: a superset of its non-ASCII bytes.
-            *high |= u8::from(word & HIGH_BITS != 0) << 7;
+            *high |= u8::from(word & grammar::HIGH_BITS != 0) << 7;
             let flags = string_flags(word);
             if flags != 0 {
                 special = Some(i + k + (flags.trailing_zeros() / 8) as usize);
