@@ -8,8 +8,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::error::JsonErrorKind;
 use super::read::JsonReadOptions;
-use super::{is_json_media_type, is_text_media_type, scan};
-use crate::grammar;
+use super::{scan, MediaClass};
 use crate::QuotedText;
 
 /// A member's name, decoded only when it has escapes.
@@ -116,31 +115,6 @@ pub(super) fn read_headers(
         headers.insert(header, value);
     }
     Ok(headers)
-}
-
-/// How a body of a given `Content-Type` is written in the JSON format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct MediaClass {
-    /// As the JSON value itself.
-    pub(super) json: bool,
-    /// As a string of the text (else base64url).
-    pub(super) text: bool,
-}
-
-impl MediaClass {
-    /// The class of a `Content-Type` value; one that is not a media type is neither JSON nor text.
-    pub(super) fn of(content_type: &[u8]) -> Self {
-        match grammar::media_type(content_type) {
-            Some(m) => Self {
-                json: is_json_media_type(m.type_, m.subtype),
-                text: is_text_media_type(m.type_, m.subtype),
-            },
-            None => Self {
-                json: false,
-                text: false,
-            },
-        }
-    }
 }
 
 /// The bytes a `body` member stands for, given the item's `Content-Type`. JSON bodies are slices of the

@@ -64,8 +64,33 @@ pub use error::{JsonError, JsonErrorKind};
 pub use read::{JsonBatchReader, JsonEvent, JsonReadOptions};
 pub use write::ResponseDocumentWriter;
 
+/// How a body of a given `Content-Type` is written in the JSON format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MediaClass {
+    /// As the JSON value itself.
+    pub(crate) json: bool,
+    /// As a string of the text (else base64url).
+    pub(crate) text: bool,
+}
+
+impl MediaClass {
+    /// The class of a `Content-Type` value; one that is not a media type is neither JSON nor text.
+    pub(crate) fn of(content_type: &[u8]) -> Self {
+        match crate::grammar::media_type(content_type) {
+            Some(m) => Self {
+                json: is_json_media_type(m.type_, m.subtype),
+                text: is_text_media_type(m.type_, m.subtype),
+            },
+            None => Self {
+                json: false,
+                text: false,
+            },
+        }
+    }
+}
+
 /// Whether a media type is written as a JSON value.
-pub(crate) fn is_json_media_type(type_: &[u8], subtype: &[u8]) -> bool {
+fn is_json_media_type(type_: &[u8], subtype: &[u8]) -> bool {
     type_.eq_ignore_ascii_case(b"application")
         && (subtype.eq_ignore_ascii_case(b"json") || ends_with_ignore_case(subtype, b"+json"))
 }
@@ -75,7 +100,7 @@ fn ends_with_ignore_case(s: &[u8], suffix: &[u8]) -> bool {
 }
 
 /// Whether a media type is text, written as a string when it is UTF-8.
-pub(crate) fn is_text_media_type(type_: &[u8], subtype: &[u8]) -> bool {
+fn is_text_media_type(type_: &[u8], subtype: &[u8]) -> bool {
     type_.eq_ignore_ascii_case(b"text")
         || subtype.eq_ignore_ascii_case(b"xml")
         || ends_with_ignore_case(subtype, b"+xml")

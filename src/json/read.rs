@@ -7,9 +7,10 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use super::error::{JsonError, JsonErrorKind};
-use super::item::{member_name, read_body, read_headers, string_value, Fields, HeaderNames, MediaClass};
+use super::item::{member_name, read_body, read_headers, string_value, Fields, HeaderNames};
 use super::rules::{Member, Rules};
 use super::scan::{Record, Scanner, SyntaxError};
+use super::MediaClass;
 use crate::event::MessageKind;
 use crate::model::{AnyBatch, BatchRequest, BatchResponse, RequestItem, ResponseItem};
 use crate::Excerpt;

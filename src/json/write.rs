@@ -9,9 +9,8 @@ use serde_json::value::RawValue;
 use super::error::{JsonError, JsonErrorKind};
 use super::read::{self, JsonReadOptions};
 use super::rules::Rules;
-use super::{is_json_media_type, is_text_media_type, scan};
+use super::{scan, MediaClass};
 use crate::event::MessageKind;
-use crate::grammar;
 use crate::model::{BatchRequest, BatchResponse};
 use crate::rules::content_id_reference;
 use crate::QuotedText;
@@ -42,15 +41,13 @@ fn json_body<'a>(headers: &HeaderMap, body: &'a [u8]) -> Option<(JsonBody<'a>, b
     if body.is_empty() {
         return None;
     }
-    let media_type = headers.get(http::header::CONTENT_TYPE).map(|v| v.as_bytes());
-    let parsed = media_type.and_then(grammar::media_type);
-    let (json, text_type) = match &parsed {
-        Some(m) => (
-            is_json_media_type(m.type_, m.subtype),
-            is_text_media_type(m.type_, m.subtype),
-        ),
-        None => (false, false),
-    };
+    let MediaClass { json, text: text_type } = headers.get(http::header::CONTENT_TYPE).map_or(
+        MediaClass {
+            json: false,
+            text: false,
+        },
+        |v| MediaClass::of(v.as_bytes()),
+    );
     if let Ok(utf8) = std::str::from_utf8(body) {
         if json {
             // White space around the value does not survive a JSON document: it is left out.
