@@ -3,6 +3,10 @@
 use bytes::Bytes;
 use odata_batch::{BatchDecoder, Event};
 
+#[path = "../benches/common/payloads.rs"]
+#[allow(dead_code)] // the other payloads and fields are the bench's
+mod payloads;
+
 fn main() {
     let rb = "batch_3f1e2d4c-5b6a-4789-9a0b-1c2d3e4f5a6b";
     let cs = "changeset_0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
@@ -42,28 +46,18 @@ fn main() {
         }
         s.push_str(&format!("--{rb}--\r\n"));
     }
-    // `changesets`: the request of benches/peers.rs, 20 changesets of 50 POSTs with Content-IDs and `$n`
-    // references, 256-byte JSON bodies.
-    if std::env::args().nth(2).as_deref() == Some("changesets") {
-        s.clear();
-        for c in 0..20 {
-            s.push_str(&format!(
-                "--{rb}\r\nContent-Type: multipart/mixed; boundary={cs}\r\n\r\n"
-            ));
-            for k in 0..50 {
-                let id = c * 50 + k + 1;
-                let target = if k == 0 {
-                    "accounts".to_owned()
-                } else {
-                    format!("${}/contact_customer_accounts", c * 50 + 1)
-                };
-                let body = format!("{{\"id\":\"{id:08}\",\"text\":\"{}\"}}", "lorem ipsum ".repeat(19));
-                s.push_str(&format!("--{cs}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: {id}\r\n\r\nPOST {target} HTTP/1.1\r\nContent-Type: application/json;type=entry\r\nAccept: application/json\r\n\r\n{body}\r\n"));
-            }
-            s.push_str(&format!("--{cs}--\r\n"));
-        }
-        s.push_str(&format!("--{rb}--\r\n"));
-    }
+    // `changesets`: the request of benches/peers.rs (20 changesets of 50 POSTs with Content-IDs and `$n`
+    // references, 256-byte JSON bodies), from the bench's own generator.
+    let rb = if std::env::args().nth(2).as_deref() == Some("changesets") {
+        let request = payloads::payloads()
+            .into_iter()
+            .find(|p| p.name == "request_changesets")
+            .expect("the bench's request payload");
+        s = String::from_utf8(request.bytes).expect("generated as text");
+        request.boundaries[0]
+    } else {
+        rb
+    };
     let input = Bytes::from(s);
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
     let mut total = 0;
