@@ -38,13 +38,14 @@ for group in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "repor
             f"{100 * ours / rows['memmem_ceiling']:.1f}%" if "memmem_ceiling" in rows else "-",
             f"{100 * ours / rows['line_end_ceiling']:.1f}%" if "line_end_ceiling" in rows else "-",
             f"{100 * rows['odata_batch_chunks_64k'] / ours:.0f}%" if "odata_batch_chunks_64k" in rows else "-",
+            f"{100 * rows['odata_batch_bytes_chunks_64k'] / ours:.0f}%" if "odata_batch_bytes_chunks_64k" in rows else "-",
             f"{rows['httparse_embedded_heads_only']:.0f}" if "httparse_embedded_heads_only" in rows else "-",
         ))
 if summary:
     print()
     # The last column: httparse alone on the embedded heads, per byte of the whole batch (its time against the
     # batch's size), next to our reading of everything.
-    print("| payload | odata-batch MB/s | fastest peer MB/s | ratio | of memmem ceiling | of line-end ceiling | 64 KiB chunks / whole | httparse, heads only, MB/s |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| payload | odata-batch MB/s | fastest peer MB/s | ratio | of memmem ceiling | of line-end ceiling | 64 KiB chunks (BytesMut) / whole | 64 KiB Bytes chunks (ChunkedInput) / whole | httparse, heads only, MB/s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for row in summary:
-        print(f"| {row[0]} | {row[1]:.0f} | {row[2]} | {row[3]} | {row[4]} | {row[5]} | {row[6]} | {row[7]} |")
+        print(f"| {row[0]} | {row[1]:.0f} | {row[2]} | {row[3]} | {row[4]} | {row[5]} | {row[6]} | {row[7]} | {row[8]} |")

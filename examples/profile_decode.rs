@@ -1,5 +1,5 @@
 //! Decodes a generated 1000-operation request (or, with a second argument `json`, a response with 1 KiB JSON
-//! bodies; `204`, 1000 responses 204 with Location and OData-EntityId; `changesets`, the request of benches/peers.rs) many times (for profilers); a third argument `model` decodes into the owned model, `chunks` streams 64 KiB chunks.
+//! bodies; `204`, 1000 responses 204 with Location and OData-EntityId; `changesets`, the request of benches/peers.rs) many times (for profilers); a third argument `model` decodes into the owned model, `chunks` streams 64 KiB chunks, `bytes` the same chunks as `Bytes` through `ChunkedInput`.
 use bytes::Bytes;
 use odata_batch::{BatchDecoder, Event};
 
@@ -92,6 +92,27 @@ fn main() {
                 }
             }
             while let Some(e) = d.decode_eof(&mut buf).unwrap() {
+                total += usize::from(e == Event::End);
+            }
+        }
+        println!("{total}");
+        return;
+    }
+    // With a third argument `bytes`, the same 64 KiB chunks as `Bytes` through `ChunkedInput` (no copy).
+    if std::env::args().nth(3).as_deref() == Some("bytes") {
+        for _ in 0..n {
+            let mut d = BatchDecoder::new(rb).unwrap();
+            let mut queue = odata_batch::ChunkedInput::new();
+            let mut at = 0;
+            while at < input.len() {
+                let end = (at + 64 * 1024).min(input.len());
+                queue.push(input.slice(at..end));
+                at = end;
+                while let Some(e) = d.decode_chunked(&mut queue).unwrap() {
+                    total += usize::from(e == Event::End);
+                }
+            }
+            while let Some(e) = d.decode_chunked_eof(&mut queue).unwrap() {
                 total += usize::from(e == Event::End);
             }
         }

@@ -52,7 +52,9 @@ use crate::leniency::Leniency;
 use crate::limits::Limits;
 use crate::rules::{ContentIdScope, RequestRules};
 
+mod chunked;
 mod head;
+pub use chunked::ChunkedInput;
 use head::HeadScan;
 
 /// How many line feeds of a body [`BatchDecoder::candidates`] visits before it searches with `memmem`.
@@ -445,6 +447,44 @@ impl BatchDecoder {
     /// As for `decode_eof`.
     pub fn decode_complete(&mut self, input: &mut Bytes) -> Result<Option<Event>, DecodeError> {
         self.step(input, true)
+    }
+
+    /// Decodes the next event from input that arrives as [`Bytes`] chunks ([`ChunkedInput::push`]): like
+    /// [`decode`](Self::decode), but heads and bodies are slices of the chunks, not of a buffer the caller copied
+    /// them into. See [`ChunkedInput`] for an example.
+    ///
+    /// # Errors
+    ///
+    /// As for `decode`.
+    pub fn decode_chunked(&mut self, input: &mut ChunkedInput) -> Result<Option<Event>, DecodeError> {
+        self.step_chunked(input, false)
+    }
+
+    /// Like [`decode_chunked`](Self::decode_chunked), for when no more chunks will come (as
+    /// [`decode_eof`](Self::decode_eof) is to `decode`).
+    ///
+    /// # Errors
+    ///
+    /// As for `decode_eof`.
+    pub fn decode_chunked_eof(&mut self, input: &mut ChunkedInput) -> Result<Option<Event>, DecodeError> {
+        self.step_chunked(input, true)
+    }
+
+    /// Reads the chunk itself while nothing is carried; otherwise the carry, copying more of the chunk into it
+    /// while the decoder needs more and has not yet read past what came from earlier chunks.
+    fn step_chunked(&mut self, input: &mut ChunkedInput, eof: bool) -> Result<Option<Event>, DecodeError> {
+        loop {
+            if input.carry.is_empty() {
+                return self.step(&mut input.chunk, eof);
+            }
+            let last = eof && input.carry_is_all();
+            let result = self.step(&mut input.carry, last);
+            let moved = input.settle();
+            match result {
+                Ok(None) if !last && (moved || input.grow()) => continue,
+                result => return result,
+            }
+        }
     }
 
     fn step<I: Input>(&mut self, input: &mut I, eof: bool) -> Result<Option<Event>, DecodeError> {

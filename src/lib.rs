@@ -172,7 +172,7 @@ pub use builder::{BatchBuilder, ChangesetBuilder, ContinueOnError, EncodeOptions
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use codec::{BatchCodec, BatchPart, CodecError, ItemCodec};
-pub use decoder::{BatchDecoder, BatchDecoderBuilder};
+pub use decoder::{BatchDecoder, BatchDecoderBuilder, ChunkedInput};
 pub use encoder::{BatchEncoder, BatchEncoderBuilder, EncodeError, EncodeErrorKind, RequestPart, ResponsePart};
 pub use error::{DecodeError, DecodeErrorKind, Limit};
 pub use event::{ChangesetHead, Event, Head, Header, Headers, MessageKind, RequestLine, StatusLine};

@@ -5,7 +5,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use bytes::{Bytes, BytesMut};
-use odata_batch::{BatchDecoder, Event};
+use odata_batch::{BatchDecoder, ChunkedInput, Event};
 
 struct Counting;
 
@@ -124,6 +124,48 @@ fn streaming_from_bytes_mut_allocates_a_constant_amount_too() {
     let (large, n_large) = count(response(1000));
     assert_eq!((n_small, n_large), (10, 1000));
     assert_eq!(small, large, "allocations grow with the number of operations");
+}
+
+/// `Bytes` chunks through `ChunkedInput`: nothing per operation; at most one carry buffer per chunk boundary
+/// (a head or delimiter cut by the boundary is copied into it, and events sliced from it that the caller keeps
+/// keep it alive).
+#[test]
+fn streaming_bytes_chunks_allocates_at_most_once_per_chunk() {
+    let count = |payload: Vec<u8>, chunk: usize| {
+        let wire = Bytes::from(payload);
+        let mut decoder = BatchDecoder::new("batchresponse_1").unwrap();
+        let mut input = ChunkedInput::new();
+        let chunks: Vec<Bytes> = (0..wire.len())
+            .step_by(chunk)
+            .map(|at| wire.slice(at..(at + chunk).min(wire.len())))
+            .collect();
+        let before = allocations();
+        let mut ops = 0;
+        for piece in &chunks {
+            input.push(piece.clone());
+            while let Some(e) = decoder.decode_chunked(&mut input).unwrap() {
+                ops += usize::from(e == Event::End);
+            }
+        }
+        while let Some(e) = decoder.decode_chunked_eof(&mut input).unwrap() {
+            ops += usize::from(e == Event::End);
+        }
+        (allocations() - before, ops, chunks.len())
+    };
+    let mut seen = Vec::new();
+    for chunk in [16 * 1024, 4096, 1000] {
+        let (allocated, ops, chunks) = count(response(1000), chunk);
+        seen.push(allocated);
+        assert_eq!(ops, 1000);
+        assert!(chunks < ops, "{chunks} chunks");
+        assert!(
+            allocated <= chunks + 2,
+            "{allocated} allocations for {chunks} chunks of {chunk} bytes"
+        );
+        eprintln!("Bytes chunks of {chunk}: {allocated} allocations for {chunks} chunks, {ops} operations");
+    }
+    // Events dropped as they come leave the carry to be reused: then not even the chunk count matters.
+    assert!(seen.iter().all(|&n| n == seen[0]), "allocations by chunk size: {seen:?}");
 }
 
 /// A request of `n` POSTs with 1 KiB JSON bodies in `changesets` changesets, each with Content-IDs and `$n`

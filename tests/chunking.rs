@@ -5,7 +5,7 @@ mod common;
 
 use bytes::BytesMut;
 use common::fixtures::{Expect, FIXTURES};
-use common::{decode_chunked, decode_whole, lenient, normalize, strict};
+use common::{decode_bytes_chunks, decode_chunked, decode_whole, lenient, normalize, strict};
 use odata_batch::{BatchDecoderBuilder, DecodeErrorKind, Event};
 
 /// Feeds `payload[..split]` then the rest, with `decode` in between, then `decode_eof`.
@@ -41,6 +41,16 @@ fn assert_streaming_equals_one_shot(name: &str, builder: &BatchDecoderBuilder, c
     assert_eq!(bytewise, whole, "{name}: one byte at a time");
     let mixed = decode_chunked(builder, ct, payload, &[3, 1, 17, 2, 64]).map(normalize);
     assert_eq!(mixed, whole, "{name}: mixed chunks");
+    // The same cuts as `Bytes` chunks read without copying ([`ChunkedInput`]).
+    for split in 0..=payload.len() {
+        let sizes = [split.max(1), payload.len()];
+        let got = decode_bytes_chunks(builder, ct, payload, &sizes).map(normalize);
+        assert_eq!(got, whole, "{name}: Bytes chunks split at {split}");
+    }
+    for sizes in [&[1][..], &[3, 1, 17, 2, 64], &[600, 5, 1100], &[2000, 1]] {
+        let got = decode_bytes_chunks(builder, ct, payload, sizes).map(normalize);
+        assert_eq!(got, whole, "{name}: Bytes chunks of {sizes:?}");
+    }
 }
 
 #[test]

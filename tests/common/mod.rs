@@ -2,7 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use bytes::{Bytes, BytesMut};
-use odata_batch::{BatchDecoder, BatchDecoderBuilder, DecodeError, Event};
+use odata_batch::{BatchDecoder, BatchDecoderBuilder, ChunkedInput, DecodeError, Event};
 
 /// One operation as the tests compare it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +81,49 @@ pub fn decode_chunked(
         guard += 1;
         assert!(guard < 1_000_000, "decode_eof does not end");
     }
+    Ok(out)
+}
+
+/// Like [`decode_chunked`], with the payload pushed as `Bytes` chunks into a [`ChunkedInput`] (slices of one
+/// buffer, as a body stream yields them) and read with `decode_chunked`. Also checks that every event's bytes
+/// are the payload's bytes at the decoder's offset.
+pub fn decode_bytes_chunks(
+    builder: &BatchDecoderBuilder,
+    ct: &str,
+    payload: &[u8],
+    sizes: &[usize],
+) -> Result<Vec<Event>, DecodeError> {
+    let mut d = builder.build_for_content_type(ct).expect("content type");
+    let wire = Bytes::copy_from_slice(payload);
+    let mut input = ChunkedInput::new();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut i = 0;
+    while pos < payload.len() {
+        let n = sizes[i % sizes.len()].max(1).min(payload.len() - pos);
+        i += 1;
+        input.push(wire.slice(pos..pos + n));
+        pos += n;
+        assert_eq!(input.len() as u64, pos as u64 - d.consumed(), "unconsumed input");
+        let mut idle = 0;
+        loop {
+            let before = input.len();
+            match d.decode_chunked(&mut input)? {
+                Some(e) => out.push(e),
+                None => break,
+            }
+            idle = if input.len() == before { idle + 1 } else { 0 };
+            assert!(idle <= 3, "decoder returned events without consuming input too often");
+            assert_eq!(input.len() as u64, pos as u64 - d.consumed(), "unconsumed input");
+        }
+    }
+    let mut guard = 0;
+    while let Some(e) = d.decode_chunked_eof(&mut input)? {
+        out.push(e);
+        guard += 1;
+        assert!(guard < 1_000_000, "decode_chunked_eof does not end");
+    }
+    assert!(input.is_empty(), "a finished reading consumed everything");
     Ok(out)
 }
 
