@@ -213,6 +213,8 @@ impl BatchDecoderBuilder {
             body_bytes: 0,
             expected_body: None,
             rules: RequestRules::new(self.content_id_scope),
+            names: head::NameTemplate::default(),
+            last_status: head::StatusMemo::default(),
         }
     }
 }
@@ -343,6 +345,10 @@ pub struct BatchDecoder {
     /// whether the operation is a response.
     expected_body: Option<(u64, bool)>,
     rules: RequestRules,
+    /// The previous head's embedded header names.
+    names: head::NameTemplate,
+    /// The previous head's status line.
+    last_status: head::StatusMemo,
 }
 
 impl std::fmt::Debug for Delimiter {

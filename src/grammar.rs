@@ -182,13 +182,13 @@ pub(crate) fn request_line(line: &[u8], spaces_in_url: bool) -> Option<RequestLi
 
 /// A parsed status line: sub-slices of the line and the code.
 pub(crate) struct StatusLine<'a> {
-    pub(crate) version: &'a [u8],
     pub(crate) status: u16,
     pub(crate) reason: &'a [u8],
 }
 
-/// `HTTP-version SP 3DIGIT [SP reason-phrase]`; the reason may be empty or missing. Hand-written: it runs
-/// for every response part.
+/// `HTTP-version SP 3DIGIT [SP reason-phrase]`; the reason may be empty or missing. The version is always the
+/// line's first eight bytes. Hand-written: it runs for every response part whose line differs from the one
+/// before.
 pub(crate) fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
     let (start, rest) = line.split_first_chunk::<12>()?;
     let [b'H', b'T', b'T', b'P', b'/', major, b'.', minor, b' ', d1, d2, d3] = *start else {
@@ -207,11 +207,7 @@ pub(crate) fn status_line(line: &[u8]) -> Option<StatusLine<'_>> {
         return None;
     }
     let status = u16::from(d1 - b'0') * 100 + u16::from(d2 - b'0') * 10 + u16::from(d3 - b'0');
-    (status >= 100).then_some(StatusLine {
-        version: &line[..8],
-        status,
-        reason,
-    })
+    (status >= 100).then_some(StatusLine { status, reason })
 }
 
 /// One header line scanned in a single pass from its first byte to its line feed: the end of the name (the
@@ -612,10 +608,7 @@ mod tests {
     #[test]
     fn status_line_forms() {
         let s = status_line(b"HTTP/1.1 204 No Content").unwrap();
-        assert_eq!(
-            (s.version, s.status, s.reason),
-            (&b"HTTP/1.1"[..], 204, &b"No Content"[..])
-        );
+        assert_eq!((s.status, s.reason), (204, &b"No Content"[..]));
         let s = status_line(b"HTTP/1.1 200").unwrap();
         assert_eq!((s.status, s.reason), (200, &b""[..]));
         let s = status_line(b"HTTP/1.1 200 ").unwrap();

@@ -165,7 +165,10 @@ fn streaming_bytes_chunks_allocates_at_most_once_per_chunk() {
         eprintln!("Bytes chunks of {chunk}: {allocated} allocations for {chunks} chunks, {ops} operations");
     }
     // Events dropped as they come leave the carry to be reused: then not even the chunk count matters.
-    assert!(seen.iter().all(|&n| n == seen[0]), "allocations by chunk size: {seen:?}");
+    assert!(
+        seen.iter().all(|&n| n == seen[0]),
+        "allocations by chunk size: {seen:?}"
+    );
 }
 
 /// A request of `n` POSTs with 1 KiB JSON bodies in `changesets` changesets, each with Content-IDs and `$n`

@@ -62,7 +62,7 @@ pub(super) struct HeadScan {
 
 /// The headers the decoder tracks while scanning a head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum Slot {
+pub(super) enum Slot {
     #[default]
     Other,
     ContentType,
@@ -81,6 +81,83 @@ impl HeadScan {
             Slot::PartContentId => Some(&mut self.part_content_id),
             Slot::ContentId => Some(&mut self.content_id),
             Slot::ContentLength => Some(&mut self.content_length),
+        }
+    }
+}
+
+/// How many embedded header names of the previous head [`NameTemplate`] keeps.
+const TEMPLATE_NAMES: usize = 8;
+
+/// The embedded header names of the previous head, in order, each with its colon (at most sixteen bytes): the
+/// heads of a batch nearly always repeat them. A header line that starts with the name the previous head had at
+/// the same place, colon included, compared as one sixteen-byte word, is read without the token scan and
+/// without the name dispatch; the comparison proves what the scan would find (the recorded name was scanned
+/// and is all token bytes, and the colon ends it), so the result is the same.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct NameTemplate {
+    /// Name and colon in the low bytes (little-endian), the rest zero.
+    words: [u128; TEMPLATE_NAMES],
+    /// Selects the bytes of `words` that count; zero for no entry.
+    masks: [u128; TEMPLATE_NAMES],
+    slots: [Slot; TEMPLATE_NAMES],
+}
+
+impl NameTemplate {
+    /// Where the colon is and which header it is, when the line at `pos` starts with the name the previous head
+    /// had as its `index`th header.
+    #[inline(always)]
+    fn known(&self, buf: &[u8], pos: usize, index: usize) -> Option<(usize, Slot)> {
+        let mask = *self.masks.get(index)?;
+        let word = u128::from_le_bytes(buf.get(pos..pos + 16)?.try_into().expect("sixteen bytes"));
+        if mask == 0 || (word & mask) != self.words[index] {
+            return None;
+        }
+        // The colon is the highest byte the mask selects.
+        Some((pos + 15 - (mask.leading_zeros() / 8) as usize, self.slots[index]))
+    }
+
+    /// Keeps `name_and_colon` (read by the token scan) as the `index`th name.
+    #[inline(always)]
+    fn record(&mut self, index: usize, name_and_colon: &[u8], slot: Slot) {
+        let len = name_and_colon.len();
+        if index >= TEMPLATE_NAMES || len > 16 {
+            return;
+        }
+        let mut bytes = [0u8; 16];
+        bytes[..len].copy_from_slice(name_and_colon);
+        self.words[index] = u128::from_le_bytes(bytes);
+        self.masks[index] = u128::MAX >> (8 * (16 - len));
+        self.slots[index] = slot;
+    }
+}
+
+/// The previous head's status line, when it was at most 32 bytes: a batch's responses nearly always repeat it
+/// (`HTTP/1.1 204 No Content` a thousand times), and an equal line has the same reading.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct StatusMemo {
+    line: [u8; 32],
+    /// The line's length; zero for none (an empty line is no status line).
+    len: u8,
+    status: u16,
+    /// Where the reason phrase starts in the line.
+    reason_at: u8,
+}
+
+impl StatusMemo {
+    /// The status and where the reason starts, when `line` is the remembered one.
+    #[inline(always)]
+    fn get(&self, line: &[u8]) -> Option<(u16, usize)> {
+        let len = usize::from(self.len);
+        (len != 0 && line.len() == len && line == &self.line[..len])
+            .then_some((self.status, usize::from(self.reason_at)))
+    }
+
+    fn remember(&mut self, line: &[u8], status: u16, reason_at: usize) {
+        if line.len() <= self.line.len() {
+            self.line[..line.len()].copy_from_slice(line);
+            self.len = line.len() as u8;
+            self.status = status;
+            self.reason_at = reason_at as u8;
         }
     }
 }
@@ -113,14 +190,27 @@ impl BatchDecoder {
             // starting with `-`, which may look like a delimiter.
             let header_like = !matches!(buf.get(pos), Some(b'-' | b'\r' | b'\n'));
             if self.head.phase != Phase::StartLine && self.head.newline_from <= pos && header_like {
-                if let Some(h) = grammar::scan_header(buf, pos) {
+                // A name the previous head had at this place needs no scan (embedded headers only).
+                let known = match self.head.phase {
+                    Phase::Headers => self.names.known(buf, pos, self.head.count),
+                    _ => None,
+                };
+                let scanned = match known {
+                    Some((colon, _)) => grammar::line_end(buf, colon + 1)
+                        .map(|(newline, valid)| grammar::ScannedHeader { colon, newline, valid }),
+                    None => grammar::scan_header(buf, pos),
+                };
+                if let Some(h) = scanned {
                     let line_end = h.newline + 1;
                     let crlf = h.newline > 0 && buf[h.newline - 1] == b'\r';
                     if h.valid && line_end <= max && (crlf || self.leniency.bare_lf) {
                         let content_end = if crlf { h.newline - 1 } else { h.newline };
                         let value = grammar::trim_ows(&buf[h.colon + 1..content_end]);
                         let start = buf.offset(value);
-                        self.header(buf, &buf[pos..h.colon], start, start + value.len(), pos)?;
+                        let slot = self.header(buf, &buf[pos..h.colon], start, start + value.len(), pos, known)?;
+                        if known.is_none() && self.head.phase == Phase::Headers {
+                            self.names.record(self.head.count - 1, &buf[pos..=h.colon], slot);
+                        }
                         self.head.last_line_end = content_end;
                         self.head.pos = line_end;
                         continue;
@@ -268,12 +358,21 @@ impl BatchDecoder {
             return Err(self.err(kind, pos));
         };
         let start = buf.offset(value);
-        self.header(buf, name, start, start + value.len(), pos)
+        self.header(buf, name, start, start + value.len(), pos, None).map(drop)
     }
 
-    /// Records one well-formed header line: counts it and tracks the headers the decoder needs.
+    /// Records one well-formed header line: counts it and tracks the headers the decoder needs. `known` is the
+    /// name's slot when [`NameTemplate`] already knows it; returns the slot.
     #[inline]
-    fn header(&mut self, buf: &[u8], name: &[u8], start: usize, end: usize, pos: usize) -> Result<(), DecodeError> {
+    fn header(
+        &mut self,
+        buf: &[u8],
+        name: &[u8],
+        start: usize,
+        end: usize,
+        pos: usize,
+        known: Option<(usize, Slot)>,
+    ) -> Result<Slot, DecodeError> {
         self.head.count += 1;
         if self.head.count > self.limits.max_headers {
             return Err(self.limit(Limit::Headers, self.limits.max_headers as u64, pos));
@@ -283,6 +382,7 @@ impl BatchDecoder {
         // Dispatch on the length first: most names are none of these and cost no comparison.
         let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
         let slot = match (self.head.phase, name.len()) {
+            _ if known.is_some() => known.map_or(Slot::Other, |(_, slot)| slot),
             (Phase::PartHeaders, 12) if is("content-type") => Slot::ContentType,
             (Phase::PartHeaders, 25) if is("content-transfer-encoding") => Slot::TransferEncoding,
             (Phase::PartHeaders, 10) if is("content-id") => Slot::PartContentId,
@@ -301,10 +401,10 @@ impl BatchDecoder {
                     *target = span;
                     self.head.last_slot = slot;
                 }
-                Some(first) => return self.repeated_header(buf, slot, first, start..end, pos),
+                Some(first) => return self.repeated_header(buf, slot, first, start..end, pos).map(|()| slot),
             }
         }
-        Ok(())
+        Ok(slot)
     }
 
     /// A tracked header given again: an error under strict reading when its value differs from the first.
@@ -460,11 +560,21 @@ impl BatchDecoder {
             _ => self.kind = Some(kind),
         }
         let start_line = if is_response {
-            let s = grammar::status_line(line).ok_or_else(|| self.err(DecodeErrorKind::InvalidStatusLine, pos))?;
+            let (status, reason_at) = match self.last_status.get(line) {
+                Some(known) => known,
+                None => {
+                    let s =
+                        grammar::status_line(line).ok_or_else(|| self.err(DecodeErrorKind::InvalidStatusLine, pos))?;
+                    let reason_at = line.offset(s.reason);
+                    self.last_status.remember(line, s.status, reason_at);
+                    (s.status, reason_at)
+                }
+            };
+            // The version is always the first eight bytes.
             StartLine::Response {
-                version: span(s.version),
-                status: s.status,
-                reason: span(s.reason),
+                version: Span::new(base, base + 8),
+                status,
+                reason: Span::new(base + reason_at, base + line.len()),
             }
         } else {
             let r = grammar::request_line(line, self.leniency.spaces_in_url)

@@ -1,0 +1,154 @@
+//! A part reads the same whatever part came before it. The decoder keeps the previous head's embedded header
+//! names and status line to read repeated ones without scanning them again; this checks every ordered pair of
+//! heads that are alike, differ in one byte, in case, in length or in validity: the second part's events (or
+//! error, at the same place in the part) are those it has when it comes first.
+
+mod common;
+
+use bytes::Bytes;
+use common::{lenient, strict};
+use odata_batch::{BatchDecoderBuilder, DecodeError, Event};
+
+const RESPONSES: &[(&str, &str)] = &[
+    ("HTTP/1.1 204 No Content\r\nOData-Version: 4.0\r\nLocation: https://x/a(1)\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nOData-Version: 4.0\r\nLocation: https://x/a(2)\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nodata-version: 4.0\r\nLOCATION: https://x/a(3)\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nOData-Version : 4.0\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nOData-Versions: 4.0\r\nLocation: x\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nOData-Version:4.0\r\nContent-ID: 5\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nOData-Version:4.0\r\nContent-ID: 7\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nContent-ID: 5\r\nContent-ID: 6\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nContent-ID: 5\r\nContent-Id: 5\r\n", ""),
+    ("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n", "abc"),
+    ("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n", "abc"),
+    ("HTTP/1.1 200 OK\r\nContent-Length: x\r\n", "abc"),
+    ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n", "{}"),
+    ("HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n", ""),
+    ("HTTP/1.1 204 No Contents\r\nOData-Version: 4.0\r\n", ""),
+    ("HTTP/1.1 204 No Content \r\nOData-Version: 4.0\r\n", ""),
+    ("HTTP/1.1 204\r\nOData-Version: 4.0\r\n", ""),
+    ("HTTP/1.1 204 \r\n", ""),
+    ("HTTP/1.1 204 No Contenu\r\nOData-Version: 4.0\r\n", ""),
+    ("HTTP/1.1 204 No Conten\x7f\r\nOData-Version: 4.0\r\n", ""),
+    ("HTTP/1.1 205 No Content\r\nOData-Version: 4.0\r\n", ""),
+    ("HTTP/1.0 204 No Content\r\nOData-Version: 4.0\r\n", ""),
+    ("HTTP/1.1 2O4 No Content\r\n", ""),
+    ("HTTP/1.1 299 A Reason Phrase Longer Than Thirty-Two Bytes\r\n", ""),
+    ("HTTP/1.1 299 A Reason Phrase Longer Than Thirty-Two Bytez\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nX-A-Header-Name-Longer-Than-16: v\r\nOData-Version: 4.0\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nX-A-Header-Name-Longer-Than-16: w\r\nOData-Version: 4.0\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nOData-Version: 4.0\r\n folded on\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nOData-Version: 4.\x01\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nOData-Version: 4.0\nLocation: bare-lf\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nOData-Version\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nOData-Version: 4.0\r\nOData-Version: 4.01\r\nOData-Version: 4.0\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\nI: 9\r\nContent-ID: 10\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\nI: 9\r\nContent-ID: 11\r\n", ""),
+    ("HTTP/1.1 204 No Content\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nContent-Length: 0\r\n", ""),
+];
+
+const REQUESTS: &[(&str, &str)] = &[
+    (
+        "POST accounts HTTP/1.1\r\nContent-Type: application/json\r\nContent-ID: 1\r\n",
+        "{}",
+    ),
+    (
+        "POST accounts HTTP/1.1\r\nContent-Type: application/json\r\nContent-ID: 2\r\n",
+        "{}",
+    ),
+    (
+        "POST accounts HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n",
+        "{}",
+    ),
+    (
+        "POST accounts HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 3\r\n",
+        "{}",
+    ),
+    (
+        "POST accounts HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n",
+        "{}",
+    ),
+    (
+        "PATCH accounts(1) HTTP/1.1\r\ncontent-type: application/json\r\nIf-Match: *\r\n",
+        "{}",
+    ),
+    ("GET accounts HTTP/1.1\r\nAccept: application/json\r\n", ""),
+];
+
+/// `--b` parts around the given heads and bodies, then the close delimiter.
+fn batch(parts: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = String::new();
+    for (head, body) in parts {
+        out.push_str("--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n");
+        out.push_str(head);
+        out.push_str("\r\n");
+        out.push_str(body);
+        out.push_str("\r\n");
+    }
+    out.push_str("--b--\r\n");
+    out.into_bytes()
+}
+
+/// The events of a whole payload, or its error.
+fn events(builder: &BatchDecoderBuilder, payload: &[u8]) -> Result<Vec<Event>, DecodeError> {
+    let mut decoder = builder.build("b").unwrap();
+    let mut input = Bytes::copy_from_slice(payload);
+    let mut out = Vec::new();
+    while let Some(event) = decoder.decode_complete(&mut input)? {
+        out.push(event);
+    }
+    Ok(out)
+}
+
+/// What the last part gives: its events, or its error's kind and its offset from
+/// the part's start.
+fn last_part(builder: &BatchDecoderBuilder, parts: &[(&str, &str)]) -> Result<Vec<Event>, (String, u64)> {
+    let before = batch(&parts[..parts.len() - 1]).len() as u64 - b"--b--\r\n".len() as u64;
+    match events(builder, &batch(parts)) {
+        Ok(events) => {
+            // After the `End` of every part before the last.
+            let ends = events
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| **e == Event::End)
+                .map(|(i, _)| i + 1);
+            let skip = std::iter::once(0)
+                .chain(ends)
+                .nth(parts.len() - 1)
+                .expect("an End per part");
+            Ok(events[skip..].to_vec())
+        }
+        Err(e) => Err((
+            format!("{:?}", e.kind()),
+            e.offset().checked_sub(before).expect("the error is in the last part"),
+        )),
+    }
+}
+
+fn check_pairs(list: &[(&str, &str)]) {
+    for builder in [lenient(), strict()] {
+        for b in list {
+            let alone = last_part(&builder, &[*b]);
+            for a in list {
+                // Only pairs whose first part reads: otherwise the second is never reached.
+                if events(&builder, &batch(&[*a])).is_err() {
+                    continue;
+                }
+                let after = last_part(&builder, &[*a, *b]);
+                assert_eq!(after, alone, "{:?} after {:?}", b.0, a.0);
+                let after_two = last_part(&builder, &[*a, *a, *b]);
+                assert_eq!(after_two, alone, "{:?} after {:?} twice", b.0, a.0);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_response_part_reads_the_same_after_any_other() {
+    check_pairs(RESPONSES);
+}
+
+#[test]
+fn a_request_part_reads_the_same_after_any_other() {
+    check_pairs(REQUESTS);
+}
