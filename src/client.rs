@@ -794,7 +794,10 @@ pub struct ResponseStream {
     headers: HeaderMap,
     body: Body,
     reader: Reader,
+    /// A JSON response's unread bytes.
     buf: BytesMut,
+    /// A multipart response's unread chunks, read without copying them.
+    chunks: crate::ChunkedInput,
     eof: bool,
     done: bool,
     annotations: Vec<(String, String)>,
@@ -805,7 +808,7 @@ impl fmt::Debug for ResponseStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseStream")
             .field("status", &self.status)
-            .field("buffered", &self.buf.len())
+            .field("buffered", &self.buffered())
             .field("done", &self.done)
             .finish()
     }
@@ -819,6 +822,7 @@ impl ResponseStream {
             body: Body::Idle(response),
             reader,
             buf: BytesMut::new(),
+            chunks: crate::ChunkedInput::new(),
             eof: false,
             done: false,
             annotations: Vec::new(),
@@ -847,7 +851,7 @@ impl ResponseStream {
     /// Bytes received but not yet decoded (at most about one response head, plus a delimiter, or one JSON
     /// item).
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.len() + self.chunks.len()
     }
 
     /// A JSON response's top-level annotations read so far, as (name, JSON text).
@@ -876,9 +880,9 @@ impl ResponseStream {
         match &mut self.reader {
             Reader::Multipart(decoder, assembler) => loop {
                 let event = if self.eof {
-                    decoder.decode_eof(&mut self.buf)?
+                    decoder.decode_chunked_eof(&mut self.chunks)?
                 } else {
-                    decoder.decode(&mut self.buf)?
+                    decoder.decode_chunked(&mut self.chunks)?
                 };
                 match event {
                     None | Some(crate::Event::Finished) => return Ok(None),
@@ -961,7 +965,10 @@ impl futures_core::Stream for ResponseStream {
             }
             match this.poll_chunk(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(Some(chunk))) => this.buf.extend_from_slice(&chunk),
+                Poll::Ready(Ok(Some(chunk))) => match this.reader {
+                    Reader::Multipart(..) => this.chunks.push(chunk),
+                    Reader::Json(..) => this.buf.extend_from_slice(&chunk),
+                },
                 Poll::Ready(Ok(None)) => this.eof = true,
                 Poll::Ready(Err(e)) => {
                     this.done = true;

@@ -24,6 +24,9 @@ enum Behaviour {
     Cut(Vec<u8>),
     /// Reads the request, writes these bytes and resets the connection (TCP RST).
     Reset(Vec<u8>),
+    /// Reads the request and writes these bytes in pieces of this many, 2 ms apart (the client reads many
+    /// chunks, cut anywhere).
+    Pieces(Vec<u8>, usize),
 }
 
 /// A server on 127.0.0.1 that treats each connection with the next behaviour and returns the request heads
@@ -51,6 +54,15 @@ fn serve(behaviours: Vec<Behaviour>) -> (String, JoinHandle<Vec<String>>) {
                             break;
                         }
                         std::thread::sleep(Duration::from_secs(1));
+                    }
+                }
+                Behaviour::Pieces(bytes, n) => {
+                    stream.set_nodelay(true).unwrap();
+                    for piece in bytes.chunks(n) {
+                        if stream.write_all(piece).is_err() {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(2));
                     }
                 }
                 Behaviour::Cut(bytes) => {
@@ -379,6 +391,40 @@ fn response_stream_is_a_futures_stream() {
     assert_eq!(items.len(), 3, "{items:?}");
     assert!(items[0].is_ok() && items[1].is_ok() && items[2].is_err());
     server.join().unwrap();
+}
+
+/// A multipart response that arrives in many small chunks (cut inside heads and delimiters) streams the same
+/// items as one that arrives at once.
+#[test]
+fn a_response_in_small_chunks_streams_the_same_items() {
+    use futures_util::StreamExt as _;
+    let body = "--r\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\none\r\n--r\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 201 Created\r\nLocation: https://x/a(1)\r\n\r\n\r\n--c--\r\n--r\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 404 Not Found\r\n\r\n{\"error\":{}}\r\n--r--\r\n";
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=r\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut seen = Vec::new();
+    for behaviour in [
+        Behaviour::Answer([head.as_bytes(), body.as_bytes()].concat()),
+        Behaviour::Pieces([head.as_bytes(), body.as_bytes()].concat(), 5),
+    ] {
+        let (root, server) = serve(vec![behaviour]);
+        let client = BatchClient::new(&root);
+        let items: Vec<_> = runtime.block_on(async { client.send_streaming(&batch()).await.unwrap().collect().await });
+        let items: Vec<_> = items.into_iter().map(Result::unwrap).collect();
+        server.join().unwrap();
+        seen.push(items);
+    }
+    assert_eq!(
+        seen[0].iter().map(|i| i.status.as_u16()).collect::<Vec<_>>(),
+        [200, 201, 404]
+    );
+    assert_eq!(&seen[0][2].body[..], br#"{"error":{}}"#);
+    assert_eq!(seen[0], seen[1]);
 }
 
 /// A server that answers each `GET People(n)` of a multipart batch with a response whose body is `n`, on a
