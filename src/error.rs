@@ -123,6 +123,10 @@ pub enum DecodeErrorKind {
     /// An embedded `Transfer-Encoding` header: the part is framed by delimiters, its body would be left
     /// encoded (strict reading only; [`Leniency::embedded_transfer_encoding`](crate::Leniency::embedded_transfer_encoding)).
     TransferEncodingInPart,
+    /// The caller's buffer holds fewer bytes than the decoder has already read and not consumed: unconsumed
+    /// input was removed between two calls (the decoder resumes a head where it stopped, so it must find those
+    /// bytes again). A misuse of the streaming API, reported instead of reading on from a wrong place.
+    InputRemoved,
     /// A bound of [`Limits`](crate::Limits) was exceeded.
     LimitExceeded {
         /// Which bound.
@@ -170,6 +174,7 @@ impl fmt::Display for DecodeErrorKind {
             Self::ConflictingContentLength => "Content-Length given twice with different values",
             Self::ContentLengthOverflow => "Content-Length too large",
             Self::TransferEncodingInPart => "Transfer-Encoding in an embedded HTTP message",
+            Self::InputRemoved => "unconsumed input was removed from the buffer between two calls",
             Self::LimitExceeded { limit, max } => return write!(f, "{limit} limit of {max} exceeded"),
         };
         f.write_str(text)

@@ -193,3 +193,40 @@ fn a_folded_line_after_the_canonical_part_headers_counts() {
     assert_streaming_equals_one_shot("folded canonical", &lenient(), ct, payload);
     assert_streaming_equals_one_shot("folded canonical", &strict(), ct, payload);
 }
+
+/// A caller that removes unconsumed input between two calls (a misuse: the decoder resumes a head where it
+/// stopped) gets `InputRemoved` at the end of what is left, never a panic; whatever the cut and whatever is
+/// removed, in every fixture.
+#[test]
+fn removing_unconsumed_input_is_an_error_not_a_panic() {
+    for f in FIXTURES {
+        for cut in 0..=f.bytes.len() {
+            for keep in [0, 1, 2] {
+                let mut d = lenient().build_for_content_type(f.content_type).unwrap();
+                let mut buf = BytesMut::from(&f.bytes[..cut]);
+                while let Ok(Some(_)) = d.decode(&mut buf) {}
+                let before = buf.len();
+                buf.truncate(keep.min(before));
+                let mut result = d.decode(&mut buf);
+                while let Ok(Some(_)) = result {
+                    result = d.decode(&mut buf);
+                }
+                if let Err(e) = result {
+                    if e.kind() == DecodeErrorKind::InputRemoved {
+                        assert!(buf.len() < before, "{}: InputRemoved with nothing removed", f.name);
+                        assert_eq!(e.offset(), d.consumed() + buf.len() as u64, "{}", f.name);
+                    }
+                }
+                let _ = d.decode_eof(&mut buf);
+            }
+        }
+    }
+    // A head read in part, then taken away.
+    let mut d = odata_batch::BatchDecoder::new("b").unwrap();
+    let mut buf = BytesMut::from(&b"--b\r\nContent-Type: application/http\r\nContent-Transfer-Enc"[..]);
+    assert_eq!(d.decode(&mut buf), Ok(None));
+    buf.clear();
+    let err = d.decode(&mut buf).unwrap_err();
+    assert_eq!((err.kind(), err.offset()), (DecodeErrorKind::InputRemoved, 5));
+    assert_eq!(d.decode(&mut buf).unwrap_err(), err, "the decoder stays failed");
+}

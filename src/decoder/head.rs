@@ -170,6 +170,11 @@ impl BatchDecoder {
     /// Scans the head of the current part line by line, resuming where the last call stopped.
     pub(super) fn scan_head<I: Input>(&mut self, input: &mut I, eof: bool) -> Result<Option<Event>, DecodeError> {
         let max = self.limits.max_head_bytes;
+        // What an earlier call read of this head must still be there.
+        let len = input.chunk().len();
+        if len < self.head.pos || len < self.head.newline_from {
+            return Err(self.err(DecodeErrorKind::InputRemoved, len));
+        }
         // The part headers nearly every writer emits, byte for byte: one comparison instead of two lines.
         let canonical_fits = max >= CANONICAL_PART_HEADERS.len() && self.limits.max_headers >= 2;
         if self.head.pos == 0 && canonical_fits && boundary::starts_with_long(input.chunk(), CANONICAL_PART_HEADERS) {
