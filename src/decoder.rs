@@ -6,7 +6,17 @@
 //! heads and bodies off as `Bytes`, or discarding preamble and delimiter lines) and returns at most one
 //! event. Whatever is left in the buffer is unconsumed input that the next call looks at again; the only
 //! bytes ever looked at twice are a held-back tail shorter than one delimiter, or a head that has not been
-//! completed yet (whose scan resumes at `HeadScan::pos`, so even a head is not rescanned).
+//! completed yet (whose scan resumes at `HeadScan::pos`, so even a head is not rescanned). A buffer that holds
+//! fewer bytes than `HeadScan::pos` when a head is resumed is the caller's misuse, reported as
+//! [`DecodeErrorKind::InputRemoved`].
+//!
+//! Input is one contiguous buffer per call: a `BytesMut` (`decode`), a whole `Bytes` (`decode_complete`), or
+//! the `Bytes` chunks of a [`ChunkedInput`] (`decode_chunked`), which the decoder reads in place and only
+//! copies around a chunk's end while a head or a delimiter line is cut by it (`chunked.rs`).
+//!
+//! Across heads the decoder keeps the previous head's embedded header names and status line
+//! (`head::NameTemplate`, `head::StatusMemo`): an equal name or line is read without scanning it again; the
+//! comparison proves the same reading (tests/repeated_heads.rs checks every pair of a set of heads).
 //!
 //! Delimiters are found with one `memmem` finder per active boundary on `\n--boundary`; a candidate is a
 //! delimiter only when what follows is `--` (close), transport padding and a line end. A candidate at the
