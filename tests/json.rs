@@ -828,3 +828,20 @@ fn items_must_be_utf8_wherever_the_bytes_are() {
         }
     }
 }
+
+/// A caller that removes unconsumed input between two calls (a misuse of the streaming reader) gets an error or
+/// a reading of what is left, never a panic: every cut of a request document, three truncations each.
+#[test]
+fn removing_unconsumed_input_never_panics() {
+    let full = br#"{"requests":[{"id":"1","method":"POST","url":"accounts","headers":{"content-type":"application/json"},"body":{"name":"x"}},{"id":"2","method":"GET","url":"accounts"}]}"#;
+    for cut in 1..full.len() {
+        for keep in [0usize, 1, 5] {
+            let mut reader = JsonBatchReader::new(MessageKind::Request);
+            let mut buf = BytesMut::from(&full[..cut]);
+            while let Ok(Some(_)) = reader.decode(&mut buf) {}
+            buf.truncate(keep.min(buf.len()));
+            while let Ok(Some(_)) = reader.decode(&mut buf) {}
+            while let Ok(Some(_)) = reader.decode_eof(&mut buf) {}
+        }
+    }
+}

@@ -172,8 +172,8 @@ impl BatchDecoder {
         let max = self.limits.max_head_bytes;
         // What an earlier call read of this head must still be there.
         let len = input.chunk().len();
-        if len < self.head.pos || len < self.head.newline_from {
-            return Err(self.err(DecodeErrorKind::InputRemoved, len));
+        if self.head.pos.max(self.head.newline_from) > len {
+            return Err(self.input_removed(len));
         }
         // The part headers nearly every writer emits, byte for byte: one comparison instead of two lines.
         let canonical_fits = max >= CANONICAL_PART_HEADERS.len() && self.limits.max_headers >= 2;
@@ -300,6 +300,13 @@ impl BatchDecoder {
             }
             self.head.pos = line_end;
         }
+    }
+
+    /// The caller removed bytes an earlier call had read ([`DecodeErrorKind::InputRemoved`]).
+    #[cold]
+    #[inline(never)]
+    fn input_removed(&self, len: usize) -> DecodeError {
+        self.err(DecodeErrorKind::InputRemoved, len)
     }
 
     /// `Some(true)` when a delimiter line starts at `at` in `buf`, `Some(false)` when none can, `None` when more
