@@ -14,9 +14,11 @@
 //! the `Bytes` chunks of a [`ChunkedInput`] (`decode_chunked`), which the decoder reads in place and only
 //! copies around a chunk's end while a head or a delimiter line is cut by it (`chunked.rs`).
 //!
-//! Across heads the decoder keeps the previous head's embedded header names and status line
-//! (`head::NameTemplate`, `head::StatusMemo`): an equal name or line is read without scanning it again; the
-//! comparison proves the same reading (tests/repeated_heads.rs checks every pair of a set of heads).
+//! Across heads the decoder keeps the previous head's MIME part header names and embedded header names
+//! (`head::NameTemplate`), its embedded header lines whole (`head::LineMemo`), its status line
+//! (`head::StatusMemo`) and its request line (`head::RequestMemo`): an equal name or line is read without
+//! scanning it again; the comparison proves the same reading (tests/repeated_heads.rs checks every pair of a
+//! set of heads).
 //!
 //! Delimiters are found with one `memmem` finder per active boundary on `\n--boundary`; a candidate is a
 //! delimiter only when what follows is `--` (close), transport padding and a line end. A candidate at the
@@ -224,7 +226,10 @@ impl BatchDecoderBuilder {
             expected_body: None,
             rules: RequestRules::new(self.content_id_scope),
             names: head::NameTemplate::default(),
+            part_names: head::NameTemplate::default(),
+            lines: head::LineMemo::default(),
             last_status: head::StatusMemo::default(),
+            last_request: head::RequestMemo::default(),
         }
     }
 }
@@ -357,8 +362,14 @@ pub struct BatchDecoder {
     rules: RequestRules,
     /// The previous head's embedded header names.
     names: head::NameTemplate,
+    /// The previous part's MIME part header names (after the canonical two, when it had them).
+    part_names: head::NameTemplate,
+    /// The previous head's embedded header lines, whole.
+    lines: head::LineMemo,
     /// The previous head's status line.
     last_status: head::StatusMemo,
+    /// The previous head's request line and its reading.
+    last_request: head::RequestMemo,
 }
 
 impl std::fmt::Debug for Delimiter {

@@ -88,7 +88,7 @@ impl HeadScan {
 /// How many embedded header names of the previous head [`NameTemplate`] keeps.
 const TEMPLATE_NAMES: usize = 8;
 
-/// The embedded header names of the previous head, in order, each with its colon (at most sixteen bytes): the
+/// The header names of a block of the previous head (its embedded headers, or its MIME part headers), in order, each with its colon (at most sixteen bytes): the
 /// heads of a batch nearly always repeat them. A header line that starts with the name the previous head had at
 /// the same place, colon included, compared as one sixteen-byte word, is read without the token scan and
 /// without the name dispatch; the comparison proves what the scan would find (the recorded name was scanned
@@ -131,6 +131,78 @@ impl NameTemplate {
     }
 }
 
+/// How long an embedded header line [`LineMemo`] keeps can be, line break included.
+const MEMO_LINE: usize = 48;
+
+/// The embedded header lines of the previous head, whole (at most [`MEMO_LINE`] bytes with the line break),
+/// with their reading: the lines of a batch's heads nearly always repeat (`OData-Version: 4.0`, the same
+/// `Content-Type`). A line equal to the one the previous head had at the same place, line feed included, has
+/// the same reading (where the colon is, the value once trimmed, where the content ends), so it is neither
+/// scanned nor validated again. Only lines the single-pass scan accepted are kept.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LineMemo {
+    lines: [[u8; MEMO_LINE]; TEMPLATE_NAMES],
+    /// The line's length with its line break; zero for none.
+    lens: [u8; TEMPLATE_NAMES],
+    /// Offsets in the line: the colon, the trimmed value's start and end, the end of the content (before the
+    /// line break).
+    offsets: [[u8; 4]; TEMPLATE_NAMES],
+    slots: [Slot; TEMPLATE_NAMES],
+}
+
+impl Default for LineMemo {
+    fn default() -> Self {
+        Self {
+            lines: [[0; MEMO_LINE]; TEMPLATE_NAMES],
+            lens: [0; TEMPLATE_NAMES],
+            offsets: [[0; 4]; TEMPLATE_NAMES],
+            slots: [Slot::Other; TEMPLATE_NAMES],
+        }
+    }
+}
+
+/// A remembered line's reading, offsets relative to the line's start.
+#[derive(Clone, Copy)]
+struct MemoLine {
+    len: usize,
+    colon: usize,
+    value: (usize, usize),
+    content_end: usize,
+    slot: Slot,
+}
+
+impl LineMemo {
+    /// The reading of the line at `pos` when it equals the `index`th line of the previous head.
+    #[inline(always)]
+    fn get(&self, buf: &[u8], pos: usize, index: usize) -> Option<MemoLine> {
+        let len = usize::from(*self.lens.get(index)?);
+        let line = buf.get(pos..pos + len)?;
+        if len == 0 || line != &self.lines[index][..len] {
+            return None;
+        }
+        let [colon, start, end, content_end] = self.offsets[index].map(usize::from);
+        Some(MemoLine {
+            len,
+            colon,
+            value: (start, end),
+            content_end,
+            slot: self.slots[index],
+        })
+    }
+
+    /// Keeps `line` (with its line break) and its reading as the `index`th line.
+    #[inline(always)]
+    fn record(&mut self, index: usize, line: &[u8], reading: MemoLine) {
+        if index >= TEMPLATE_NAMES || line.len() > MEMO_LINE {
+            return;
+        }
+        self.lines[index][..line.len()].copy_from_slice(line);
+        self.lens[index] = line.len() as u8;
+        self.offsets[index] = [reading.colon, reading.value.0, reading.value.1, reading.content_end].map(|o| o as u8);
+        self.slots[index] = reading.slot;
+    }
+}
+
 /// The previous head's status line, when it was at most 32 bytes: a batch's responses nearly always repeat it
 /// (`HTTP/1.1 204 No Content` a thousand times), and an equal line has the same reading.
 #[derive(Debug, Clone, Copy, Default)]
@@ -158,6 +230,55 @@ impl StatusMemo {
             self.len = line.len() as u8;
             self.status = status;
             self.reason_at = reason_at as u8;
+        }
+    }
+}
+
+/// The previous head's request line, when it was at most 64 bytes: a batch's requests often repeat it (`POST
+/// accounts HTTP/1.1` for a bulk create, the same `$1/...` target through a changeset), and an equal line has the
+/// same reading. The reading is kept as lengths: the target starts after the method and its space, and a
+/// version, when there is one, is the line's last eight bytes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RequestMemo {
+    line: [u8; 64],
+    /// The line's length; zero for none (an empty line is no request line).
+    len: u8,
+    method_len: u8,
+    target_len: u8,
+    version: bool,
+}
+
+impl Default for RequestMemo {
+    fn default() -> Self {
+        Self {
+            line: [0; 64],
+            len: 0,
+            method_len: 0,
+            target_len: 0,
+            version: false,
+        }
+    }
+}
+
+impl RequestMemo {
+    /// `(method length, target length, has a version)` when `line` is the remembered one.
+    #[inline(always)]
+    fn get(&self, line: &[u8]) -> Option<(usize, usize, bool)> {
+        let len = usize::from(self.len);
+        (len != 0 && line.len() == len && line == &self.line[..len]).then_some((
+            usize::from(self.method_len),
+            usize::from(self.target_len),
+            self.version,
+        ))
+    }
+
+    fn remember(&mut self, line: &[u8], method_len: usize, target_len: usize, version: bool) {
+        if line.len() <= self.line.len() {
+            self.line[..line.len()].copy_from_slice(line);
+            self.len = line.len() as u8;
+            self.method_len = method_len as u8;
+            self.target_len = target_len as u8;
+            self.version = version;
         }
     }
 }
@@ -195,10 +316,23 @@ impl BatchDecoder {
             // starting with `-`, which may look like a delimiter.
             let header_like = !matches!(buf.get(pos), Some(b'-' | b'\r' | b'\n'));
             if self.head.phase != Phase::StartLine && self.head.newline_from <= pos && header_like {
-                // A name the previous head had at this place needs no scan (embedded headers only).
+                // A line the previous head had at this place, whole, needs no scan at all (embedded headers).
+                if self.head.phase == Phase::Headers {
+                    if let Some(m) = self.lines.get(buf, pos, self.head.count) {
+                        if pos + m.len <= max {
+                            let known = Some((pos + m.colon, m.slot));
+                            let (start, end) = (pos + m.value.0, pos + m.value.1);
+                            self.header(buf, &buf[pos..pos + m.colon], start, end, pos, known)?;
+                            self.head.last_line_end = pos + m.content_end;
+                            self.head.pos = pos + m.len;
+                            continue;
+                        }
+                    }
+                }
+                // A name the previous head had at this place needs no scan.
                 let known = match self.head.phase {
                     Phase::Headers => self.names.known(buf, pos, self.head.count),
-                    _ => None,
+                    _ => self.part_names.known(buf, pos, self.head.count),
                 };
                 let scanned = match known {
                     Some((colon, _)) => grammar::line_end(buf, colon + 1)
@@ -213,8 +347,23 @@ impl BatchDecoder {
                         let value = grammar::trim_ows(&buf[h.colon + 1..content_end]);
                         let start = buf.offset(value);
                         let slot = self.header(buf, &buf[pos..h.colon], start, start + value.len(), pos, known)?;
-                        if known.is_none() && self.head.phase == Phase::Headers {
-                            self.names.record(self.head.count - 1, &buf[pos..=h.colon], slot);
+                        let index = self.head.count - 1;
+                        match (self.head.phase, known) {
+                            (Phase::Headers, _) => {
+                                let reading = MemoLine {
+                                    len: line_end - pos,
+                                    colon: h.colon - pos,
+                                    value: (start - pos, start + value.len() - pos),
+                                    content_end: content_end - pos,
+                                    slot,
+                                };
+                                self.lines.record(index, &buf[pos..line_end], reading);
+                                if known.is_none() {
+                                    self.names.record(index, &buf[pos..=h.colon], slot);
+                                }
+                            }
+                            (_, None) => self.part_names.record(index, &buf[pos..=h.colon], slot),
+                            _ => {}
                         }
                         self.head.last_line_end = content_end;
                         self.head.pos = line_end;
@@ -550,10 +699,6 @@ impl BatchDecoder {
             line
         };
         let base = pos;
-        let span = |s: &[u8]| {
-            let start = base + line.offset(s);
-            Span::new(start, start + s.len())
-        };
         let is_response = line.starts_with(b"HTTP/") || (line.is_empty() && self.kind == Some(MessageKind::Response));
         let kind = if is_response {
             MessageKind::Response
@@ -589,12 +734,22 @@ impl BatchDecoder {
                 reason: Span::new(base + reason_at, base + line.len()),
             }
         } else {
-            let r = grammar::request_line(line, self.leniency.spaces_in_url)
-                .ok_or_else(|| self.err(DecodeErrorKind::InvalidRequestLine, pos))?;
+            let (method_len, target_len, version) = match self.last_request.get(line) {
+                Some(known) => known,
+                None => {
+                    let r = grammar::request_line(line, self.leniency.spaces_in_url)
+                        .ok_or_else(|| self.err(DecodeErrorKind::InvalidRequestLine, pos))?;
+                    let known = (r.method.len(), r.target.len(), r.version.is_some());
+                    self.last_request.remember(line, known.0, known.1, known.2);
+                    known
+                }
+            };
+            // The target follows the method and one space; a version is the line's last eight bytes.
+            let target_start = base + method_len + 1;
             StartLine::Request {
-                method: span(r.method),
-                target: span(r.target),
-                version: r.version.map(span),
+                method: Span::new(base, base + method_len),
+                target: Span::new(target_start, target_start + target_len),
+                version: version.then(|| Span::new(base + line.len() - 8, base + line.len())),
             }
         };
         self.head.start_line = Some(start_line);
