@@ -2,18 +2,27 @@
 """Prints MB/s (from the median time) for every benchmark of the last `cargo bench` run and its fraction of the group's
 `memmem_ceiling` (decode) or `memcpy_ceiling` (encode), from target/criterion/*/*/new/. For the peer groups
 (`peers_*`, benches/peers.rs) it also prints our decoder's ratio to the fastest peer, to both ceilings, and
-streaming's fraction of whole-buffer decoding, and httparse's speed on the embedded heads alone."""
+streaming's fraction of whole-buffer decoding, and httparse's speed on the embedded heads alone.
+
+`--baseline NAME` reads a run saved with `cargo bench ... -- --save-baseline NAME` instead of the last run, so that
+several runs of a noisy machine can be compared: `python3 benches/fractions.py --baseline run1`."""
 import json
 import pathlib
 import sys
 
 PEERS = ("multer", "mail_parser", "mailparse")
 
-root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
+args = sys.argv[1:]
+run = "new"
+if "--baseline" in args:
+    i = args.index("--baseline")
+    run = args[i + 1]
+    del args[i:i + 2]
+root = pathlib.Path(args[0] if args else "target/criterion")
 summary = []
 for group in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "report"):
     rows = {}
-    for bench in group.rglob("new/benchmark.json"):
+    for bench in group.rglob(f"{run}/benchmark.json"):
         meta = json.loads(bench.read_text())
         est = json.loads((bench.parent / "estimates.json").read_text())
         nbytes = (meta.get("throughput") or {}).get("Bytes")
