@@ -88,8 +88,8 @@ impl HeadScan {
 /// How many embedded header names of the previous head [`NameTemplate`] keeps.
 const TEMPLATE_NAMES: usize = 8;
 
-/// The header names of a block of the previous head (its embedded headers, or its MIME part headers), in order, each with its colon (at most sixteen bytes): the
-/// heads of a batch nearly always repeat them. A header line that starts with the name the previous head had at
+/// The header names of one block of the previous head (its embedded headers, or its MIME part headers), in
+/// order, each with its colon (at most sixteen bytes): the heads of a batch nearly always repeat them. A header line that starts with the name the previous head had at
 /// the same place, colon included, compared as one sixteen-byte word, is read without the token scan and
 /// without the name dispatch; the comparison proves what the scan would find (the recorded name was scanned
 /// and is all token bytes, and the colon ends it), so the result is the same.
