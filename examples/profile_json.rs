@@ -1,6 +1,26 @@
 //! Reads (or with a second argument `write`, writes) a 1000-item JSON batch response many times (for
-//! profilers).
+//! profilers). With `serde` as the second argument it reads the same document the way `benches/json.rs`'s
+//! baseline does (serde_json into typed structs with `RawValue` bodies), to compare the two in one binary.
 use odata_batch::BatchResponse;
+
+#[derive(serde::Deserialize)]
+struct TypedResponses<'a> {
+    #[serde(borrow)]
+    responses: Vec<TypedResponse<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)] // read to be measured, not used
+struct TypedResponse<'a> {
+    id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(rename = "atomicityGroup")]
+    atomicity_group: Option<std::borrow::Cow<'a, str>>,
+    status: u16,
+    #[serde(borrow, default)]
+    headers: std::collections::HashMap<std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    body: Option<&'a serde_json::value::RawValue>,
+}
 
 fn main() {
     let body = format!("{{\"description\":\"{}\"}}", "lorem ipsum ".repeat(84));
@@ -16,14 +36,39 @@ fn main() {
     let batch = batch.build().unwrap();
     let json = batch.to_json().unwrap();
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100);
-    let write = std::env::args().nth(2).as_deref() == Some("write");
-    let mut total = 0;
-    for _ in 0..n {
-        total += if write {
-            batch.to_json().unwrap().len()
-        } else {
-            BatchResponse::from_json(&json).unwrap().items.len()
-        };
+    let mode = std::env::args().nth(2).unwrap_or_default();
+    let run = |mode: &str, n: usize| {
+        let start = std::time::Instant::now();
+        let mut total = 0;
+        for _ in 0..n {
+            total += match mode {
+                "write" => batch.to_json().unwrap().len(),
+                "copy" => bytes::BytesMut::from(&json[..]).len(),
+                "serde" => {
+                    let doc: TypedResponses<'_> = serde_json::from_slice(&json).unwrap();
+                    doc.responses.len()
+                }
+                _ => BatchResponse::from_json(&json).unwrap().items.len(),
+            };
+        }
+        (total, start.elapsed().as_secs_f64() * 1e6 / n as f64)
+    };
+    if mode == "both" {
+        // Alternating rounds, so that both see the same phases of a noisy machine.
+        let (mut ours, mut serde) = (Vec::new(), Vec::new());
+        for _ in 0..20 {
+            ours.push(run("", n / 20).1);
+            serde.push(run("serde", n / 20).1);
+        }
+        ours.sort_by(f64::total_cmp);
+        serde.sort_by(f64::total_cmp);
+        eprintln!(
+            "from_json {:.1} / {:.1} µs, serde typed {:.1} / {:.1} µs per document (least / median of 20 alternating rounds)",
+            ours[0], ours[10], serde[0], serde[10]
+        );
+        return;
     }
+    let (total, micros) = run(&mode, n);
+    eprintln!("{mode:>5}: {micros:.1} µs per document");
     println!("{total}");
 }

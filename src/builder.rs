@@ -1,6 +1,8 @@
 //! Building batches: constructors on the items, builders for batches and changesets, and encoding a whole
 //! batch in one call.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use http::{HeaderMap, Method, StatusCode, Version};
@@ -58,7 +60,7 @@ impl ResponseItem {
             changeset: None,
             content_id: None,
             status,
-            reason: status.canonical_reason().unwrap_or_default().to_owned(),
+            reason: Cow::Borrowed(status.canonical_reason().unwrap_or_default()),
             version: Version::HTTP_11,
             headers: HeaderMap::new(),
             body: Bytes::new(),

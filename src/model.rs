@@ -180,7 +180,20 @@ pub struct ResponseItem {
     ///
     /// Empty, it is written as the status's canonical reason (`OK` for 200), which decoding then reads; the
     /// JSON format has no reason (`from_json` gives the canonical one).
-    pub reason: String,
+    ///
+    /// A reason equal to the status's canonical one (`No Content` for 204, the case as written) is borrowed
+    /// from static text: responses that say the usual thing cost no allocation for it. Any text can be
+    /// set:
+    ///
+    /// ```
+    /// use odata_batch::ResponseItem;
+    ///
+    /// let mut item = ResponseItem::new(http::StatusCode::OK);
+    /// assert_eq!(item.reason, "OK");
+    /// item.reason = format!("All {} fine", 3).into();
+    /// item.reason = "Fine".into();
+    /// ```
+    pub reason: Cow<'static, str>,
     /// The HTTP version of the status line (a version other than 0.9, 1.0, 1.1 and 2.0 reads as 1.1).
     ///
     /// Not carried through conversions: the encoder writes `HTTP/1.1` on every status line, and the JSON
@@ -400,7 +413,7 @@ impl sealed::Sealed for ResponseItem {
             changeset,
             content_id: head.content_id().map(text),
             status: StatusCode::from_u16(line.status).expect("three digits from 100"),
-            reason: text(line.reason),
+            reason: reason_text(line.status, line.reason),
             version: version(line.version),
             headers: header_map(head, head.headers()),
             body,
@@ -432,6 +445,15 @@ pub(crate) fn text(bytes: &[u8]) -> String {
     }
 }
 
+/// A reason phrase as text ([`text`]): borrowed from static text when it is the status's canonical reason
+/// as written.
+fn reason_text(status: u16, bytes: &[u8]) -> Cow<'static, str> {
+    match StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()) {
+        Some(canonical) if canonical.as_bytes() == bytes => Cow::Borrowed(canonical),
+        _ => Cow::Owned(text(bytes)),
+    }
+}
+
 /// A request target as text: UTF-8 when it is, else with the non-ASCII bytes percent-encoded.
 fn url_text(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
@@ -450,11 +472,37 @@ fn url_text(bytes: &[u8]) -> String {
     }
 }
 
+/// Header names OData services send on every operation that `http` has no constant for. Made from static
+/// text, they cost no allocation to make and no count of owners to copy or drop.
+static ODATA_HEADER_NAMES: [HeaderName; 9] = [
+    HeaderName::from_static("odata-version"),
+    HeaderName::from_static("odata-maxversion"),
+    HeaderName::from_static("odata-entityid"),
+    HeaderName::from_static("odata-isolation"),
+    HeaderName::from_static("prefer"),
+    HeaderName::from_static("preference-applied"),
+    HeaderName::from_static("content-id"),
+    HeaderName::from_static("dataserviceversion"),
+    HeaderName::from_static("maxdataserviceversion"),
+];
+
+/// The header name written as `bytes` (any case), `None` when it is no valid name: every reader's way from
+/// text to `HeaderName`, so that the OData headers come out static whichever format they were read from.
+///
+/// `http` makes its standard names (`content-type`, `location`) without allocating; this adds the OData ones.
+pub(crate) fn header_name(bytes: &[u8]) -> Option<HeaderName> {
+    ODATA_HEADER_NAMES
+        .iter()
+        .find(|known| known.as_str().len() == bytes.len() && known.as_str().as_bytes().eq_ignore_ascii_case(bytes))
+        .cloned()
+        .or_else(|| HeaderName::from_bytes(bytes).ok())
+}
+
 fn header_map(head: &Head, headers: Headers<'_>) -> HeaderMap {
     let mut map = HeaderMap::new();
     for h in headers {
         // The decoder validated names as tokens and values as field-value bytes, which `http` accepts.
-        let Ok(name) = HeaderName::from_bytes(h.name().as_bytes()) else {
+        let Some(name) = header_name(h.name().as_bytes()) else {
             continue;
         };
         let value = match h.value_unfolded() {

@@ -22,7 +22,7 @@ fn comparable_request(mut batch: BatchRequest) -> BatchRequest {
 fn comparable_response(mut batch: BatchResponse) -> BatchResponse {
     for item in &mut batch.items {
         item.version = http::Version::HTTP_11;
-        item.reason = String::new();
+        item.reason = "".into();
         item.body = trim_json(&item.headers, &item.body);
     }
     batch

@@ -567,7 +567,7 @@ fn http_conversions_into_items() {
         .body(Bytes::new())
         .unwrap();
     let item = ResponseItem::from(response);
-    assert_eq!((item.status, item.reason.as_str()), (StatusCode::CREATED, "Created"));
+    assert_eq!((item.status, &*item.reason), (StatusCode::CREATED, "Created"));
     let mut batch = BatchResponse::builder();
     batch.push(item);
     let batch = batch.build().unwrap();

@@ -26,7 +26,7 @@ fn written_response(mut batch: BatchResponse) -> BatchResponse {
     for item in &mut batch.items {
         item.version = http::Version::HTTP_11;
         if item.reason.is_empty() {
-            item.reason = item.status.canonical_reason().unwrap_or("").to_owned();
+            item.reason = item.status.canonical_reason().unwrap_or("").into();
         }
     }
     batch
@@ -36,7 +36,7 @@ fn written_response(mut batch: BatchResponse) -> BatchResponse {
 fn json_response(mut batch: BatchResponse) -> BatchResponse {
     for item in &mut batch.items {
         item.version = http::Version::HTTP_11;
-        item.reason = item.status.canonical_reason().unwrap_or("").to_owned();
+        item.reason = item.status.canonical_reason().unwrap_or("").into();
         // Repeated headers are joined with ", " (a JSON object has each name once).
         let mut joined = http::HeaderMap::new();
         for name in item.headers.keys() {

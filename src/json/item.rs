@@ -65,7 +65,7 @@ impl HeaderNames {
         if let Some((_, name)) = self.names.iter().find(|(written, _)| **written == *bytes) {
             return Some(name.clone());
         }
-        let name = HeaderName::from_bytes(bytes).ok()?;
+        let name = crate::model::header_name(bytes)?;
         if self.names.len() == Self::MAX {
             self.names.drain(..Self::MAX / 2);
         }

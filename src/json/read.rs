@@ -286,6 +286,15 @@ impl JsonBatchReader {
         buf.split_to(n).freeze()
     }
 
+    /// Drops `n` bytes of structure (a bracket, a comma, a colon, a byte order mark): like
+    /// [`consume`](Self::consume) without making them a `Bytes` (whose count of owners would be raised and
+    /// lowered again).
+    fn skip(&mut self, buf: &mut BytesMut, n: usize) {
+        self.base += n;
+        self.value.reset();
+        buf.advance(n);
+    }
+
     fn step(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<JsonEvent>, JsonError> {
         if let Some(e) = &self.failed {
             return Err(*e);
@@ -316,19 +325,19 @@ impl JsonBatchReader {
                             return Ok(None);
                         }
                         if buf.starts_with(b"\xef\xbb\xbf") {
-                            self.consume(buf, 3);
+                            self.skip(buf, 3);
                             continue;
                         }
                     }
                     if b != b'{' {
                         return Err(self.fail(unexpected("'{' opening a batch document"), None, at));
                     }
-                    self.consume(buf, 1);
+                    self.skip(buf, 1);
                     self.state = State::Name { first: true };
                 }
                 State::Name { first } => {
                     if b == b'}' && first {
-                        self.consume(buf, 1);
+                        self.skip(buf, 1);
                         return self.finish(at).map(Some);
                     }
                     if b != b'"' {
@@ -356,7 +365,7 @@ impl JsonBatchReader {
                     if b != b':' {
                         return Err(self.fail(unexpected("':'"), None, at));
                     }
-                    self.consume(buf, 1);
+                    self.skip(buf, 1);
                     let (name, name_at) = self.member.clone().expect("a name precedes the colon");
                     if name == self.array_name() {
                         self.array_seen = true;
@@ -375,17 +384,17 @@ impl JsonBatchReader {
                     if b != b'[' {
                         return Err(self.fail(unexpected("'[' opening the item array"), None, at));
                     }
-                    self.consume(buf, 1);
+                    self.skip(buf, 1);
                     self.state = State::Element { first: true };
                 }
                 State::Element { first } => {
                     if b == b']' {
-                        self.consume(buf, 1);
+                        self.skip(buf, 1);
                         self.state = State::AfterMember;
                     } else if first {
                         self.state = State::Item;
                     } else if b == b',' {
-                        self.consume(buf, 1);
+                        self.skip(buf, 1);
                         self.state = State::NextItem;
                     } else {
                         return Err(self.fail(unexpected("',' or ']'"), None, at));
@@ -464,11 +473,11 @@ impl JsonBatchReader {
                 }
                 State::AfterMember => match b {
                     b',' => {
-                        self.consume(buf, 1);
+                        self.skip(buf, 1);
                         self.state = State::Name { first: false };
                     }
                     b'}' => {
-                        self.consume(buf, 1);
+                        self.skip(buf, 1);
                         return self.finish(at).map(Some);
                     }
                     _ => return Err(self.fail(unexpected("',' or '}'"), None, at)),
@@ -717,19 +726,24 @@ impl JsonBatchReader {
 
 /// Reads a whole document for its rules only.
 pub(crate) fn check_document(kind: MessageKind, options: &JsonReadOptions, document: &[u8]) -> Result<(), JsonError> {
-    read_all(kind, options, document, |_| {}).map(|_| ())
+    read_all(kind, options, document, |_, _| {}).map(|_| ())
 }
 
 /// Reads a whole document.
+///
+/// `each` gets every event and, with the first item, a guess of how many items the document has (one more
+/// than the bytes left over the first item's size, at most [`ITEMS_GUESSED`]), to reserve room for them at
+/// once.
 fn read_all(
     kind: MessageKind,
     options: &JsonReadOptions,
     document: &[u8],
-    mut each: impl FnMut(JsonEvent),
+    mut each: impl FnMut(JsonEvent, usize),
 ) -> Result<usize, JsonError> {
     let mut reader = JsonBatchReader::with_options(kind, options.clone());
     let mut buf = BytesMut::from(document);
     loop {
+        let before = reader.base;
         match reader.decode_eof(&mut buf)? {
             Some(JsonEvent::Finished) => {
                 // Only white space may follow.
@@ -738,11 +752,23 @@ fn read_all(
                 }
                 return Ok(reader.rules.groups.len());
             }
-            Some(event) => each(event),
+            Some(event) => {
+                let first_item = reader.items == 1 && matches!(event, JsonEvent::Request(_) | JsonEvent::Response(_));
+                let guess = if first_item {
+                    (1 + buf.len() / (reader.base - before).max(1)).min(ITEMS_GUESSED)
+                } else {
+                    0
+                };
+                each(event, guess);
+            }
             None => unreachable!("at the end of input the reader finishes or fails"),
         }
     }
 }
+
+/// The most items [`read_all`] guesses from the first: room for more than this is made as they come, so
+/// that a small first item before large ones reserves little.
+const ITEMS_GUESSED: usize = 1024;
 
 impl BatchRequest {
     /// Reads an OData 4.01 JSON batch request (`{"requests":[...]}`) with default options, checking every rule
@@ -788,12 +814,20 @@ impl BatchRequest {
     /// As for `from_json`.
     pub fn from_json_with(options: &JsonReadOptions, document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
         let mut batch = Self::new();
-        batch.changesets = read_all(MessageKind::Request, options, document.as_ref(), |event| match event {
-            JsonEvent::Request(item) => batch.items.push(item),
-            JsonEvent::Annotation(name, value) => batch.annotations.push((name, value)),
-            // The reader gives `NextLink` for responses only.
-            JsonEvent::NextLink(_) | JsonEvent::Response(_) | JsonEvent::Finished => {}
-        })?;
+        batch.changesets = read_all(
+            MessageKind::Request,
+            options,
+            document.as_ref(),
+            |event, guess| match event {
+                JsonEvent::Request(item) => {
+                    batch.items.reserve(guess);
+                    batch.items.push(item);
+                }
+                JsonEvent::Annotation(name, value) => batch.annotations.push((name, value)),
+                // The reader gives `NextLink` for responses only.
+                JsonEvent::NextLink(_) | JsonEvent::Response(_) | JsonEvent::Finished => {}
+            },
+        )?;
         Ok(batch)
     }
 }
@@ -831,12 +865,20 @@ impl BatchResponse {
     /// As for `from_json`.
     pub fn from_json_with(options: &JsonReadOptions, document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
         let mut batch = Self::new();
-        batch.changesets = read_all(MessageKind::Response, options, document.as_ref(), |event| match event {
-            JsonEvent::Response(item) => batch.items.push(item),
-            JsonEvent::Annotation(name, value) => batch.annotations.push((name, value)),
-            JsonEvent::NextLink(link) => batch.next_link = Some(link),
-            JsonEvent::Request(_) | JsonEvent::Finished => {}
-        })?;
+        batch.changesets = read_all(
+            MessageKind::Response,
+            options,
+            document.as_ref(),
+            |event, guess| match event {
+                JsonEvent::Response(item) => {
+                    batch.items.reserve(guess);
+                    batch.items.push(item);
+                }
+                JsonEvent::Annotation(name, value) => batch.annotations.push((name, value)),
+                JsonEvent::NextLink(link) => batch.next_link = Some(link),
+                JsonEvent::Request(_) | JsonEvent::Finished => {}
+            },
+        )?;
         Ok(batch)
     }
 }
