@@ -98,9 +98,6 @@ pub(super) fn read_headers(
         let header = names
             .get(name.as_bytes())
             .ok_or_else(|| JsonErrorKind::InvalidHeader(QuotedText::new(name.as_bytes())))?;
-        if headers.contains_key(&header) {
-            return Err(JsonErrorKind::DuplicateHeader(QuotedText::new(name.as_bytes())));
-        }
         let quoted = &text[m.value.clone()];
         let invalid = || JsonErrorKind::InvalidHeader(QuotedText::new(name.as_bytes()));
         let value = if quoted == "null" {
@@ -112,7 +109,10 @@ pub(super) fn read_headers(
             let value = string_value(text, m.value.clone()).ok_or_else(invalid)?;
             HeaderValue::from_str(&value).map_err(|_| invalid())?
         };
-        headers.insert(header, value);
+        // One lookup: a name already there is an error, and the map is dropped with it.
+        if headers.insert(header, value).is_some() {
+            return Err(JsonErrorKind::DuplicateHeader(QuotedText::new(name.as_bytes())));
+        }
     }
     Ok(headers)
 }

@@ -199,6 +199,8 @@ pub struct JsonBatchReader {
     /// An `@nextLink` or `@odata.nextLink` was read (the two spellings of one member).
     next_link_seen: bool,
     items: usize,
+    /// The length of the last item read, in bytes.
+    last_item_len: usize,
     rules: Rules,
     failed: Option<JsonError>,
     /// The last `Content-Type` read and its class: the items of a batch mostly share one.
@@ -229,6 +231,7 @@ impl JsonBatchReader {
             array_seen: false,
             next_link_seen: false,
             items: 0,
+            last_item_len: 0,
             rules: Rules::default(),
             failed: None,
             last_media: (Vec::new(), None),
@@ -290,8 +293,9 @@ impl JsonBatchReader {
     /// [`consume`](Self::consume) without making them a `Bytes` (whose count of owners would be raised and
     /// lowered again).
     fn skip(&mut self, buf: &mut BytesMut, n: usize) {
+        // Structure comes between values, when the scanner is ready for the next (reset after the last).
+        debug_assert_eq!(self.value.scanned(), 0);
         self.base += n;
-        self.value.reset();
         buf.advance(n);
     }
 
@@ -421,15 +425,20 @@ impl JsonBatchReader {
                         return self.need_more(eof, Some(index), buf.len());
                     };
                     self.check_size(len, Some(index))?;
-                    // The member lists move out while the item is read, and back (cleared) for the next.
-                    let mut scanned = std::mem::take(&mut self.value);
                     let raw = buf.split_to(len).freeze();
                     self.base += len;
                     self.items += 1;
+                    self.last_item_len = len;
                     self.state = State::Element { first: false };
-                    let event = self.item(raw, index, at, &scanned);
-                    scanned.reset();
-                    self.value = scanned;
+                    let mut items = ItemReader {
+                        kind: self.kind,
+                        options: &self.options,
+                        rules: &mut self.rules,
+                        last_media: &mut self.last_media,
+                        header_names: &mut self.header_names,
+                    };
+                    let event = items.item(raw, index, at, &self.value);
+                    self.value.reset();
                     return event.inspect_err(|e| self.failed = Some(*e)).map(Some);
                 }
                 State::Annotation => {
@@ -539,9 +548,21 @@ impl JsonBatchReader {
         }
         Ok(JsonEvent::Finished)
     }
+}
 
-    /// Reads one complete item: checks it as JSON and splits its members in one pass ([`scan`]), then reads
-    /// the members it has.
+/// What reading one item needs of the reader beside the item's scan: the format's rules across items and the
+/// caches of what items repeat (borrowed from the reader's fields, so that the scan can be read at the same
+/// time).
+struct ItemReader<'a> {
+    kind: MessageKind,
+    options: &'a JsonReadOptions,
+    rules: &'a mut Rules,
+    /// See [`JsonBatchReader::last_media`].
+    last_media: &'a mut (Vec<u8>, Option<MediaClass>),
+    header_names: &'a mut HeaderNames,
+}
+
+impl ItemReader<'_> {
     /// The class of a `Content-Type` value, from the last one when it is the same.
     fn media_class(&mut self, content_type: &[u8]) -> MediaClass {
         match &self.last_media {
@@ -556,6 +577,7 @@ impl JsonBatchReader {
         }
     }
 
+    /// Reads one complete item, which `scanned` checked as JSON and split into its members in one pass.
     fn item(&mut self, raw: Bytes, index: usize, at: usize, scanned: &Scanner) -> Result<JsonEvent, JsonError> {
         let err = |kind, offset| JsonError::new(kind, Some(index), Some(offset));
         // The item must be UTF-8. Read in one pass and all ASCII, with its body last (as writers put it), only
@@ -615,7 +637,7 @@ impl JsonBatchReader {
         let item_at = at;
         let headers = match &fields.headers {
             None => HeaderMap::new(),
-            Some(r) => read_headers(&raw, text, r.clone(), scanned.headers(), &mut self.header_names)
+            Some(r) => read_headers(&raw, text, r.clone(), scanned.headers(), self.header_names)
                 .map_err(|kind| err(kind, offset_of(r)))?,
         };
         let mut headers = headers;
@@ -624,7 +646,7 @@ impl JsonBatchReader {
             .map(|v| self.media_class(v.as_bytes()));
         let body = match &fields.body {
             None => Bytes::new(),
-            Some(r) => read_body(&raw, r.clone(), media, &self.options).map_err(|kind| err(kind, offset_of(r)))?,
+            Some(r) => read_body(&raw, r.clone(), media, self.options).map_err(|kind| err(kind, offset_of(r)))?,
         };
         // A body that is a JSON value without a content-type is application/json, the format's default: the
         // model says so, so that it is written back as JSON and sent with its media type in multipart.
@@ -743,7 +765,6 @@ fn read_all(
     let mut reader = JsonBatchReader::with_options(kind, options.clone());
     let mut buf = BytesMut::from(document);
     loop {
-        let before = reader.base;
         match reader.decode_eof(&mut buf)? {
             Some(JsonEvent::Finished) => {
                 // Only white space may follow.
@@ -755,7 +776,7 @@ fn read_all(
             Some(event) => {
                 let first_item = reader.items == 1 && matches!(event, JsonEvent::Request(_) | JsonEvent::Response(_));
                 let guess = if first_item {
-                    (1 + buf.len() / (reader.base - before).max(1)).min(ITEMS_GUESSED)
+                    (1 + buf.len() / reader.last_item_len.max(1)).min(ITEMS_GUESSED)
                 } else {
                     0
                 };
