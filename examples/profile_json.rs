@@ -23,15 +23,23 @@ struct TypedResponse<'a> {
 }
 
 fn main() {
-    let body = format!("{{\"description\":\"{}\"}}", "lorem ipsum ".repeat(84));
+    // The document of `benches/json.rs`: 1000 responses with a 1 KiB account each.
     let mut batch = BatchResponse::builder();
     for i in 0..1000 {
+        let mut body = format!(
+            "{{\"@odata.type\":\"Microsoft.Dynamics.CRM.account\",\"accountnumber\":\"{i:08}\",\"description\":\""
+        );
+        while body.len() < 1022 {
+            body.push_str("lorem ipsum ");
+        }
+        body.truncate(1022);
+        body.push_str("\"}");
         batch
             .respond(http::StatusCode::OK)
             .content_id(format!("{i}"))
             .header("Content-Type", "application/json; odata.metadata=minimal")
             .header("OData-Version", "4.0")
-            .body(body.clone());
+            .body(body);
     }
     let batch = batch.build().unwrap();
     let json = batch.to_json().unwrap();

@@ -61,7 +61,7 @@ mod scan;
 mod write;
 
 pub use error::{JsonError, JsonErrorKind};
-pub use read::{JsonBatchReader, JsonEvent, JsonReadOptions};
+pub use read::{JsonBatchReader, JsonDocument, JsonEvent, JsonReadOptions};
 pub use write::ResponseDocumentWriter;
 
 /// How a body of a given `Content-Type` is written in the JSON format.

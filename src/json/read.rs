@@ -212,6 +212,115 @@ fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// What the reader reads from: the caller's `BytesMut` ([`JsonBatchReader::decode`]) or a whole document's
+/// `Bytes` ([`BatchResponse::from_json`]), either consumed from the front.
+trait Input: std::ops::Deref<Target = [u8]> {
+    /// Drops the first `n` bytes.
+    fn skip_front(&mut self, n: usize);
+    /// Takes the first `n` bytes, sharing their memory.
+    fn take(&mut self, n: usize) -> Bytes;
+}
+
+impl Input for BytesMut {
+    fn skip_front(&mut self, n: usize) {
+        self.advance(n);
+    }
+    fn take(&mut self, n: usize) -> Bytes {
+        self.split_to(n).freeze()
+    }
+}
+
+impl Input for Bytes {
+    fn skip_front(&mut self, n: usize) {
+        self.advance(n);
+    }
+    fn take(&mut self, n: usize) -> Bytes {
+        self.split_to(n)
+    }
+}
+
+/// A whole JSON batch document, as `from_json` takes it: `Bytes` (or a reference to it), a `Vec<u8>` or a
+/// `String` are read in place, their items' bodies and header values sharing the document's memory; borrowed
+/// text (`&str`, `&[u8]`, `&String`, `&Vec<u8>`) is copied once.
+///
+/// # Example
+///
+/// ```
+/// use bytes::Bytes;
+/// use odata_batch::BatchResponse;
+///
+/// let body = Bytes::from_static(br#"{"responses":[{"id":"1","status":200,"body":{"a":1}}]}"#);
+/// let batch = BatchResponse::from_json(&body)?; // no copy: the body below is a view of `body`
+/// assert_eq!(batch.items[0].body.as_ptr(), body[44..].as_ptr());
+/// let text = String::from(r#"{"responses":[{"id":"1","status":204}]}"#);
+/// assert_eq!(BatchResponse::from_json(&text)?.items.len(), 1); // copied: `text` is only borrowed
+/// # Ok::<(), odata_batch::json::JsonError>(())
+/// ```
+pub trait JsonDocument {
+    /// The document as `Bytes`.
+    fn into_bytes(self) -> Bytes;
+}
+
+impl JsonDocument for Bytes {
+    fn into_bytes(self) -> Bytes {
+        self
+    }
+}
+
+impl JsonDocument for &Bytes {
+    fn into_bytes(self) -> Bytes {
+        self.clone()
+    }
+}
+
+impl JsonDocument for Vec<u8> {
+    fn into_bytes(self) -> Bytes {
+        Bytes::from(self)
+    }
+}
+
+impl JsonDocument for String {
+    fn into_bytes(self) -> Bytes {
+        Bytes::from(self)
+    }
+}
+
+impl JsonDocument for BytesMut {
+    fn into_bytes(self) -> Bytes {
+        self.freeze()
+    }
+}
+
+impl JsonDocument for &[u8] {
+    fn into_bytes(self) -> Bytes {
+        Bytes::copy_from_slice(self)
+    }
+}
+
+impl<const N: usize> JsonDocument for &[u8; N] {
+    fn into_bytes(self) -> Bytes {
+        Bytes::copy_from_slice(self)
+    }
+}
+
+impl JsonDocument for &str {
+    fn into_bytes(self) -> Bytes {
+        Bytes::copy_from_slice(self.as_bytes())
+    }
+}
+
+impl JsonDocument for &Vec<u8> {
+    fn into_bytes(self) -> Bytes {
+        Bytes::copy_from_slice(self)
+    }
+}
+
+impl JsonDocument for &String {
+    fn into_bytes(self) -> Bytes {
+        Bytes::copy_from_slice(self.as_bytes())
+    }
+}
+
 impl JsonBatchReader {
     /// A reader of `kind` documents with default options.
     pub fn new(kind: MessageKind) -> Self {
@@ -276,30 +385,30 @@ impl JsonBatchReader {
     }
 
     /// Drops leading white space; the first byte after it, if any.
-    fn skip_ws(&mut self, buf: &mut BytesMut) -> Option<u8> {
+    fn skip_ws(&mut self, buf: &mut impl Input) -> Option<u8> {
         let n = buf.iter().position(|&b| !is_ws(b)).unwrap_or(buf.len());
-        buf.advance(n);
+        buf.skip_front(n);
         self.base += n;
         buf.first().copied()
     }
 
-    fn consume(&mut self, buf: &mut BytesMut, n: usize) -> Bytes {
+    fn consume(&mut self, buf: &mut impl Input, n: usize) -> Bytes {
         self.base += n;
         self.value.reset();
-        buf.split_to(n).freeze()
+        buf.take(n)
     }
 
     /// Drops `n` bytes of structure (a bracket, a comma, a colon, a byte order mark): like
     /// [`consume`](Self::consume) without making them a `Bytes` (whose count of owners would be raised and
     /// lowered again).
-    fn skip(&mut self, buf: &mut BytesMut, n: usize) {
+    fn skip(&mut self, buf: &mut impl Input, n: usize) {
         // Structure comes between values, when the scanner is ready for the next (reset after the last).
         debug_assert_eq!(self.value.scanned(), 0);
         self.base += n;
-        buf.advance(n);
+        buf.skip_front(n);
     }
 
-    fn step(&mut self, buf: &mut BytesMut, eof: bool) -> Result<Option<JsonEvent>, JsonError> {
+    fn step(&mut self, buf: &mut impl Input, eof: bool) -> Result<Option<JsonEvent>, JsonError> {
         if let Some(e) = &self.failed {
             return Err(*e);
         }
@@ -325,7 +434,7 @@ impl JsonBatchReader {
                 State::Start => {
                     // A UTF-8 byte order mark before the document is ignored (RFC 8259 §8.1 lets parsers).
                     if b == 0xef && at == 0 {
-                        if buf.len() < 3 && !eof && b"\xef\xbb\xbf".starts_with(buf) {
+                        if buf.len() < 3 && !eof && b"\xef\xbb\xbf".starts_with(&buf[..]) {
                             return Ok(None);
                         }
                         if buf.starts_with(b"\xef\xbb\xbf") {
@@ -425,7 +534,7 @@ impl JsonBatchReader {
                         return self.need_more(eof, Some(index), buf.len());
                     };
                     self.check_size(len, Some(index))?;
-                    let raw = buf.split_to(len).freeze();
+                    let raw = buf.take(len);
                     self.base += len;
                     self.items += 1;
                     self.last_item_len = len;
@@ -748,7 +857,7 @@ impl ItemReader<'_> {
 
 /// Reads a whole document for its rules only.
 pub(crate) fn check_document(kind: MessageKind, options: &JsonReadOptions, document: &[u8]) -> Result<(), JsonError> {
-    read_all(kind, options, document, |_, _| {}).map(|_| ())
+    read_all(kind, options, Bytes::copy_from_slice(document), |_, _| {}).map(|_| ())
 }
 
 /// Reads a whole document.
@@ -759,16 +868,15 @@ pub(crate) fn check_document(kind: MessageKind, options: &JsonReadOptions, docum
 fn read_all(
     kind: MessageKind,
     options: &JsonReadOptions,
-    document: &[u8],
+    mut buf: Bytes,
     mut each: impl FnMut(JsonEvent, usize),
 ) -> Result<usize, JsonError> {
     let mut reader = JsonBatchReader::with_options(kind, options.clone());
-    let mut buf = BytesMut::from(document);
     loop {
-        match reader.decode_eof(&mut buf)? {
+        match reader.step(&mut buf, true)? {
             Some(JsonEvent::Finished) => {
                 // Only white space may follow.
-                if let Some(e) = reader.decode_eof(&mut buf).err() {
+                if let Some(e) = reader.step(&mut buf, true).err() {
                     return Err(e);
                 }
                 return Ok(reader.rules.groups.len());
@@ -824,7 +932,7 @@ impl BatchRequest {
     /// assert!(batch.items[1].depends_on.is_empty());
     /// assert_eq!(batch.items[2].depends_on, [Dependency::Changeset(0)]);
     /// ```
-    pub fn from_json(document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
+    pub fn from_json(document: impl JsonDocument) -> Result<Self, JsonError> {
         Self::from_json_with(&JsonReadOptions::new(), document)
     }
 
@@ -833,12 +941,12 @@ impl BatchRequest {
     /// # Errors
     ///
     /// As for `from_json`.
-    pub fn from_json_with(options: &JsonReadOptions, document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
+    pub fn from_json_with(options: &JsonReadOptions, document: impl JsonDocument) -> Result<Self, JsonError> {
         let mut batch = Self::new();
         batch.changesets = read_all(
             MessageKind::Request,
             options,
-            document.as_ref(),
+            document.into_bytes(),
             |event, guess| match event {
                 JsonEvent::Request(item) => {
                     batch.items.reserve(guess);
@@ -875,7 +983,7 @@ impl BatchResponse {
     /// assert_eq!(batch.next_link.as_deref(), Some("$batch?$skiptoken=2"));
     /// assert!(BatchResponse::from_json(&json[..40]).is_err());
     /// ```
-    pub fn from_json(document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
+    pub fn from_json(document: impl JsonDocument) -> Result<Self, JsonError> {
         Self::from_json_with(&JsonReadOptions::new(), document)
     }
 
@@ -884,12 +992,12 @@ impl BatchResponse {
     /// # Errors
     ///
     /// As for `from_json`.
-    pub fn from_json_with(options: &JsonReadOptions, document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
+    pub fn from_json_with(options: &JsonReadOptions, document: impl JsonDocument) -> Result<Self, JsonError> {
         let mut batch = Self::new();
         batch.changesets = read_all(
             MessageKind::Response,
             options,
-            document.as_ref(),
+            document.into_bytes(),
             |event, guess| match event {
                 JsonEvent::Response(item) => {
                     batch.items.reserve(guess);
@@ -921,7 +1029,7 @@ impl AnyBatch {
     /// assert_eq!(batch.message_kind(), MessageKind::Request);
     /// # Ok::<(), odata_batch::json::JsonError>(())
     /// ```
-    pub fn from_json(document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
+    pub fn from_json(document: impl JsonDocument) -> Result<Self, JsonError> {
         Self::from_json_with(&JsonReadOptions::new(), document)
     }
 
@@ -930,10 +1038,10 @@ impl AnyBatch {
     /// # Errors
     ///
     /// As for `from_json`.
-    pub fn from_json_with(options: &JsonReadOptions, document: impl AsRef<[u8]>) -> Result<Self, JsonError> {
-        let document = document.as_ref();
+    pub fn from_json_with(options: &JsonReadOptions, document: impl JsonDocument) -> Result<Self, JsonError> {
+        let document = document.into_bytes();
         // The response reader stops at the first member that only a request document has.
-        match BatchResponse::from_json_with(options, document) {
+        match BatchResponse::from_json_with(options, &document) {
             Ok(batch) => Ok(Self::Response(batch)),
             Err(e) if matches!(e.kind(), JsonErrorKind::UnknownMember(m) if *m == "requests") => {
                 BatchRequest::from_json_with(options, document).map(Self::Request)
