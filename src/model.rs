@@ -905,3 +905,49 @@ impl BatchResponse {
         ContentIdMap::new(entries)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odata_header_names_are_the_static_ones_in_any_case() {
+        for written in [
+            "OData-Version",
+            "odata-version",
+            "ODATA-VERSION",
+            "OData-EntityId",
+            "Prefer",
+            "Content-ID",
+        ] {
+            let name = header_name(written.as_bytes()).unwrap();
+            assert_eq!(name.as_str(), written.to_ascii_lowercase());
+            assert!(ODATA_HEADER_NAMES.contains(&name), "{written}");
+        }
+        // Standard names come from `http`, others are made; neither is in the list.
+        assert_eq!(header_name(b"Content-Type"), Some(http::header::CONTENT_TYPE));
+        assert_eq!(header_name(b"OData-Versions").unwrap().as_str(), "odata-versions");
+        assert_eq!(header_name(b"X-OData-Version").unwrap().as_str(), "x-odata-version");
+        assert!(header_name(b"OData Version").is_none());
+        assert!(header_name(b"").is_none());
+    }
+
+    #[test]
+    fn canonical_reasons_are_borrowed_and_others_kept_as_written() {
+        assert!(matches!(reason_text(204, b"No Content"), Cow::Borrowed("No Content")));
+        assert!(matches!(reason_text(200, b"OK"), Cow::Borrowed("OK")));
+        // Another case, other words, white space, an unknown status: kept as written.
+        for (status, written) in [
+            (204, &b"no content"[..]),
+            (200, b"Fine"),
+            (200, b"OK "),
+            (200, b""),
+            (299, b"OK"),
+        ] {
+            let reason = reason_text(status, written);
+            assert!(matches!(reason, Cow::Owned(_)), "{status} {written:?}");
+            assert_eq!(reason.as_bytes(), written);
+        }
+        assert_eq!(reason_text(200, b"caf\xe9"), "café");
+    }
+}

@@ -216,3 +216,82 @@ fn encoding_allocates_the_same_for_10_and_1000_operations() {
         "more than 10 allocations per extra changeset"
     );
 }
+
+/// Allocations to build the model of `payload` (read from `Bytes`, so no copy of the input): the items' own
+/// (a header map is two, a Content-ID one), nothing per operation for reason phrases the status already
+/// names or for the OData header names (`OData-Version`), which are static.
+#[test]
+fn the_model_allocates_only_for_header_maps_and_content_ids() {
+    let count = |n: usize| {
+        let payload = Bytes::from(response(n));
+        let before = allocations();
+        let batch = odata_batch::BatchResponse::decode("multipart/mixed; boundary=batchresponse_1", payload).unwrap();
+        let n = allocations() - before;
+        // Every operation has headers; those in changesets (four in ten) a Content-ID; every reason is the
+        // canonical one (`OK`, `No Content`).
+        let expected: usize = batch
+            .items
+            .iter()
+            .map(|i| 2 + usize::from(i.content_id.is_some()))
+            .sum();
+        assert!(batch
+            .items
+            .iter()
+            .all(|i| matches!(i.reason, std::borrow::Cow::Borrowed(_))));
+        (n, expected)
+    };
+    let (small, small_items) = count(10);
+    let (large, large_items) = count(1000);
+    let extra = large - small;
+    let items = large_items - small_items;
+    eprintln!("model of 1000 operations: {large} allocations ({extra} more than for 10; the items need {items} more)");
+    // The items' vector grows by doubling: a few more.
+    assert!(
+        extra >= items && extra <= items + 16,
+        "{extra} more allocations for 990 more operations, whose header maps and Content-IDs need {items}"
+    );
+}
+
+/// A JSON batch response of `n` items with two headers (one an OData header) and a JSON body each.
+#[cfg(feature = "json")]
+fn json_response(n: usize) -> Vec<u8> {
+    let items: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"id":"{i}","status":200,"headers":{{"content-type":"application/json","odata-version":"4.0"}},"body":{{"value":[{{"id":{i}}}]}}}}"#
+            )
+        })
+        .collect();
+    format!(r#"{{"responses":[{}]}}"#, items.join(",")).into_bytes()
+}
+
+/// `from_json` on `Bytes` reads the document in place (bodies are views of it) and allocates per item only
+/// what the model holds: the header map (two) and the id (one).
+#[cfg(feature = "json")]
+#[test]
+fn reading_json_from_bytes_copies_nothing_and_allocates_only_the_items_own() {
+    let count = |n: usize| {
+        let document = Bytes::from(json_response(n));
+        let range = document.as_ptr() as usize..document.as_ptr() as usize + document.len();
+        let before = allocations();
+        let batch = odata_batch::BatchResponse::from_json(&document).unwrap();
+        let n = allocations() - before;
+        assert!(batch.items.iter().all(|i| {
+            let p = i.body.as_ptr() as usize;
+            range.contains(&p) && p + i.body.len() <= range.end
+        }));
+        assert!(batch.items.iter().all(|i| i.reason == "OK" && i.headers.len() == 2));
+        n
+    };
+    let small = count(10);
+    let large = count(1000);
+    eprintln!("from_json of 1000 items: {large} allocations ({small} for 10)");
+    let per_item = 3 * 990;
+    // The items' vector is reserved once from the first item's size; the ids' table grows by doubling (a few
+    // dozen for a thousand ids). One allocation more per item would be 990 more.
+    assert!(
+        large - small >= per_item && large - small <= per_item + 32,
+        "{} more allocations for 990 more items (their header maps and ids need {per_item})",
+        large - small
+    );
+}
