@@ -845,3 +845,94 @@ fn removing_unconsumed_input_never_panics() {
         }
     }
 }
+
+/// Where a body lies: inside `range` (the memory of the document given) or elsewhere (a copy).
+fn within(range: &std::ops::Range<usize>, body: &[u8]) -> bool {
+    let p = body.as_ptr() as usize;
+    !body.is_empty() && range.contains(&p) && p + body.len() <= range.end
+}
+
+#[test]
+fn documents_given_away_or_shared_are_read_in_place_and_borrowed_ones_copied() {
+    use bytes::Bytes;
+    let doc = r#"{"responses":[{"id":"1","status":200,"headers":{"content-type":"application/json"},"body":{"a":[1,2]}},{"id":"2","status":201,"body":{"b":"x"}}]}"#;
+    let expected = BatchResponse::from_json(doc).unwrap();
+    assert_eq!(&expected.items[0].body[..], br#"{"a":[1,2]}"#);
+    let span = |b: &[u8]| b.as_ptr() as usize..b.as_ptr() as usize + b.len();
+
+    // Given away or shared: the bodies are views of the document's own memory.
+    let vec = doc.as_bytes().to_vec();
+    let range = span(&vec);
+    let read = BatchResponse::from_json(vec).unwrap();
+    assert!(read.items.iter().all(|i| within(&range, &i.body)), "Vec<u8>");
+    assert_eq!(read, expected);
+    let string = doc.to_owned();
+    let range = span(string.as_bytes());
+    let read = BatchResponse::from_json(string).unwrap();
+    assert!(read.items.iter().all(|i| within(&range, &i.body)), "String");
+    assert_eq!(read, expected);
+    let bytes = Bytes::copy_from_slice(doc.as_bytes());
+    let range = span(&bytes);
+    for read in [
+        BatchResponse::from_json(&bytes).unwrap(),
+        BatchResponse::from_json(bytes.clone()).unwrap(),
+    ] {
+        assert!(read.items.iter().all(|i| within(&range, &i.body)), "Bytes");
+        assert_eq!(read, expected);
+    }
+    let buf = BytesMut::from(doc.as_bytes());
+    let range = span(&buf);
+    let read = BatchResponse::from_json(buf).unwrap();
+    assert!(read.items.iter().all(|i| within(&range, &i.body)), "BytesMut");
+    assert_eq!(read, expected);
+
+    // Borrowed: copied once, so the batch owns its memory and outlives the text.
+    let string = doc.to_owned();
+    let vec = doc.as_bytes().to_vec();
+    let array: &[u8; 8] = b"{\"a\":1}x";
+    for (read, range, what) in [
+        (BatchResponse::from_json(doc), span(doc.as_bytes()), "&str"),
+        (BatchResponse::from_json(doc.as_bytes()), span(doc.as_bytes()), "&[u8]"),
+        (BatchResponse::from_json(&string), span(string.as_bytes()), "&String"),
+        (BatchResponse::from_json(&vec), span(&vec), "&Vec<u8>"),
+    ] {
+        let read = read.unwrap();
+        assert!(read.items.iter().all(|i| !within(&range, &i.body)), "{what}");
+        assert_eq!(read, expected, "{what}");
+    }
+    // Any form reads to the same error, at the same place.
+    let e = BatchResponse::from_json(array).unwrap_err();
+    assert_eq!(
+        (e.kind(), e.offset()),
+        (&JsonErrorKind::UnknownMember("a".into()), Some(1))
+    );
+    let e2 = BatchResponse::from_json(Bytes::from_static(array)).unwrap_err();
+    assert_eq!(e, e2);
+}
+
+#[test]
+fn a_small_first_item_before_large_ones_reads_the_same() {
+    // The room reserved for items is guessed from the first item's size (at most 1024 items): a tiny first
+    // item followed by large ones, or one item alone, reads as any other document.
+    let large = format!(
+        r#"{{"id":"2","status":200,"body":{{"text":"{}"}}}}"#,
+        "x".repeat(100_000)
+    );
+    for n in [0usize, 1, 2, 50] {
+        let mut items = vec![r#"{"id":"1","status":204}"#.to_owned()];
+        items.extend((0..n).map(|k| large.replace(r#""id":"2""#, &format!(r#""id":"x{k}""#))));
+        let doc = format!(r#"{{"responses":[{}]}}"#, items.join(","));
+        let read = BatchResponse::from_json(doc.clone()).unwrap();
+        assert_eq!(read.items.len(), n + 1);
+        assert!(read.items[1..].iter().all(|i| i.body.len() == 100_011));
+        let mut reader = JsonBatchReader::new(MessageKind::Response);
+        let mut buf = BytesMut::from(doc.as_bytes());
+        let mut streamed = Vec::new();
+        while let Some(event) = reader.decode_eof(&mut buf).unwrap() {
+            if let JsonEvent::Response(item) = event {
+                streamed.push(item);
+            }
+        }
+        assert_eq!(streamed, read.items);
+    }
+}
