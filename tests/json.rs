@@ -886,7 +886,19 @@ fn documents_given_away_or_shared_are_read_in_place_and_borrowed_ones_copied() {
     assert!(read.items.iter().all(|i| within(&range, &i.body)), "BytesMut");
     assert_eq!(read, expected);
 
+    let boxed: Box<[u8]> = doc.as_bytes().into();
+    let range = span(&boxed);
+    let read = BatchResponse::from_json(boxed).unwrap();
+    assert!(read.items.iter().all(|i| within(&range, &i.body)), "Box<[u8]>");
+    assert_eq!(read, expected);
+    let owned: std::borrow::Cow<'_, str> = std::borrow::Cow::Owned(doc.to_owned());
+    let range = span(owned.as_bytes());
+    let read = BatchResponse::from_json(owned).unwrap();
+    assert!(read.items.iter().all(|i| within(&range, &i.body)), "Cow::Owned");
+    assert_eq!(read, expected);
+
     // Borrowed: copied once, so the batch owns its memory and outlives the text.
+    let buf = BytesMut::from(doc.as_bytes());
     let string = doc.to_owned();
     let vec = doc.as_bytes().to_vec();
     let array: &[u8; 8] = b"{\"a\":1}x";
@@ -895,6 +907,12 @@ fn documents_given_away_or_shared_are_read_in_place_and_borrowed_ones_copied() {
         (BatchResponse::from_json(doc.as_bytes()), span(doc.as_bytes()), "&[u8]"),
         (BatchResponse::from_json(&string), span(string.as_bytes()), "&String"),
         (BatchResponse::from_json(&vec), span(&vec), "&Vec<u8>"),
+        (BatchResponse::from_json(&buf), span(&buf), "&BytesMut"),
+        (
+            BatchResponse::from_json(std::borrow::Cow::Borrowed(doc)),
+            span(doc.as_bytes()),
+            "Cow::Borrowed",
+        ),
     ] {
         let read = read.unwrap();
         assert!(read.items.iter().all(|i| !within(&range, &i.body)), "{what}");

@@ -239,9 +239,10 @@ impl Input for Bytes {
     }
 }
 
-/// A whole JSON batch document, as `from_json` takes it: `Bytes` (or a reference to it), a `Vec<u8>` or a
-/// `String` are read in place, their items' bodies and header values sharing the document's memory; borrowed
-/// text (`&str`, `&[u8]`, `&String`, `&Vec<u8>`) is copied once.
+/// A whole JSON batch document, as `from_json` takes it: `Bytes` (or a reference to it), and what can become
+/// `Bytes` without a copy (`Vec<u8>`, `String`, `BytesMut`, `Box<[u8]>`, an owned `Cow`), are read in place,
+/// their items' bodies and header values sharing the document's memory; borrowed text (`&str`, `&[u8]`,
+/// `&String`, `&Vec<u8>`, `&BytesMut`, a borrowed `Cow`) is copied once.
 ///
 /// # Example
 ///
@@ -288,6 +289,36 @@ impl JsonDocument for String {
 impl JsonDocument for BytesMut {
     fn into_bytes(self) -> Bytes {
         self.freeze()
+    }
+}
+
+impl JsonDocument for Box<[u8]> {
+    fn into_bytes(self) -> Bytes {
+        Bytes::from(self)
+    }
+}
+
+impl JsonDocument for std::borrow::Cow<'_, [u8]> {
+    fn into_bytes(self) -> Bytes {
+        match self {
+            std::borrow::Cow::Owned(v) => Bytes::from(v),
+            std::borrow::Cow::Borrowed(b) => Bytes::copy_from_slice(b),
+        }
+    }
+}
+
+impl JsonDocument for std::borrow::Cow<'_, str> {
+    fn into_bytes(self) -> Bytes {
+        match self {
+            std::borrow::Cow::Owned(s) => Bytes::from(s),
+            std::borrow::Cow::Borrowed(s) => Bytes::copy_from_slice(s.as_bytes()),
+        }
+    }
+}
+
+impl JsonDocument for &BytesMut {
+    fn into_bytes(self) -> Bytes {
+        Bytes::copy_from_slice(self)
     }
 }
 
