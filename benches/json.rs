@@ -28,26 +28,10 @@ fn response() -> BatchResponse {
     batch.build().unwrap()
 }
 
-/// A JSON batch response as a user would type it for serde_json, with bodies as `RawValue` (no copy, no
-/// parse into values): the baseline the JSON reader is measured against.
-#[derive(serde::Deserialize)]
-struct TypedResponses<'a> {
-    #[serde(borrow)]
-    responses: Vec<TypedResponse<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-#[allow(dead_code)] // read to be measured, not used
-struct TypedResponse<'a> {
-    id: Option<std::borrow::Cow<'a, str>>,
-    #[serde(rename = "atomicityGroup")]
-    atomicity_group: Option<std::borrow::Cow<'a, str>>,
-    status: u16,
-    #[serde(borrow, default)]
-    headers: std::collections::HashMap<std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
-    body: Option<&'a serde_json::value::RawValue>,
-}
+// The baseline the JSON reader is measured against (shared with `examples/profile_json.rs`).
+#[path = "common/serde_typed.rs"]
+mod serde_typed;
+use serde_typed::TypedResponses;
 
 fn benches(c: &mut Criterion) {
     let batch = response();

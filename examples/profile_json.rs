@@ -3,24 +3,9 @@
 //! baseline does (serde_json into typed structs with `RawValue` bodies), to compare the two in one binary.
 use odata_batch::BatchResponse;
 
-#[derive(serde::Deserialize)]
-struct TypedResponses<'a> {
-    #[serde(borrow)]
-    responses: Vec<TypedResponse<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-#[allow(dead_code)] // read to be measured, not used
-struct TypedResponse<'a> {
-    id: Option<std::borrow::Cow<'a, str>>,
-    #[serde(rename = "atomicityGroup")]
-    atomicity_group: Option<std::borrow::Cow<'a, str>>,
-    status: u16,
-    #[serde(borrow, default)]
-    headers: std::collections::HashMap<std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
-    body: Option<&'a serde_json::value::RawValue>,
-}
+#[path = "../benches/common/serde_typed.rs"]
+mod serde_typed;
+use serde_typed::TypedResponses;
 
 fn main() {
     // The document of `benches/json.rs`: 1000 responses with a 1 KiB account each.
