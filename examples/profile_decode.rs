@@ -65,7 +65,7 @@ fn main() {
     if std::env::args().nth(3).as_deref() == Some("model") {
         let ct = format!("multipart/mixed; boundary={rb}");
         for _ in 0..n {
-            total += if std::env::args().nth(2).as_deref() == Some("json") {
+            total += if matches!(std::env::args().nth(2).as_deref(), Some("json" | "204")) {
                 odata_batch::BatchResponse::decode(&ct, input.clone())
                     .unwrap()
                     .items
